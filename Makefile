@@ -1,0 +1,57 @@
+# Two commands: `make run` and `make test`. Everything else is what they call.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+FLASK := $(VENV)/bin/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup venv translations db seed lint fmt babel-extract babel-update bench serve-prod clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+translations: venv
+	$(VENV)/bin/pybabel compile -f -d translations -D messages
+
+db: venv
+	$(FLASK) db upgrade
+
+seed: db
+	$(FLASK) seed
+
+setup: venv translations db seed
+
+run: setup
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: venv translations
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check ecqs tests bench seed app.py
+
+fmt: venv
+	$(VENV)/bin/ruff format ecqs tests bench seed app.py
+	$(VENV)/bin/ruff check --fix .
+
+babel-extract: venv
+	$(VENV)/bin/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+
+babel-update: babel-extract
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations -D messages
+
+bench: setup
+	$(PY) -m bench
+
+serve-prod: setup
+	$(VENV)/bin/gunicorn -w 2 -b $(HOST):$(PORT) app:app
+
+clean:
+	rm -rf instance .pytest_cache

@@ -1,0 +1,136 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, g, has_request_context, redirect, request, session, url_for
+from flask_login import current_user
+
+from . import config as config_module
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def select_locale():
+    if not has_request_context():
+        return "zh_Hans_CN"
+    lang = session.get("lang")
+    if lang in {"zh_Hans_CN", "en"}:
+        return lang
+    return "zh_Hans_CN"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. `config` overrides settings read from the environment (tests use it)."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(config_module.from_environment())
+    if config:
+        app.config.update(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.BASE_DIR / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
+
+    from . import models, workflows  # noqa: F401  (register models and workflow tables)
+    from .auth import bp as auth_bp
+    from .cli import register_cli
+    from .registration import bp as register_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(register_bp)
+    from .admin_views import init_admin
+
+    init_admin(app)
+    register_cli(app)
+    _security(app)
+    _filters(app)
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @app.route("/")
+    def root():
+        if current_user.is_authenticated:
+            return redirect(url_for("admin.index"))
+        return redirect(url_for("auth.login"))
+
+    @app.context_processor
+    def _globals():
+        from .models import ROLE_LABELS
+
+        return {
+            "csp_nonce": g.get("csp_nonce", ""),
+            "role_labels": ROLE_LABELS,
+            "current_lang": select_locale(),
+        }
+
+    return app
+
+
+def _security(app: Flask) -> None:
+    @app.before_request
+    def _nonce():
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.after_request
+    def _headers(response):
+        nonce = g.get("csp_nonce", "")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            f"style-src 'self' 'nonce-{nonce}' 'unsafe-inline'; "
+            "img-src 'self' data:; font-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+EVENT_LABELS = {
+    "registered": "注册",
+    "record_created": "新增",
+    "record_changed": "修改",
+    "record_deleted": "删除",
+    "file_download": "下载文件",
+    "login": "登录",
+    "logout": "退出",
+    "link_requested": "申请关联",
+}
+
+
+def _filters(app: Flask) -> None:
+    from zoneinfo import ZoneInfo
+
+    from flask_babel import gettext
+
+    from .models import LINK_STATUS_LABELS
+
+    cn = ZoneInfo("Asia/Shanghai")
+
+    @app.template_filter("localtime")
+    def localtime(value):
+        return value.astimezone(cn).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+    @app.template_filter("event_label")
+    def event_label(value):
+        return gettext(EVENT_LABELS[value]) if value in EVENT_LABELS else value
+
+    @app.template_filter("link_status")
+    def link_status(value):
+        return str(LINK_STATUS_LABELS.get(value, value))

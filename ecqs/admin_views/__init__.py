@@ -1,0 +1,96 @@
+"""Flask-Admin set-up: one Admin, the home page (inbox) and each area's grids with the menu
+labels users know from the manuals."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_admin import Admin
+from flask_admin.menu import MenuLink
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import (
+    AuditEvent,
+    Division,
+    EnterpriseLink,
+    Notice,
+    Notification,
+    Organization,
+    SmsMessage,
+    User,
+)
+from .accounts import (
+    AuditView,
+    DivisionView,
+    EnterpriseLinkView,
+    MyOrganizationView,
+    NoticeView,
+    NotificationView,
+    OrganizationView,
+    SmsOutboxView,
+    SubAccountView,
+    UserView,
+)
+from .home import HomeView
+
+CAT_CENTRE = _l("个人中心")
+CAT_SYSTEM = _l("系统管理")
+
+
+class RoleMenuLink(MenuLink):
+    """A link shown only to some roles."""
+
+    def __init__(self, *args, roles=frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.roles = roles
+
+    def is_accessible(self):
+        from flask_login import current_user
+
+        return current_user.is_authenticated and current_user.role in self.roles
+
+    def is_visible(self):
+        return self.is_accessible()
+
+
+def init_admin(app) -> Admin:
+    admin = Admin(
+        app,
+        name=_l("e-CQS 业务管理"),
+        url="/admin",
+        index_view=HomeView(name=_l("待办事项"), url="/admin", template="home.html"),
+        theme=Bootstrap4Theme(base_template="layout.html", swatch="cerulean", fluid=True),
+        csp_nonce_generator=lambda: g.get("csp_nonce", ""),
+    )
+    s = db.session
+    # 个人中心
+    admin.add_view(
+        MyOrganizationView(Organization, s, name=_l("我的企业信息"), category=CAT_CENTRE, endpoint="my_org")
+    )
+    admin.add_view(
+        EnterpriseLinkView(EnterpriseLink, s, name=_l("我的企业授权"), category=CAT_CENTRE, endpoint="links")
+    )
+    admin.add_view(SubAccountView(User, s, name=_l("子账号"), category=CAT_CENTRE, endpoint="subaccounts"))
+    admin.add_view(
+        NotificationView(Notification, s, name=_l("站内消息"), category=CAT_CENTRE, endpoint="notifications")
+    )
+    admin.add_link(
+        RoleMenuLink(
+            _l("申请关联企业"), endpoint="register.link", category=CAT_CENTRE, roles=frozenset({"person"})
+        )
+    )
+    # 系统管理
+    admin.add_view(
+        OrganizationView(
+            Organization, s, name=_l("单位/机构管理"), category=CAT_SYSTEM, endpoint="organizations"
+        )
+    )
+    admin.add_view(UserView(User, s, name=_l("用户管理"), category=CAT_SYSTEM, endpoint="users"))
+    admin.add_view(DivisionView(Division, s, name=_l("行政区划"), category=CAT_SYSTEM, endpoint="divisions"))
+    admin.add_view(
+        SmsOutboxView(SmsMessage, s, name=_l("短信发件箱"), category=CAT_SYSTEM, endpoint="sms_outbox")
+    )
+    admin.add_view(NoticeView(Notice, s, name=_l("通知公告"), category=CAT_SYSTEM, endpoint="notices"))
+    admin.add_view(AuditView(AuditEvent, s, name=_l("审计日志"), category=CAT_SYSTEM, endpoint="audit"))
+    return admin

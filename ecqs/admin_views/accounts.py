@@ -1,0 +1,582 @@
+"""M0 grids: organisations (review), users, sub-accounts, enterprise links, divisions, SMS
+outbox, notices, notifications and the audit log."""
+
+from __future__ import annotations
+
+from flask import flash, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from .. import audit, validators
+from ..extensions import db
+from ..models import (
+    ENTERPRISE_TYPE_LABELS,
+    LEGAL_FORM_LABELS,
+    LINK_STATUS_LABELS,
+    ORG_KIND_LABELS,
+    ORG_STATUS_LABELS,
+    ROLE_LABELS,
+    User,
+)
+from .base import RoleView, choice_formatter, masked, state_badge
+
+ORG_LABELS = {
+    "id": _l("编号"),
+    "kind": _l("单位类别"),
+    "name": _l("单位名称"),
+    "uscc": _l("统一社会信用代码"),
+    "legal_form": _l("企业性质"),
+    "enterprise_type": _l("企业类型"),
+    "division": _l("所在地"),
+    "division_code": _l("行政区划代码"),
+    "address": _l("详细地址"),
+    "postcode": _l("邮编"),
+    "phone": _l("单位电话"),
+    "email": _l("邮箱"),
+    "legal_rep_name": _l("法定代表人"),
+    "legal_rep_id_number": _l("法定代表人身份证号"),
+    "contact_name": _l("联系人"),
+    "contact_id_number": _l("联系人身份证号"),
+    "contact_mobile": _l("联系人手机号"),
+    "licence_upload": _l("营业执照"),
+    "cert_type": _l("认证类型"),
+    "cert_level": _l("级别"),
+    "cert_industry": _l("行业"),
+    "authority_level": _l("审批层级"),
+    "parent": _l("上级单位"),
+    "status": _l("审核状态"),
+    "reject_reason": _l("驳回原因"),
+    "submitted_at": _l("提交时间"),
+    "approved_at": _l("审核通过时间"),
+}
+
+
+class OrganizationView(RoleView):
+    """单位/机构管理 and 单位注册审核."""
+
+    roles = frozenset({"admin", "association"})
+    can_create = False
+    can_delete = False
+    can_edit = True
+    file_fields = ("licence_upload",)
+    column_list = (
+        "name",
+        "kind",
+        "uscc",
+        "division",
+        "contact_name",
+        "contact_mobile",
+        "status",
+        "submitted_at",
+    )
+    column_details_list = (
+        "name",
+        "kind",
+        "uscc",
+        "legal_form",
+        "enterprise_type",
+        "division",
+        "address",
+        "legal_rep_name",
+        "legal_rep_id_number",
+        "contact_name",
+        "contact_id_number",
+        "contact_mobile",
+        "licence_upload",
+        "cert_type",
+        "cert_level",
+        "cert_industry",
+        "status",
+        "reject_reason",
+        "submitted_at",
+        "approved_at",
+    )
+    column_export_list = column_details_list
+    column_labels = ORG_LABELS
+    column_searchable_list = ("name", "uscc")
+    column_filters = ("status", "kind", "submitted_at")
+    column_default_sort = ("submitted_at", True)
+    column_choices = {
+        "kind": list(ORG_KIND_LABELS.items()),
+        "status": list(ORG_STATUS_LABELS.items()),
+        "legal_form": list(LEGAL_FORM_LABELS.items()),
+        "enterprise_type": list(ENTERPRISE_TYPE_LABELS.items()),
+    }
+    form_columns = ("name", "address", "postcode", "phone", "email", "contact_name", "contact_mobile")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {
+            "status": state_badge(ORG_STATUS_LABELS),
+            "kind": choice_formatter(ORG_KIND_LABELS),
+            "legal_form": choice_formatter(LEGAL_FORM_LABELS),
+            "enterprise_type": choice_formatter(ENTERPRISE_TYPE_LABELS),
+            "contact_mobile": masked("contact_mobile", "mobile"),
+            "legal_rep_id_number": masked("legal_rep_id_number", "id"),
+            "contact_id_number": masked("contact_id_number", "id"),
+            "licence_upload": self.file_link("licence_upload"),
+        }
+        self.column_formatters_detail = {
+            "status": state_badge(ORG_STATUS_LABELS),
+            "kind": choice_formatter(ORG_KIND_LABELS),
+            "legal_form": choice_formatter(LEGAL_FORM_LABELS),
+            "enterprise_type": choice_formatter(ENTERPRISE_TYPE_LABELS),
+            "licence_upload": self.file_link("licence_upload"),
+        }
+
+
+class MyOrganizationView(RoleView):
+    """我的企业信息 / 单位信息: an organisation user's own organisation, read-only but resubmittable."""
+
+    roles = frozenset({"enterprise", "metrology", "assessor", "unit"})
+    require_approved_org = False
+    primary_for_model = False
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_export = False
+    file_fields = ("licence_upload",)
+    column_list = ("name", "uscc", "division", "status", "reject_reason", "submitted_at")
+    column_details_list = OrganizationView.column_details_list
+    column_labels = ORG_LABELS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {
+            "status": state_badge(ORG_STATUS_LABELS),
+            "licence_upload": self.file_link("licence_upload"),
+        }
+        self.column_formatters_detail = {
+            "status": state_badge(ORG_STATUS_LABELS),
+            "kind": choice_formatter(ORG_KIND_LABELS),
+            "legal_form": choice_formatter(LEGAL_FORM_LABELS),
+            "enterprise_type": choice_formatter(ENTERPRISE_TYPE_LABELS),
+            "licence_upload": self.file_link("licence_upload"),
+        }
+
+
+USER_LABELS = {
+    "username": _l("用户名"),
+    "role": _l("角色"),
+    "organization": _l("所属单位"),
+    "is_org_admin": _l("单位管理员账号"),
+    "real_name": _l("姓名"),
+    "id_number": _l("身份证号"),
+    "mobile": _l("手机号"),
+    "email": _l("邮箱"),
+    "active": _l("启用"),
+    "locked_until": _l("锁定至"),
+    "created_at": _l("创建时间"),
+    "last_login_at": _l("最近登录"),
+    "password": _l("密码"),
+    "password_confirm": _l("确认密码"),
+}
+
+
+class _AccountFormMixin:
+    """Create form with password + policy; the hash is never a form field."""
+
+    form_excluded_columns = (
+        "password_hash",
+        "failed_logins",
+        "locked_until",
+        "password_changed_at",
+        "created_at",
+        "last_login_at",
+        "created_by_id",
+        "session_token",
+    )
+
+    def _password_fields(self, form_class, required: bool):
+        policy = validators.password_field("username")
+        checks = [DataRequired(message=_l("请输入密码")), policy] if required else [Optional(), policy]
+        form_class.password = PasswordField(_l("密码"), checks)
+        form_class.password_confirm = PasswordField(
+            _l("确认密码"), [EqualTo("password", message=_l("两次输入的密码不一致"))]
+        )
+        return form_class
+
+    def _check_unique(self, form, model):
+        for attr, label in (("username", _("用户名")), ("mobile", _("手机号"))):
+            value = getattr(model, attr)
+            if not value:
+                continue
+            clash = db.session.execute(
+                db.select(User.id).where(getattr(User, attr) == value, User.id != (model.id or 0))
+            ).first()
+            if clash:
+                raise ValueError(_("%(label)s“%(value)s”已被使用", label=label, value=value))
+
+
+class UserView(_AccountFormMixin, RoleView):
+    """用户管理 (administrators)."""
+
+    roles = frozenset({"admin"})
+    can_delete = False
+    column_list = (
+        "username",
+        "role",
+        "organization",
+        "real_name",
+        "mobile",
+        "active",
+        "locked_until",
+        "last_login_at",
+    )
+    column_details_list = (*column_list, "id_number", "email", "is_org_admin", "created_at")
+    column_export_list = column_details_list
+    column_labels = USER_LABELS
+    column_searchable_list = ("username", "real_name", "mobile")
+    column_filters = ("role", "active")
+    column_choices = {"role": list(ROLE_LABELS.items())}
+    form_columns = (
+        "username",
+        "role",
+        "organization",
+        "is_org_admin",
+        "real_name",
+        "id_number",
+        "mobile",
+        "email",
+        "active",
+    )
+    form_args = {
+        "username": {"validators": [DataRequired(), validators.username_field]},
+        "mobile": {"validators": [Optional(), validators.mobile_field]},
+        "id_number": {"validators": [Optional(), validators.id_number_field]},
+        "email": {"validators": [Optional(), Email(message=_l("邮箱格式不正确"))]},
+    }
+    form_overrides = {"role": SelectField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form_args = dict(self.form_args, role={"choices": list(ROLE_LABELS.items())})
+        self.column_formatters = {
+            "role": choice_formatter(ROLE_LABELS),
+            "mobile": masked("mobile", "mobile"),
+            "id_number": masked("id_number", "id"),
+        }
+
+    def get_create_form(self):
+        return self._password_fields(super().get_create_form(), required=True)
+
+    def get_edit_form(self):
+        return self._password_fields(super().get_edit_form(), required=False)
+
+    def on_model_change(self, form, model, is_created):
+        self._check_unique(form, model)
+        if form.password.data:
+            model.set_password(form.password.data)
+        super().on_model_change(form, model, is_created)
+
+    @action("disable", _l("停用账号"), _l("确定停用选中的账号吗？"))
+    def action_disable(self, ids):
+        for user in self.scoped_rows(ids):
+            user.active = False
+            audit.record("account_disabled", user=current_user, obj=user)
+        db.session.commit()
+        flash(_("已停用所选账号"), "success")
+
+    @action("enable", _l("启用账号"))
+    def action_enable(self, ids):
+        for user in self.scoped_rows(ids):
+            user.active = True
+            user.failed_logins = 0
+            user.locked_until = None
+            audit.record("account_enabled", user=current_user, obj=user)
+        db.session.commit()
+        flash(_("已启用所选账号"), "success")
+
+
+class SubAccountView(_AccountFormMixin, RoleView):
+    """子账号 / 单位账号管理: only an organisation's admin account creates and disables them."""
+
+    roles = frozenset({"enterprise", "metrology", "assessor", "unit"})
+    primary_for_model = False
+    can_delete = False
+    can_export = True
+    column_list = ("username", "real_name", "mobile", "is_org_admin", "active", "created_at", "last_login_at")
+    column_export_list = column_list
+    column_labels = USER_LABELS
+    form_columns = ("username", "real_name", "mobile", "email")
+    form_args = {
+        "username": {"validators": [DataRequired(), validators.username_field]},
+        "real_name": {"validators": [DataRequired(), Length(max=50)]},
+        "mobile": {"validators": [DataRequired(), validators.mobile_field]},
+        "email": {"validators": [Optional(), Email(message=_l("邮箱格式不正确"))]},
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {"mobile": masked("mobile", "mobile")}
+
+    def is_accessible(self):
+        return super().is_accessible() and current_user.is_org_admin
+
+    @property
+    def can_create(self):
+        return current_user.is_authenticated and current_user.can_manage_subaccounts()
+
+    @property
+    def can_edit(self):
+        return self.can_create
+
+    def get_create_form(self):
+        return self._password_fields(super().get_create_form(), required=True)
+
+    def get_edit_form(self):
+        return self._password_fields(super().get_edit_form(), required=False)
+
+    def on_model_change(self, form, model, is_created):
+        self._check_unique(form, model)
+        if is_created:
+            model.role = current_user.role
+            model.organization_id = current_user.organization_id
+            model.is_org_admin = False
+            model.created_by_id = current_user.id
+        if form.password.data:
+            model.set_password(form.password.data)
+        super().on_model_change(form, model, is_created)
+
+    def _sub_accounts(self, ids):
+        return [u for u in self.scoped_rows(ids) if not u.is_org_admin]
+
+    @action("disable", _l("停用"), _l("确定停用选中的子账号吗？"))
+    def action_disable(self, ids):
+        rows = self._sub_accounts(ids)
+        for user in rows:
+            user.active = False
+            audit.record("account_disabled", user=current_user, obj=user)
+        db.session.commit()
+        flash(_("已停用 %(n)d 个子账号", n=len(rows)), "success")
+
+    @action("enable", _l("启用"))
+    def action_enable(self, ids):
+        rows = self._sub_accounts(ids)
+        for user in rows:
+            user.active = True
+            audit.record("account_enabled", user=current_user, obj=user)
+        db.session.commit()
+        flash(_("已启用 %(n)d 个子账号", n=len(rows)), "success")
+
+
+LINK_LABELS = {
+    "person": _l("申请人"),
+    "person.real_name": _l("姓名"),
+    "person.mobile": _l("手机号"),
+    "organization": _l("企业名称"),
+    "organization.uscc": _l("统一社会信用代码"),
+    "status": _l("状态"),
+    "reject_reason": _l("驳回原因"),
+    "created_at": _l("申请时间"),
+    "decided_at": _l("处理时间"),
+}
+
+
+class EnterpriseLinkView(RoleView):
+    """我的企业授权 (enterprise admin approves linked persons) and 关联企业信息 (the person)."""
+
+    roles = frozenset({"enterprise", "person", "admin"})
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = (
+        "person.real_name",
+        "person.mobile",
+        "organization",
+        "organization.uscc",
+        "status",
+        "reject_reason",
+        "created_at",
+        "decided_at",
+    )
+    column_export_list = column_list
+    column_labels = LINK_LABELS
+    column_filters = ("status",)
+    column_default_sort = ("created_at", True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {
+            "status": state_badge(LINK_STATUS_LABELS),
+            "person.mobile": lambda v, c, m, n: _mask_mobile(m.person.mobile),
+        }
+        self.column_formatters["person.mobile"].masked = True
+
+
+def _mask_mobile(value):
+    from ..masking import mask_mobile
+
+    return mask_mobile(value)
+
+
+class DivisionView(RoleView):
+    """行政区划 (GB/T 2260)."""
+
+    roles = frozenset({"admin"})
+    can_delete = False
+    column_list = ("code", "name", "level", "parent")
+    column_export_list = ("code", "name", "level", "parent_code")
+    column_labels = {
+        "code": _l("代码"),
+        "name": _l("名称"),
+        "level": _l("级别"),
+        "parent": _l("上级"),
+        "parent_code": _l("上级代码"),
+    }
+    column_searchable_list = ("code", "name")
+    column_filters = ("level",)
+    column_default_sort = "code"
+    column_choices = {"level": [(1, _l("省级")), (2, _l("地级")), (3, _l("县级"))]}
+    form_columns = ("code", "name", "level", "parent_code")
+    form_args = {"code": {"validators": [DataRequired(), Length(min=6, max=6)]}}
+    form_overrides = {"parent_code": StringField}
+    page_size = 50
+
+
+class SmsOutboxView(RoleView):
+    """短信发件箱."""
+
+    roles = frozenset({"admin"})
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = ("created_at", "mobile", "purpose", "body", "backend", "status")
+    column_export_list = column_list
+    column_labels = {
+        "created_at": _l("时间"),
+        "mobile": _l("手机号"),
+        "purpose": _l("用途"),
+        "body": _l("内容"),
+        "backend": _l("通道"),
+        "status": _l("状态"),
+    }
+    column_searchable_list = ("mobile",)
+    column_filters = ("purpose", "created_at")
+    column_default_sort = ("created_at", True)
+
+
+class NoticeView(RoleView):
+    """通知公告."""
+
+    roles = frozenset({"admin"})
+    column_list = ("title", "audience", "published_at")
+    column_export_list = ("title", "audience", "published_at", "body")
+    column_labels = {
+        "title": _l("标题"),
+        "body": _l("内容"),
+        "audience": _l("发布对象"),
+        "published_at": _l("发布时间"),
+    }
+    column_choices = {"audience": [("all", _l("全部用户")), *ROLE_LABELS.items()]}
+    form_columns = ("title", "body", "audience")
+    form_overrides = {"audience": SelectField}
+    form_args = {
+        "title": {"validators": [DataRequired(), Length(max=200)]},
+        "body": {"validators": [DataRequired(), Length(max=20000)]},
+    }
+    column_default_sort = ("published_at", True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form_args = dict(
+            self.form_args, audience={"choices": [("all", _l("全部用户")), *ROLE_LABELS.items()]}
+        )
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            model.created_by_id = current_user.id
+        super().on_model_change(form, model, is_created)
+
+
+class NotificationView(RoleView):
+    """站内消息: each user's own notifications."""
+
+    roles = frozenset(ROLE_LABELS)
+    require_approved_org = False
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = ("created_at", "title", "read_at")
+    column_export_list = ("created_at", "title", "body", "read_at")
+    column_labels = {
+        "created_at": _l("时间"),
+        "title": _l("标题"),
+        "body": _l("内容"),
+        "read_at": _l("已读时间"),
+    }
+    column_default_sort = ("created_at", True)
+
+    @expose("/details/")
+    def details_view(self):
+        from ..models import utcnow
+
+        obj = self.get_one(request.args.get("id"))
+        if obj.read_at is None:
+            obj.read_at = utcnow()
+            db.session.commit()
+        return super().details_view()
+
+
+class AuditView(RoleView):
+    """审计日志: read-only and append-only."""
+
+    roles = frozenset({"admin"})
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = (
+        "at",
+        "username",
+        "event",
+        "result",
+        "object_type",
+        "object_id",
+        "action",
+        "from_state",
+        "to_state",
+        "ip",
+    )
+    column_export_list = (*column_list, "comment")
+    column_labels = {
+        "at": _l("时间"),
+        "username": _l("用户"),
+        "event": _l("事件"),
+        "result": _l("结果"),
+        "object_type": _l("对象类型"),
+        "object_id": _l("对象编号"),
+        "action": _l("操作"),
+        "from_state": _l("原状态"),
+        "to_state": _l("新状态"),
+        "ip": _l("IP 地址"),
+        "comment": _l("说明"),
+    }
+    column_searchable_list = ("username", "event")
+    column_filters = ("event", "result", "at", "object_type")
+    column_default_sort = ("at", True)
+    simple_list_pager = True
+    page_size = 50
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._actions = []
+        self._actions_data = {}
+
+
+__all__ = [
+    "AuditView",
+    "DivisionView",
+    "EnterpriseLinkView",
+    "MyOrganizationView",
+    "NoticeView",
+    "NotificationView",
+    "OrganizationView",
+    "SmsOutboxView",
+    "SubAccountView",
+    "UserView",
+]

@@ -1,0 +1,396 @@
+"""RoleView: the one base view that owns access, row scoping, workflow actions, the timeline,
+file downloads and xlsx export. Per-area views are configuration.
+
+It closes every Flask-Admin trap listed in ARCHITECTURE.md: get_one, actions, inline edit,
+relation fields, count, export and CSV all go through `access.scoped`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import FilterConverter
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.helpers import get_redirect_target
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from .. import access, audit, uploads, workflows, xlsx_export
+from ..extensions import db
+from ..masking import mask_id_number, mask_mobile
+
+log = logging.getLogger("ecqs.views")
+
+# Registry model -> endpoint of its main view, for links from the inbox.
+MODEL_ENDPOINTS: dict[type, str] = {}
+
+WORKFLOW_OWNED = (
+    "status",
+    "version",
+    "approved_at",
+    "reject_reason",
+    "submitted_at",
+    "decided_at",
+    "created_at",
+)
+
+
+def endpoint_for_model(model: type) -> str | None:
+    return MODEL_ENDPOINTS.get(model)
+
+
+def deny(reason: str, obj=None, code: int = 403):
+    """Log a denied attempt in the audit trail and answer 403/404."""
+    audit.record_now(
+        "access_denied",
+        user=current_user if current_user.is_authenticated else None,
+        obj=obj,
+        object_type=None if obj is not None else reason,
+        comment=f"{request.method} {request.path}",
+    )
+    abort(code)
+
+
+def masked(attr: str, kind: str):
+    """A list/export formatter showing a personal number masked."""
+    fn = mask_id_number if kind == "id" else mask_mobile
+
+    def formatter(view, context, model, name):
+        return fn(getattr(model, attr))
+
+    formatter.masked = True
+    return formatter
+
+
+def choice_formatter(labels: dict, attr: str | None = None):
+    def formatter(view, context, model, name):
+        value = getattr(model, attr or name)
+        return str(labels.get(value, value or ""))
+
+    return formatter
+
+
+def state_badge(labels: dict, attr: str = "status"):
+    colours = {"approved": "success", "rejected": "danger", "pending": "warning"}
+
+    def formatter(view, context, model, name):
+        value = getattr(model, attr)
+        label = labels.get(value, value)
+        return Markup('<span class="badge badge-{}">{}</span>').format(colours.get(value, "secondary"), label)
+
+    return formatter
+
+
+class TZFilterConverter(FilterConverter):
+    """Our timezone-aware timestamp type filters like a DateTime."""
+
+    def __init__(self):
+        super().__init__()
+        self.converters["tzdatetime"] = self.converters["datetime"]
+
+
+class TZModelConverter(AdminModelConverter):
+    def __init__(self, session, view):
+        super().__init__(session, view)
+        self.converters["TZDateTime"] = self.converters["DateTime"]
+
+
+class RoleView(ModelView):
+    """Base grid. Subclasses set `roles`, columns, labels and filters."""
+
+    roles: frozenset[str] = frozenset({"admin"})
+    require_approved_org = True
+    primary_for_model = True
+
+    can_view_details = True
+    can_export = True
+    export_types = ["xlsx"]
+    column_editable_list: list = []
+    page_size = 20
+    can_set_page_size = True
+    page_size_options = (20, 50, 100)
+    file_fields: tuple[str, ...] = ()
+    details_template = "admin/ecqs_details.html"
+    list_template = "admin/ecqs_list.html"
+    column_display_actions = True
+    export_max_rows = 0
+    filter_converter = TZFilterConverter()
+    model_form_converter = TZModelConverter
+
+    def __init__(self, model, session=None, **kwargs):
+        super().__init__(model, session or db.session, **kwargs)
+        if self.primary_for_model:
+            MODEL_ENDPOINTS.setdefault(model, self.endpoint)
+
+    # ---- who may open this grid -------------------------------------------------------------
+
+    def is_accessible(self) -> bool:
+        user = current_user
+        if not user.is_authenticated or user.role not in self.roles:
+            return False
+        return not (self.require_approved_org and not access.business_user(user))
+
+    def is_visible(self) -> bool:
+        return self.is_accessible()
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        if self.require_approved_org and not access.business_user(current_user):
+            flash(_("您的单位尚未通过审核，暂不能使用业务功能"), "warning")
+            return redirect(url_for("admin.index"))
+        deny(f"view:{self.endpoint}")
+        return None
+
+    # ---- one scope through every door --------------------------------------------------------
+
+    def get_query(self):
+        return access.scoped(super().get_query(), self.model, current_user)
+
+    def get_count_query(self):
+        return access.scoped(super().get_count_query(), self.model, current_user)
+
+    def get_one(self, id):
+        pk = self.model.__mapper__.primary_key[0]
+        try:
+            key = pk.type.python_type(id)
+        except (TypeError, ValueError, NotImplementedError):
+            key = id
+        obj = self.get_query().filter(pk == key).one_or_none()
+        if obj is None:
+            deny(f"{self.model.__name__}:{id}", code=404)
+        return obj
+
+    def scoped_rows(self, ids):
+        """Re-select posted ids through the scope: other tenants' ids silently drop out."""
+        pk = self.model.__mapper__.primary_key[0]
+        try:
+            keys = [pk.type.python_type(i) for i in ids]
+        except (TypeError, ValueError):
+            abort(400)
+        return self.get_query().filter(pk.in_(keys)).all() if keys else []
+
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self):
+        # Inline editing is off on every scoped grid; the endpoint must not bypass can_edit.
+        deny(f"ajax_update:{self.endpoint}")
+
+    # ---- forms: workflow-owned fields are never mass-assignable, relations are scoped --------
+
+    def scaffold_form(self):
+        excluded = set(self.form_excluded_columns or ()) | set(WORKFLOW_OWNED)
+        self.form_excluded_columns = sorted(excluded)
+        return super().scaffold_form()
+
+    def _scope_relation_fields(self, form):
+        for field in form:
+            factory = getattr(field, "query_factory", None)
+            if factory is None or getattr(factory, "_scoped", False):
+                continue
+
+            def scoped_factory(original=factory):
+                query = original()
+                model = query.column_descriptions[0]["entity"]
+                return access.scoped(query, model, current_user)
+
+            scoped_factory._scoped = True
+            field.query_factory = scoped_factory
+        return form
+
+    def create_form(self, obj=None):
+        return self._scope_relation_fields(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._scope_relation_fields(super().edit_form(obj))
+
+    def on_model_change(self, form, model, is_created):
+        audit.record("record_created" if is_created else "record_changed", user=current_user, obj=model)
+
+    def on_model_delete(self, model):
+        audit.record("record_deleted", user=current_user, obj=model)
+
+    # ---- workflow actions --------------------------------------------------------------------
+
+    @property
+    def workflow(self):
+        return workflows.workflow_for(self.model)
+
+    def init_actions(self):
+        super().init_actions()
+        wf = self.workflow
+        if wf is None:
+            return
+        for t in wf.transitions:
+            if not t.bulk or t.needs_comment or not (t.roles & self.roles):
+                continue
+            name = f"wf_{t.action}"
+            self._actions.append((name, t.label))
+            confirm = t.confirm or _l("确定对选中的记录执行“%(label)s”吗？", label=t.label)
+            self._actions_data[name] = (self._bulk_handler(t.action), t.label, confirm)
+
+    def is_action_allowed(self, name):
+        if name.startswith("wf_"):
+            t = self.workflow.by_action.get(name[3:])
+            return t is not None and current_user.role in t.roles
+        if name == "delete":
+            return self.can_delete
+        return super().is_action_allowed(name)
+
+    def _bulk_handler(self, action_name):
+        def handler(ids):
+            rows = self.scoped_rows(ids)
+            done, refused = 0, []
+            for obj in rows:
+                try:
+                    workflows.transition(obj, action_name, current_user)
+                    done += 1
+                except workflows.WorkflowError as exc:
+                    refused.append(f"{obj}: {exc}")
+                    if isinstance(exc, workflows.StaleTransition):
+                        break
+            missing = len(set(map(str, ids))) - len(rows)
+            if missing:
+                audit.record(
+                    "access_denied",
+                    user=current_user,
+                    result="failure",
+                    object_type=self.model.__name__,
+                    comment=f"bulk {action_name}: {missing} ids out of scope",
+                )
+            db.session.commit()
+            if done:
+                flash(_("已处理 %(n)d 条记录", n=done), "success")
+            for message in refused[:10]:
+                flash(message, "error")
+            if missing:
+                flash(_("有 %(n)d 条记录不存在或无权操作，已忽略", n=missing), "error")
+
+        return handler
+
+    @expose("/transition/<id>/<action_name>", methods=("POST",))
+    def transition_view(self, id, action_name):
+        obj = self.get_one(id)
+        return_url = get_redirect_target() or self.get_url(".details_view", id=id)
+        try:
+            workflows.transition(
+                obj,
+                action_name,
+                current_user,
+                comment=request.form.get("comment"),
+                expected_state=request.form.get("expected_state") or None,
+            )
+            db.session.commit()
+            flash(_("操作成功"), "success")
+        except workflows.WorkflowError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(return_url)
+
+    def available_transitions(self, obj):
+        return workflows.available(obj, current_user)
+
+    def timeline(self, obj):
+        return audit.timeline(obj)
+
+    def state_label(self, obj):
+        wf = self.workflow
+        return wf.state_label(getattr(obj, wf.field)) if wf else ""
+
+    # ---- file downloads through the scope ----------------------------------------------------
+
+    @expose("/file/<id>/<field>")
+    def file_view(self, id, field):
+        if field not in self.file_fields:
+            abort(404)
+        obj = self.get_one(id)
+        upload = getattr(obj, field)
+        if upload is None:
+            abort(404)
+        audit.record("file_download", user=current_user, obj=obj, comment=field)
+        db.session.commit()
+        return uploads.serve(upload)
+
+    def file_link(self, field):
+        def formatter(view, context, model, name):
+            upload = getattr(model, field)
+            if upload is None:
+                return ""
+            url = view.get_url(".file_view", id=model.id, field=field)
+            return Markup('<a href="{}">{}</a>').format(url, escape(upload.original_name))
+
+        return formatter
+
+    # ---- xlsx export: scoped, filtered, streamed ---------------------------------------------
+
+    def export_value(self, obj, name):
+        formatter = self.column_formatters_export.get(name) if self.column_formatters_export else None
+        if formatter is None and self.column_formatters:
+            candidate = self.column_formatters.get(name)
+            if candidate is not None and getattr(candidate, "masked", False):
+                formatter = candidate
+        if formatter is not None:
+            value = formatter(self, None, obj, name)
+            return str(value) if isinstance(value, Markup) else value
+        value = obj
+        for part in name.split("."):
+            value = getattr(value, part, None) if value is not None else None
+        if self.column_choices and name in self.column_choices:
+            return str(dict(self.column_choices[name]).get(value, value or ""))
+        if value is None or isinstance(value, str | int | float | bool | date | datetime):
+            return value
+        return str(value)
+
+    def export_filename(self) -> str:
+        return f"{self.name}_{datetime.now():%Y%m%d%H%M%S}.xlsx"
+
+    def iter_export_rows(self, columns):
+        view_args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(view_args.sort)
+        _count, query = self.get_list(
+            None,
+            sort[0] if sort else None,
+            view_args.sort_desc,
+            view_args.search,
+            view_args.filters,
+            execute=False,
+            page_size=0,
+        )
+        for obj in query.yield_per(1000):
+            yield [self.export_value(obj, name) for name, _label in columns]
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        if export_type != "xlsx" or not self.can_export:
+            flash(_("仅支持导出 Excel (.xlsx)"), "error")
+            return redirect(self.get_url(".index_view"))
+        columns = self.get_export_columns()
+        audit.record(
+            "export",
+            user=current_user,
+            object_type=self.model.__name__,
+            comment=request.query_string.decode()[:500],
+        )
+        db.session.commit()
+        return xlsx_export.xlsx_response(
+            self.export_filename(),
+            [str(label) for _n, label in columns],
+            self.iter_export_rows(columns),
+            sheet_name=str(self.name),
+        )
+
+    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
+    def action_delete(self, ids):
+        if not self.can_delete:
+            deny(f"delete:{self.endpoint}")
+        rows = self.scoped_rows(ids)
+        for obj in rows:
+            self.on_model_delete(obj)
+            db.session.delete(obj)
+        db.session.commit()
+        flash(_("已删除 %(n)d 条记录", n=len(rows)), "success")

@@ -1,0 +1,81 @@
+"""Append-only audit trail: transitions, logins, denials and personal-data changes."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import has_request_context, request
+from sqlalchemy import event
+
+from .extensions import db
+from .models import AuditEvent
+
+log = logging.getLogger("ecqs.audit")
+
+
+def client_ip() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def record(event_name: str, *, user=None, obj=None, result: str = "success", username=None, **fields):
+    """Add one AuditEvent to the current transaction (it commits with the change it describes)."""
+    evt = AuditEvent(
+        event=event_name,
+        result=result,
+        user_id=getattr(user, "id", None),
+        username=username or getattr(user, "username", None),
+        organization_id=getattr(user, "organization_id", None),
+        object_type=type(obj).__name__ if obj is not None else fields.pop("object_type", None),
+        object_id=getattr(obj, "id", None) if obj is not None else fields.pop("object_id", None),
+        ip=client_ip(),
+        **fields,
+    )
+    db.session.add(evt)
+    log.info(
+        "audit %s %s user=%s object=%s:%s", event_name, result, evt.username, evt.object_type, evt.object_id
+    )
+    return evt
+
+
+def record_now(event_name: str, **kwargs) -> None:
+    """Record and commit at once, in a separate session: for failures whose request rolls back."""
+    from sqlalchemy.orm import Session
+
+    with Session(db.engine) as session:
+        user = kwargs.pop("user", None)
+        obj = kwargs.pop("obj", None)
+        session.add(
+            AuditEvent(
+                event=event_name,
+                result=kwargs.pop("result", "failure"),
+                user_id=getattr(user, "id", None),
+                username=kwargs.pop("username", None) or getattr(user, "username", None),
+                organization_id=getattr(user, "organization_id", None),
+                object_type=type(obj).__name__ if obj is not None else kwargs.pop("object_type", None),
+                object_id=getattr(obj, "id", None) if obj is not None else kwargs.pop("object_id", None),
+                ip=client_ip(),
+                **kwargs,
+            )
+        )
+        session.commit()
+    log.info("audit %s", event_name)
+
+
+def timeline(obj) -> list[AuditEvent]:
+    return list(
+        db.session.execute(
+            db.select(AuditEvent)
+            .where(AuditEvent.object_type == type(obj).__name__, AuditEvent.object_id == obj.id)
+            .order_by(AuditEvent.at, AuditEvent.id)
+        ).scalars()
+    )
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _refuse_update(mapper, connection, target):
+    raise RuntimeError("audit events are append-only")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_delete(mapper, connection, target):
+    raise RuntimeError("audit events are append-only")

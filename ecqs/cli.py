@@ -1,0 +1,19 @@
+"""Command-line entries: `flask --app app seed` (reference and demo data, idempotent)."""
+
+from __future__ import annotations
+
+import click
+
+
+def register_cli(app) -> None:
+    @app.cli.command("seed")
+    @click.option("--no-demo", is_flag=True, help="Load reference data only, no demo accounts.")
+    def seed_command(no_demo: bool):
+        """Load reference data and demo data; safe to run again."""
+        from . import seeding
+
+        counts = seeding.load_reference()
+        click.echo(f"reference data: {counts}")
+        if not no_demo:
+            created = seeding.load_demo()
+            click.echo(f"demo data: {created}")

@@ -1,0 +1,63 @@
+"""Settings read from the environment when the app is created, never at import time."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() not in {"0", "off", "false", "no", ""}
+
+
+def from_environment() -> dict:
+    """Build the configuration mapping from environment variables (documented in README)."""
+    instance = Path(os.environ.get("ECQS_INSTANCE_DIR", BASE_DIR / "instance"))
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'ecqs.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    secret = os.environ.get("SECRET_KEY")
+    if not secret:
+        # A per-instance random key kept in instance/ so that several workers on one host agree;
+        # several hosts must set SECRET_KEY themselves (README says so).
+        instance.mkdir(parents=True, exist_ok=True)
+        key_file = instance / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(os.urandom(32).hex())
+        secret = key_file.read_text().strip()
+    return {
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
+        "SMS_BACKEND": os.environ.get("SMS_BACKEND", "outbox"),
+        "SMS_DAILY_LIMIT": int(os.environ.get("SMS_DAILY_LIMIT", "3")),
+        "ECQS_CAPTCHA": _flag("ECQS_CAPTCHA", True),
+        "ECQS_STAFF_2FA": _flag("ECQS_STAFF_2FA", True),
+        "ECQS_DEMO": _flag("ECQS_DEMO", True),
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
+        "STAFF_PASSWORD_MAX_AGE_DAYS": int(os.environ.get("STAFF_PASSWORD_MAX_AGE_DAYS", "90")),
+        "LOCKOUT_THRESHOLD": 5,
+        "LOCKOUT_MINUTES": 15,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=7),
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "FLASK_ADMIN_SWATCH": "cerulean",
+        "INSTANCE_DIR": str(instance),
+    }

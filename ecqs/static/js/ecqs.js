@@ -1,0 +1,65 @@
+// Small behaviours without inline script (CSP): division cascade, SMS button, captcha refresh,
+// confirmation before workflow buttons.
+(function () {
+  'use strict';
+  function ready(fn) { if (document.readyState !== 'loading') fn(); else document.addEventListener('DOMContentLoaded', fn); }
+  function csrf() { var el = document.querySelector('input[name=csrf_token]'); return el ? el.value : ''; }
+
+  ready(function () {
+    document.querySelectorAll('[data-division-cascade]').forEach(function (box) {
+      var url = box.getAttribute('data-url');
+      var selects = box.querySelectorAll('select');
+      selects.forEach(function (sel, i) {
+        sel.addEventListener('change', function () {
+          for (var j = i + 1; j < selects.length; j++) { selects[j].length = 1; }
+          if (!sel.value || i + 1 >= selects.length) return;
+          fetch(url + '/' + sel.value).then(function (r) { return r.json(); }).then(function (rows) {
+            var next = selects[i + 1];
+            rows.forEach(function (row) { next.add(new Option(row.name, row.code)); });
+          });
+        });
+      });
+    });
+
+    document.querySelectorAll('[data-sms-send]').forEach(function (btn) {
+      btn.addEventListener('click', function () {
+        var mobile = document.getElementById(btn.getAttribute('data-mobile-field')).value;
+        var status = btn.parentNode.querySelector('[data-sms-status]');
+        var body = new URLSearchParams({mobile: mobile, purpose: btn.getAttribute('data-purpose'), csrf_token: csrf()});
+        btn.disabled = true;
+        fetch(btn.getAttribute('data-url'), {method: 'POST', body: body, headers: {'X-CSRFToken': csrf()}})
+          .then(function (r) { return r.json(); })
+          .then(function (data) {
+            status.textContent = data.message;
+            status.className = 'ml-2 small ' + (data.ok ? 'text-success' : 'text-danger');
+            if (!data.ok) { btn.disabled = false; return; }
+            var left = 60;
+            var timer = setInterval(function () {
+              left -= 1; btn.textContent = left + 's';
+              if (left <= 0) { clearInterval(timer); btn.disabled = false; btn.textContent = btn.getAttribute('data-label') || '获取验证码'; }
+            }, 1000);
+          })
+          .catch(function () { btn.disabled = false; });
+      });
+      btn.setAttribute('data-label', btn.textContent);
+    });
+
+    document.querySelectorAll('img[data-captcha]').forEach(function (img) {
+      img.style.cursor = 'pointer';
+      img.addEventListener('click', function () { img.src = img.src.split('?')[0] + '?t=' + Date.now(); });
+    });
+
+    document.querySelectorAll('form[data-confirm]').forEach(function (form) {
+      form.addEventListener('submit', function (ev) {
+        if (form.getAttribute('data-confirmed')) return;
+        if (!window.confirm(form.getAttribute('data-confirm'))) { ev.preventDefault(); return; }
+        form.setAttribute('data-confirmed', '1');
+        form.querySelectorAll('button[type=submit]').forEach(function (b) { b.disabled = true; });
+      });
+    });
+
+    document.querySelectorAll('[data-print]').forEach(function (btn) {
+      btn.addEventListener('click', function () { window.print(); });
+    });
+  });
+})();

@@ -1,0 +1,71 @@
+"""Uploads: JPEG, PNG or PDF up to 5 MB, type checked by content, stored under a random name
+outside the web root; the original filename is kept in the database."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+
+import filetype
+from flask import current_app, send_file
+from flask_babel import gettext as _
+
+from .extensions import db
+from .models import Upload
+
+ALLOWED = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+MAX_BYTES = 5 * 1024 * 1024
+
+
+class UploadError(Exception):
+    """The file was refused; str(exc) is the Chinese message."""
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save(file_storage, user=None) -> Upload:
+    """Check and store an uploaded file; returns the (flushed) Upload row."""
+    if file_storage is None or not file_storage.filename:
+        raise UploadError(_("请选择要上传的文件"))
+    data = file_storage.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise UploadError(_("文件不能超过 5 MB"))
+    if not data:
+        raise UploadError(_("文件为空"))
+    kind = filetype.guess(data)
+    if kind is None or kind.mime not in ALLOWED:
+        raise UploadError(_("只能上传 JPG、PNG 图片或 PDF 文件（按文件内容检查）"))
+    stored = f"{secrets.token_hex(16)}.{ALLOWED[kind.mime]}"
+    (upload_dir() / stored).write_bytes(data)
+    original = Path(file_storage.filename.replace("\\", "/")).name[:255] or stored
+    row = Upload(
+        stored_name=stored,
+        original_name=original,
+        content_type=kind.mime,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by_id=getattr(user, "id", None),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def serve(upload: Upload):
+    """Send a stored file as an attachment with its original name (never inline as HTML)."""
+    path = upload_dir() / upload.stored_name
+    response = send_file(
+        path,
+        mimetype=upload.content_type,
+        as_attachment=True,
+        download_name=upload.original_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
