@@ -116,3 +116,18 @@ def _sms(query, user):
 @scope_for(AuditEvent)
 def _audit(query, user):
     return query if user.role == "admin" else query.where(false())
+
+
+# M1 scopes --------------------------------------------------------------------------------------
+
+# (M1 scope functions go here)
+
+
+# M2 scopes --------------------------------------------------------------------------------------
+
+# (M2 scope functions go here)
+
+
+# M3 scopes --------------------------------------------------------------------------------------
+
+# (M3 scope functions go here)

@@ -45,11 +45,32 @@ def load_divisions() -> int:
     return added
 
 
-REFERENCE_LOADERS = {"divisions": load_divisions}
+def _area_loaders() -> dict:
+    """Reference loaders of each business area, in load order (areas add one line each)."""
+    loaders = {"divisions": load_divisions}
+    # M1 reference loaders
+
+    # M2 reference loaders
+
+    # M3 reference loaders
+
+    return loaders
+
+
+def _area_demo_loaders() -> list:
+    """Demo-data loaders of each business area, run after the demo accounts exist."""
+    loaders = []
+    # M1 demo loaders
+
+    # M2 demo loaders
+
+    # M3 demo loaders
+
+    return loaders
 
 
 def load_reference() -> dict:
-    counts = {name: loader() for name, loader in REFERENCE_LOADERS.items()}
+    counts = {name: loader() for name, loader in _area_loaders().items()}
     db.session.commit()
     return counts
 
@@ -173,4 +194,7 @@ def load_demo() -> dict:
         if org.status == "pending":
             workflows.transition(org, "approve", system, comment="演示数据")
     db.session.commit()
+    for loader in _area_demo_loaders():
+        created[loader.__name__] = loader()
+        db.session.commit()
     return created

@@ -368,6 +368,27 @@ ENTERPRISE_LINK = register(
 )
 
 
+# --------------------------------------------------------------------------------------------
+# M1 workflows (instrument status, bookings, booking items)
+# --------------------------------------------------------------------------------------------
+
+# (M1 workflow tables go here)
+
+
+# --------------------------------------------------------------------------------------------
+# M2 workflows (production licence applications)
+# --------------------------------------------------------------------------------------------
+
+# (M2 workflow tables go here)
+
+
+# --------------------------------------------------------------------------------------------
+# M3 workflows (personnel qualification applications)
+# --------------------------------------------------------------------------------------------
+
+# (M3 workflow tables go here)
+
+
 def due_label(deadline: date | datetime | None) -> str | None:
     if deadline is None:
         return None

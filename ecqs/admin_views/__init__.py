@@ -93,4 +93,11 @@ def init_admin(app) -> Admin:
     )
     admin.add_view(NoticeView(Notice, s, name=_l("通知公告"), category=CAT_SYSTEM, endpoint="notices"))
     admin.add_view(AuditView(AuditEvent, s, name=_l("审计日志"), category=CAT_SYSTEM, endpoint="audit"))
+
+    # M1 views: from . import instruments; instruments.register(admin)
+
+    # M2 views
+
+    # M3 views
+
     return admin
