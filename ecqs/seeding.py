@@ -80,7 +80,7 @@ def make_uscc(first17: str) -> str:
 
 
 def make_id_number(first17: str) -> str:
-    return first17 + ric.calc_check_digit(first17)
+    return first17 + ric.calc_check_digit(first17 + "0")  # stdnum drops the last character
 
 
 DEMO_ORGS = [

@@ -1,0 +1,78 @@
+"""Helpers and fixtures of the M0 tests (accounts, organisations, role-guarded grids)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from ecqs import create_app
+from ecqs.extensions import db
+from ecqs.models import SmsMessage
+
+# Smallest files whose magic bytes filetype recognises.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+def pdf(name: str = "营业执照.pdf", data: bytes = PDF_BYTES):
+    return (io.BytesIO(data), name)
+
+
+def last_sms_code(mobile: str) -> str:
+    """The 6-digit code of the newest outbox message to `mobile`."""
+    body = db.session.execute(
+        select(SmsMessage.body).where(SmsMessage.mobile == mobile).order_by(SmsMessage.id.desc()).limit(1)
+    ).scalar()
+    assert body, f"no SMS to {mobile}"
+    return re.search(r"\d{6}", body).group(0)
+
+
+def count(model, *where) -> int:
+    db.session.expire_all()
+    return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def xlsx_rows(response) -> list[list]:
+    assert response.status_code == 200, response.status_code
+    wb = load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    return [list(row) for row in wb.active.iter_rows(values_only=True)]
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, "no csrf token in page"
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def strict_app(app):
+    """A second app on the same database with the production switches on: CSRF, captcha and
+    the staff SMS factor (the session app turns them off)."""
+    strict = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "UPLOAD_DIR": app.config["UPLOAD_DIR"],
+            "INSTANCE_DIR": app.config["INSTANCE_DIR"],
+            "SECRET_KEY": "strict-secret",
+            "WTF_CSRF_ENABLED": True,
+            "ECQS_CAPTCHA": True,
+            "ECQS_STAFF_2FA": True,
+            "RATELIMIT_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    yield strict
+    with strict.app_context():
+        db.session.remove()
+        db.engine.dispose()
