@@ -51,6 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_admin(app)
     register_cli(app)
+    from .errors import register_error_pages
+
+    register_error_pages(app)
     _security(app)
     _filters(app)
 
