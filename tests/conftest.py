@@ -183,3 +183,27 @@ def flashes(response) -> str:
 def _fast_password_hashing(app):
     """scrypt costs ~70 ms per hash; the suite hashes thousands of test passwords."""
     app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"
+
+
+@pytest.fixture(scope="module")
+def strict_app(app):
+    """A second app on the same database with the production switches on: CSRF, captcha and
+    the staff SMS factor (the session app turns them off)."""
+    strict = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "UPLOAD_DIR": app.config["UPLOAD_DIR"],
+            "INSTANCE_DIR": app.config["INSTANCE_DIR"],
+            "SECRET_KEY": "strict-secret",
+            "WTF_CSRF_ENABLED": True,
+            "ECQS_CAPTCHA": True,
+            "ECQS_STAFF_2FA": True,
+            "RATELIMIT_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    yield strict
+    with strict.app_context():
+        db.session.remove()
+        db.engine.dispose()

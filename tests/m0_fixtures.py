@@ -5,11 +5,9 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from ecqs import create_app
 from ecqs.extensions import db
 from ecqs.models import SmsMessage
 
@@ -52,30 +50,6 @@ def csrf_from(html: str) -> str:
     )
     assert match, "no csrf token in page"
     return match.group(1)
-
-
-@pytest.fixture(scope="module")
-def strict_app(app):
-    """A second app on the same database with the production switches on: CSRF, captcha and
-    the staff SMS factor (the session app turns them off)."""
-    strict = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "UPLOAD_DIR": app.config["UPLOAD_DIR"],
-            "INSTANCE_DIR": app.config["INSTANCE_DIR"],
-            "SECRET_KEY": "strict-secret",
-            "WTF_CSRF_ENABLED": True,
-            "ECQS_CAPTCHA": True,
-            "ECQS_STAFF_2FA": True,
-            "RATELIMIT_ENABLED": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
-    yield strict
-    with strict.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def session_login(client, user) -> str:

@@ -27,7 +27,6 @@ from tests.m0_fixtures import (
     count,
     csrf_from,
     session_login,
-    strict_app,  # noqa: F401  (fixture)
     text,
     xlsx_rows,
 )
@@ -117,7 +116,9 @@ def test_get_one_scoped_for_association(client, login_as):
         f"/admin/organizations/file/{enterprise.id}/licence_upload",
     ):
         assert client.get(url).status_code == 404, url
-    assert client.post(f"/admin/organizations/edit/?id={enterprise.id}", data={"name": "改"}).status_code == 404
+    assert (
+        client.post(f"/admin/organizations/edit/?id={enterprise.id}", data={"name": "改"}).status_code == 404
+    )
     response = client.post(
         f"/admin/organizations/transition/{enterprise.id}/approve", data={"expected_state": "pending"}
     )
@@ -159,19 +160,25 @@ def test_workflow_action_ids_of_other_tenant_ignored(client, login_as):
     login_as("association")
     unit = make_org(kind="unit", status="pending")
     enterprise = make_org(kind="enterprise", status="pending")
-    client.post("/admin/organizations/action/", data={"action": "wf_approve", "rowid": [unit.id, enterprise.id]})
+    client.post(
+        "/admin/organizations/action/", data={"action": "wf_approve", "rowid": [unit.id, enterprise.id]}
+    )
     db.session.expire_all()
     assert db.session.get(Organization, unit.id).status == "approved"
     assert db.session.get(Organization, enterprise.id).status == "pending"
     denied = db.session.execute(
-        select(AuditEvent).where(AuditEvent.event == "access_denied", AuditEvent.object_type == "Organization")
+        select(AuditEvent).where(
+            AuditEvent.event == "access_denied", AuditEvent.object_type == "Organization"
+        )
     ).scalar_one()
     assert "1 ids out of scope" in denied.comment
 
 
 def test_bad_action_ids_rejected(client, login_as):
     login_as("admin")
-    response = client.post("/admin/organizations/action/", data={"action": "wf_approve", "rowid": ["1 or 1=1"]})
+    response = client.post(
+        "/admin/organizations/action/", data={"action": "wf_approve", "rowid": ["1 or 1=1"]}
+    )
     assert response.status_code == 400
 
 
@@ -181,9 +188,7 @@ def test_bad_action_ids_rejected(client, login_as):
 def test_ajax_update_refused_on_every_grid(app, client, login_as):
     login_as("admin")
     org = make_org(name="原名")
-    endpoints = [
-        view.endpoint for view in app.extensions["admin"][0]._views if isinstance(view, RoleView)
-    ]
+    endpoints = [view.endpoint for view in app.extensions["admin"][0]._views if isinstance(view, RoleView)]
     assert "organizations" in endpoints and len(endpoints) >= 10
     for endpoint in endpoints:
         response = client.post(
