@@ -17,16 +17,28 @@ def client_ip() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
+def _object_fields(obj, fields: dict) -> tuple[str | None, int | None]:
+    """The object an event is about: `obj` wins over explicit object_type/object_id."""
+    object_type = fields.pop("object_type", None)
+    object_id = fields.pop("object_id", None)
+    if obj is not None:
+        return type(obj).__name__, getattr(obj, "id", None)
+    if object_type is not None:
+        object_type = str(object_type)[:40]  # the column's width; reasons of denials can be long
+    return object_type, object_id
+
+
 def record(event_name: str, *, user=None, obj=None, result: str = "success", username=None, **fields):
     """Add one AuditEvent to the current transaction (it commits with the change it describes)."""
+    object_type, object_id = _object_fields(obj, fields)
     evt = AuditEvent(
         event=event_name,
         result=result,
         user_id=getattr(user, "id", None),
         username=username or getattr(user, "username", None),
         organization_id=getattr(user, "organization_id", None),
-        object_type=type(obj).__name__ if obj is not None else fields.pop("object_type", None),
-        object_id=getattr(obj, "id", None) if obj is not None else fields.pop("object_id", None),
+        object_type=object_type,
+        object_id=object_id,
         ip=client_ip(),
         **fields,
     )
@@ -44,6 +56,7 @@ def record_now(event_name: str, **kwargs) -> None:
     with Session(db.engine) as session:
         user = kwargs.pop("user", None)
         obj = kwargs.pop("obj", None)
+        object_type, object_id = _object_fields(obj, kwargs)
         session.add(
             AuditEvent(
                 event=event_name,
@@ -51,8 +64,8 @@ def record_now(event_name: str, **kwargs) -> None:
                 user_id=getattr(user, "id", None),
                 username=kwargs.pop("username", None) or getattr(user, "username", None),
                 organization_id=getattr(user, "organization_id", None),
-                object_type=type(obj).__name__ if obj is not None else kwargs.pop("object_type", None),
-                object_id=getattr(obj, "id", None) if obj is not None else kwargs.pop("object_id", None),
+                object_type=object_type,
+                object_id=object_id,
                 ip=client_ip(),
                 **kwargs,
             )

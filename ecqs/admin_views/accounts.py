@@ -23,7 +23,7 @@ from ..models import (
     ROLE_LABELS,
     User,
 )
-from .base import RoleView, choice_formatter, masked, state_badge
+from .base import RoleView, choice_formatter, deny, masked, state_badge
 
 ORG_LABELS = {
     "id": _l("编号"),
@@ -342,6 +342,15 @@ class SubAccountView(_AccountFormMixin, RoleView):
         if form.password.data:
             model.set_password(form.password.data)
         super().on_model_change(form, model, is_created)
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        # The admin account itself changes its password through 修改密码 (which asks for the
+        # current one), never through this grid.
+        obj = self.get_one(request.args.get("id"))
+        if obj.is_org_admin:
+            deny(f"edit org admin {obj.id}", obj=obj)
+        return super().edit_view()
 
     def _sub_accounts(self, ids):
         return [u for u in self.scoped_rows(ids) if not u.is_org_admin]

@@ -160,8 +160,11 @@ class RoleView(ModelView):
         pk = self.model.__mapper__.primary_key[0]
         try:
             key = pk.type.python_type(id)
-        except (TypeError, ValueError, NotImplementedError):
+        except NotImplementedError:
             key = id
+        except (TypeError, ValueError):
+            # "abc" for an integer key would be a database error on PostgreSQL, not a 404.
+            deny(f"{self.model.__name__}:{str(id)[:20]}", code=404)
         obj = self.get_query().filter(pk == key).one_or_none()
         if obj is None:
             deny(f"{self.model.__name__}:{id}", code=404)
