@@ -96,12 +96,14 @@ def issue_code(mobile: str, purpose: str) -> str:
         raise SmsError(_("该手机号今日获取验证码已达 %(n)d 次上限，请明天再试", n=limit))
     code = f"{secrets.randbelow(10**6):06d}"
     lifetime = CODE_LIFETIMES[purpose]
+    now = utcnow()
     db.session.add(
         SmsCode(
             mobile=mobile,
             purpose=purpose,
             code_hash=_hash(mobile, purpose, code),
-            expires_at=utcnow() + lifetime,
+            created_at=now,
+            expires_at=now + lifetime,
         )
     )
     minutes = int(lifetime.total_seconds() // 60)
