@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from .. import audit, validators
 from ..extensions import db
@@ -202,15 +202,17 @@ class _AccountFormMixin:
         return form_class
 
     def _check_unique(self, form, model):
-        for attr, label in (("username", _("用户名")), ("mobile", _("手机号"))):
-            value = getattr(model, attr)
-            if not value:
-                continue
-            clash = db.session.execute(
-                db.select(User.id).where(getattr(User, attr) == value, User.id != (model.id or 0))
-            ).first()
-            if clash:
-                raise ValueError(_("%(label)s“%(value)s”已被使用", label=label, value=value))
+        # no_autoflush: the half-built account must not be flushed by the query below.
+        with db.session.no_autoflush:
+            for attr, label in (("username", _("用户名")), ("mobile", _("手机号"))):
+                value = getattr(model, attr)
+                if not value:
+                    continue
+                clash = db.session.execute(
+                    db.select(User.id).where(getattr(User, attr) == value, User.id != (model.id or 0))
+                ).first()
+                if clash:
+                    raise ValidationError(_("%(label)s“%(value)s”已被使用", label=label, value=value))
 
 
 class UserView(_AccountFormMixin, RoleView):
@@ -490,6 +492,8 @@ class NoticeView(RoleView):
         "body": {"validators": [DataRequired(), Length(max=20000)]},
     }
     column_default_sort = ("published_at", True)
+    column_searchable_list = ("title",)
+    column_filters = ("audience", "published_at")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

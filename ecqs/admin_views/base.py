@@ -20,6 +20,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy.exc import IntegrityError
+from wtforms.validators import ValidationError
 
 from .. import access, audit, uploads, workflows, xlsx_export
 from ..extensions import db
@@ -211,6 +213,18 @@ class RoleView(ModelView):
 
     def edit_form(self, obj=None):
         return self._scope_relation_fields(super().edit_form(obj))
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """Say what went wrong in Chinese without showing SQL or internals to the user."""
+        if isinstance(exc, ValidationError | workflows.WorkflowError | uploads.UploadError):
+            flash(str(exc), "error")
+        elif isinstance(exc, IntegrityError):
+            log.warning("integrity error in %s: %s", self.endpoint, exc)
+            flash(_("保存失败：与已有记录冲突（例如用户名、手机号或代码重复）"), "error")
+        else:
+            log.exception("error in %s", self.endpoint)
+            flash(_("操作失败，请检查输入后重试"), "error")
+        return True
 
     def on_model_change(self, form, model, is_created):
         audit.record("record_created" if is_created else "record_changed", user=current_user, obj=model)
