@@ -6,6 +6,7 @@ import logging
 
 from flask import has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import AuditEvent
@@ -92,3 +93,12 @@ def _refuse_update(mapper, connection, target):
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_delete(mapper, connection, target):
     raise RuntimeError("audit events are append-only")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state):
+    # update(AuditEvent) / delete(AuditEvent) statements bypass the mapper events above.
+    if (state.is_update or state.is_delete) and any(
+        getattr(m, "class_", None) is AuditEvent for m in state.all_mappers
+    ):
+        raise RuntimeError("audit events are append-only")

@@ -43,6 +43,10 @@ WORKFLOW_OWNED = (
 )
 
 
+def _in_bigint_range(value: int) -> bool:
+    return -(2**63) <= value < 2**63
+
+
 def endpoint_for_model(model: type) -> str | None:
     return MODEL_ENDPOINTS.get(model)
 
@@ -167,6 +171,8 @@ class RoleView(ModelView):
         except (TypeError, ValueError):
             # "abc" for an integer key would be a database error on PostgreSQL, not a 404.
             deny(f"{self.model.__name__}:{str(id)[:20]}", code=404)
+        if isinstance(key, int) and not _in_bigint_range(key):
+            deny(f"{self.model.__name__}:{str(id)[:20]}", code=404)
         obj = self.get_query().filter(pk == key).one_or_none()
         if obj is None:
             deny(f"{self.model.__name__}:{id}", code=404)
@@ -179,6 +185,7 @@ class RoleView(ModelView):
             keys = [pk.type.python_type(i) for i in ids]
         except (TypeError, ValueError):
             abort(400)
+        keys = [k for k in keys if not isinstance(k, int) or _in_bigint_range(k)]
         return self.get_query().filter(pk.in_(keys)).all() if keys else []
 
     @expose("/ajax/update/", methods=("POST",))
