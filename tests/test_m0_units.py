@@ -380,3 +380,43 @@ def test_link_approval_refused_when_person_already_linked(app):
         workflows.transition(second, "approve", admin)
     db.session.rollback()
     assert db.session.get(EnterpriseLink, second.id).status == "pending"
+
+
+def test_concurrent_double_submit_has_one_effect(app):
+    """Two workers approve the same organisation at once: one wins, the other is told it is stale.
+    Needs real concurrent transactions, so it runs on PostgreSQL only."""
+    import threading
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent transactions need PostgreSQL")
+    org = make_org(status="pending")
+    admins = [make_user("admin"), make_user("admin")]
+    org_id, admin_ids = org.id, [a.id for a in admins]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def worker(admin_id):
+        with app.app_context(), app.test_request_context():
+            row = db.session.get(Organization, org_id)
+            actor = db.session.get(type(admins[0]), admin_id)
+            assert row.status == "pending"
+            barrier.wait()
+            try:
+                workflows.transition(row, "approve", actor)
+                db.session.commit()
+                outcomes.append("done")
+            except workflows.StaleTransition:
+                db.session.rollback()
+                outcomes.append("stale")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in admin_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["done", "stale"]
+    db.session.expire_all()
+    assert db.session.get(Organization, org_id).version == 2
+    assert count(AuditEvent, AuditEvent.event == "transition") == 1
