@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, g, has_request_context, redirect, request, session, url_for
+from flask import Flask, abort, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
 
 from . import config as config_module
@@ -84,6 +84,14 @@ def _security(app: Flask) -> None:
     @app.before_request
     def _nonce():
         g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.before_request
+    def _refuse_nul_bytes():
+        # No legitimate text contains NUL; PostgreSQL would refuse it with a server error.
+        if "\x00" in request.path or any(
+            "\x00" in value for source in (request.args, request.form) for value in source.values()
+        ):
+            abort(400)
 
     @app.after_request
     def _headers(response):

@@ -18,6 +18,11 @@ def client_ip() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
+def _printable(fields: dict) -> dict:
+    # PostgreSQL refuses NUL in text; an attacker's URL must not turn a denial into an error.
+    return {k: v.replace("\x00", "\\x00") if isinstance(v, str) else v for k, v in fields.items()}
+
+
 def _object_fields(obj, fields: dict) -> tuple[str | None, int | None]:
     """The object an event is about: `obj` wins over explicit object_type/object_id."""
     object_type = fields.pop("object_type", None)
@@ -32,6 +37,8 @@ def _object_fields(obj, fields: dict) -> tuple[str | None, int | None]:
 def record(event_name: str, *, user=None, obj=None, result: str = "success", username=None, **fields):
     """Add one AuditEvent to the current transaction (it commits with the change it describes)."""
     object_type, object_id = _object_fields(obj, fields)
+    fields = _printable(dict(fields, object_type=object_type, username=username))
+    object_type, username = fields.pop("object_type"), fields.pop("username")
     evt = AuditEvent(
         event=event_name,
         result=result,
@@ -58,6 +65,8 @@ def record_now(event_name: str, **kwargs) -> None:
         user = kwargs.pop("user", None)
         obj = kwargs.pop("obj", None)
         object_type, object_id = _object_fields(obj, kwargs)
+        kwargs = _printable(dict(kwargs, object_type=object_type))
+        object_type = kwargs.pop("object_type")
         session.add(
             AuditEvent(
                 event=event_name,

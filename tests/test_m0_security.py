@@ -198,9 +198,22 @@ def test_integrity_error_message_shows_no_sql(client):
 @pytest.mark.parametrize("bad_id", ["abc", "1 OR 1=1", "9" * 40, "%00"])
 def test_odd_ids_are_404(client, bad_id):
     login(client, make_user("admin"))
+    expected = 400 if bad_id == "%00" else 404  # NUL is refused before any view runs
     for url in ("/admin/organizations/details/", "/admin/organizations/edit/", "/admin/users/details/"):
-        assert client.get(url, query_string={"id": bad_id}).status_code == 404
-    assert client.get(f"/admin/organizations/file/{bad_id}/licence_upload").status_code == 404
+        assert client.get(url, query_string={"id": bad_id.replace("%00", "\x00")}).status_code == expected
+    assert client.get(f"/admin/organizations/file/{bad_id}/licence_upload").status_code == expected
+
+
+def test_nul_bytes_refused_and_never_break_the_audit(app, client):
+    response = client.post("/register/person", data={"username": "abc\x00def", "real_name": "x"})
+    assert response.status_code == 400
+    assert count(AuditEvent) == 0
+    with app.test_request_context():
+        audit.record("access_denied", object_type="X:\x00", comment="GET /\x00")
+        audit.record_now("access_denied", object_type="Y:\x00", comment="GET /\x00")
+        db.session.commit()
+    stored = set(db.session.execute(select(AuditEvent.object_type)).scalars())
+    assert stored == {"X:\\x00", "Y:\\x00"}
 
 
 def test_masking_in_lists_and_exports(client):
