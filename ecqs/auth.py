@@ -298,7 +298,8 @@ def logout():
 @bp.route("/sms/send", methods=["POST"])
 @limiter.limit("10 per minute")
 def sms_send():
-    """Send a registration or password-reset code. Needs the captcha when it is on."""
+    """Send a registration or password-reset code. Bounded by the daily quota per mobile
+    (sms.issue_code) and a per-address request limit; no captcha is asked here."""
     purpose = request.form.get("purpose", "")
     if purpose not in {"register", "reset"}:
         return jsonify(ok=False, message=_("未知的验证码用途")), 400
