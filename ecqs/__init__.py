@@ -114,23 +114,10 @@ def _security(app: Flask) -> None:
         return response
 
 
-EVENT_LABELS = {
-    "registered": "注册",
-    "record_created": "新增",
-    "record_changed": "修改",
-    "record_deleted": "删除",
-    "file_download": "下载文件",
-    "login": "登录",
-    "logout": "退出",
-    "link_requested": "申请关联",
-}
-
-
 def _filters(app: Flask) -> None:
     from zoneinfo import ZoneInfo
 
-    from flask_babel import gettext
-
+    from .audit import EVENT_LABELS
     from .models import LINK_STATUS_LABELS
 
     cn = ZoneInfo("Asia/Shanghai")
@@ -141,7 +128,7 @@ def _filters(app: Flask) -> None:
 
     @app.template_filter("event_label")
     def event_label(value):
-        return gettext(EVENT_LABELS[value]) if value in EVENT_LABELS else value
+        return str(EVENT_LABELS[value]) if value in EVENT_LABELS else value
 
     @app.template_filter("link_status")
     def link_status(value):

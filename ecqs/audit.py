@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,27 @@ from .extensions import db
 from .models import AuditEvent
 
 log = logging.getLogger("ecqs.audit")
+
+# Labels of the events the app records (the audit grid, its filter and its export use them).
+EVENT_LABELS = {
+    "transition": _l("流程办理"),
+    "login": _l("登录"),
+    "logout": _l("退出"),
+    "account_locked": _l("账号锁定"),
+    "access_denied": _l("拒绝访问"),
+    "registered": _l("注册"),
+    "record_created": _l("新增"),
+    "record_changed": _l("修改"),
+    "record_deleted": _l("删除"),
+    "file_download": _l("下载文件"),
+    "export": _l("导出"),
+    "link_requested": _l("申请关联"),
+    "account_disabled": _l("停用账号"),
+    "account_enabled": _l("启用账号"),
+    "password_changed": _l("修改密码"),
+    "password_reset": _l("重置密码"),
+}
+RESULT_LABELS = {"success": _l("成功"), "failure": _l("失败")}
 
 
 def client_ip() -> str | None:

@@ -266,7 +266,9 @@ def test_admin_grids_export_current_filter(app, client):
     arg = _filter_arg(app, "audit", "event", "equals")
     rows = xlsx_rows(client.get(f"/admin/audit/export/xlsx/?{arg}=login"))
     header = rows[0]
-    assert {r[header.index("事件")] for r in rows[1:]} == {"login"}
+    assert {r[header.index("事件")] for r in rows[1:]} == {"登录"}
+    assert {r[header.index("结果")] for r in rows[1:]} == {"成功"}
+    assert "登录" in text(client.get(f"/admin/audit/?{arg}=login"))
 
     orgs = xlsx_rows(client.get("/admin/organizations/export/xlsx/"))
     assert orgs[0][0] == "单位名称"

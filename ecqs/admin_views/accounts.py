@@ -572,6 +572,10 @@ class AuditView(RoleView):
     column_searchable_list = ("username", "event")
     column_filters = ("event", "result", "at", "object_type")
     column_default_sort = ("at", True)
+    column_choices = {
+        "event": list(audit.EVENT_LABELS.items()),
+        "result": list(audit.RESULT_LABELS.items()),
+    }
     simple_list_pager = True
     page_size = 50
 
