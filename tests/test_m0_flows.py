@@ -357,3 +357,17 @@ def test_divisions_loaded(app):
     } <= districts
     assert db.session.get(Division, "610113").full_name == "陕西省西安市雁塔区"
     assert db.session.get(Division, "110101").full_name == "北京市东城区"
+
+
+def test_sms_outbox_records_delivery(client):
+    from tests.m0_fixtures import last_sms_code
+
+    response = client.post("/sms/send", data={"mobile": "13900007777", "purpose": "register"})
+    assert response.get_json()["ok"]
+    message = db.session.execute(select(SmsMessage)).scalar_one()
+    db.session.refresh(message)
+    assert message.status == "sent" and message.sent_at is not None
+    assert last_sms_code("13900007777") in message.body
+    login(client, make_user("admin"))
+    page = text(client.get("/admin/sms_outbox/"))
+    assert "注册验证码" in page and "已发送" in page

@@ -438,3 +438,21 @@ def test_staff_sms_factor_expires(strict_app, monkeypatch):
         sess["pending_2fa"] = pending
     response = client.get("/login/verify")
     assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+
+
+def test_sms_delivered_only_after_commit(app, monkeypatch):
+    from ecqs.models import SmsMessage
+
+    delivered = []
+    monkeypatch.setattr(sms.OutboxBackend, "deliver", lambda self, msg: delivered.append(msg.body))
+    with app.test_request_context():
+        sms.send("13900006666", "回滚的消息")
+        db.session.flush()
+        db.session.rollback()
+        assert delivered == []
+        sms.send("13900006666", "提交的消息")
+        assert delivered == []
+        db.session.commit()
+    assert delivered == ["提交的消息"]
+    row = db.session.execute(select(SmsMessage)).scalar_one()
+    assert row.status == "sent"

@@ -12,7 +12,7 @@ from flask_login import current_user
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from .. import audit, validators
+from .. import audit, sms, validators
 from ..extensions import db
 from ..models import (
     ENTERPRISE_TYPE_LABELS,
@@ -468,8 +468,12 @@ class SmsOutboxView(RoleView):
         "status": _l("状态"),
     }
     column_searchable_list = ("mobile",)
-    column_filters = ("purpose", "created_at")
+    column_filters = ("purpose", "status", "created_at")
     column_default_sort = ("created_at", True)
+    column_choices = {
+        "purpose": list(sms.PURPOSE_LABELS.items()),
+        "status": list(sms.STATUS_LABELS.items()),
+    }
 
 
 class NoticeView(RoleView):
