@@ -1,0 +1,170 @@
+"""The English catalogue is complete and the language switch works on the login page.
+
+msgids are Chinese (the source language); zh_Hans_CN keeps empty msgstrs on purpose (gettext
+falls back to the msgid), en must translate every one of them."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask_babel import get_domain, refresh
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+EN_PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
+ZH_PO = TRANSLATIONS / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
+
+PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[-+ #0]*\d*(?:\.\d+)?[sdifr%]")
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def _read(path: Path):
+    with path.open("rb") as f:
+        return read_po(f)
+
+
+def _compile_if_stale() -> None:
+    """`make test` compiles the catalogues first; a bare `pytest` run may find no (or an old)
+    .mo file, and Flask-Babel would then cache an empty English catalogue for the session."""
+    for po in (EN_PO, ZH_PO):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with mo.open("wb") as f:
+                write_mo(f, _read(po))
+
+
+_compile_if_stale()  # at collection, before any test asks for English
+
+
+def _messages(catalogue):
+    return [m for m in catalogue if m.id]
+
+
+def _visible_text(html: str) -> str:
+    html = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html)
+    html = re.sub(r"(?s)<[^>]+>", " ", html)
+    return re.sub(r"\s+", " ", html)
+
+
+def _labels(html: str) -> list[str]:
+    """Texts of <label> and <option> elements: what a user reads in the form."""
+    found = re.findall(r"(?is)<(label|option)\b[^>]*>(.*?)</\1>", html)
+    return [re.sub(r"(?s)<[^>]+>", "", text).strip() for _tag, text in found]
+
+
+def _switch(client, code: str) -> None:
+    """Choose the language. The test's app context (conftest) is shared by the client's requests,
+    so Flask-Babel's per-context locale cache is refreshed by hand; in production every request
+    has its own context."""
+    response = client.post(f"/lang/{code}", data={"next": "/login"})
+    assert response.status_code == 302
+    refresh()
+
+
+@pytest.fixture
+def fresh_translations(app):
+    """Forget catalogues loaded earlier in the session (they may predate the compile)."""
+    with app.app_context():
+        get_domain().cache.clear()
+    yield
+
+
+# ---- the catalogue ------------------------------------------------------------------------
+
+
+def test_en_catalogue_translates_every_msgid():
+    catalogue = _read(EN_PO)
+    messages = _messages(catalogue)
+    assert len(messages) > 300
+    untranslated = [m.id for m in messages if not (m.string if isinstance(m.string, str) else all(m.string))]
+    assert untranslated == []
+    fuzzy = [m.id for m in messages if "fuzzy" in m.flags]
+    assert fuzzy == []
+    assert not catalogue.fuzzy  # the header is not fuzzy either
+
+
+def test_en_placeholders_match_msgids():
+    wrong = []
+    for m in _messages(_read(EN_PO)):
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        expected = Counter(PLACEHOLDER.findall(ids[0]))
+        for s in strings:
+            if Counter(PLACEHOLDER.findall(s)) != expected:
+                wrong.append((m.id, s))
+    assert wrong == []
+
+
+def test_en_translations_are_english():
+    bad = []
+    for m in _messages(_read(EN_PO)):
+        s = m.string
+        if "“" in s or "”" in s or "（" in s or "。" in s:
+            bad.append(s)
+        if "e-CQS" in m.id and "e-CQS" not in s:
+            bad.append(s)
+        # Chinese left in English text only where it quotes what the user must type or see
+        # verbatim (sheet names and cell values of the Chinese import templates).
+        leftover = CJK.sub("", re.sub(r'"[^"]*"', "", s))
+        if leftover != re.sub(r'"[^"]*"', "", s):
+            bad.append(s)
+    assert bad == []
+
+
+def test_both_catalogues_have_the_same_msgids():
+    en = {m.id for m in _messages(_read(EN_PO))}
+    zh = {m.id for m in _messages(_read(ZH_PO))}
+    assert en == zh
+    assert all(CJK.search(mid if isinstance(mid, str) else mid[0]) or "e-CQS" in str(mid) for mid in en)
+
+
+# ---- the login page in both languages -------------------------------------------------------
+
+
+def test_login_page_in_english(client, fresh_translations):
+    _switch(client, "en")
+    response = client.get("/login")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="en">' in html
+    text = _visible_text(html)
+    assert "User login" in text
+    assert "Log in" in text
+    assert "用户登录" not in text
+    labels = _labels(html)
+    for expected in ("User type", "Username", "Password", "Individual user", "Enterprise user"):
+        assert any(expected in label for label in labels), (expected, labels)
+    assert [label for label in labels if CJK.search(label)] == []
+    # Everything visible is English but the switch back to Chinese, which names its language.
+    assert CJK.findall(text.replace("简体中文", "")) == []
+
+
+def test_login_page_in_english_with_captcha(client, app, monkeypatch, fresh_translations):
+    monkeypatch.setitem(app.config, "ECQS_CAPTCHA", True)
+    _switch(client, "en")
+    html = client.get("/login").get_data(as_text=True)
+    labels = _labels(html)
+    assert "*Captcha" in labels
+    assert [label for label in labels if CJK.search(label)] == []
+    assert "Click to refresh" in html
+
+
+def test_login_page_in_chinese_by_default(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert "用户登录" in html
+    assert '<html lang="zh-CN">' in html
+    labels = _labels(html)
+    assert "用户名" in " ".join(labels) and "密码" in " ".join(labels)
+    assert "User login" not in html
+
+
+def test_switching_back_to_chinese(client, fresh_translations):
+    _switch(client, "en")
+    assert "User login" in client.get("/login").get_data(as_text=True)
+    _switch(client, "zh_Hans_CN")
+    html = client.get("/login").get_data(as_text=True)
+    assert "用户登录" in html and "User login" not in html
