@@ -51,6 +51,9 @@ def _area_loaders() -> dict:
     # M1 reference loaders
 
     # M2 reference loaders
+    from .licence_seed import load_licence_items
+
+    loaders["licence_items"] = load_licence_items
 
     # M3 reference loaders
 
