@@ -27,6 +27,14 @@ class ApplicationError(Exception):
     """Refused input; str(exc) is the Chinese message. Nothing was changed."""
 
 
+class DuplicateSubmission(ApplicationError):
+    """The same start form was posted twice; `application` is the draft the first post made."""
+
+    def __init__(self, application):
+        super().__init__(_("请勿重复提交：申请 %(number)s 已创建", number=application.number))
+        self.application = application
+
+
 # ---- catalogue -----------------------------------------------------------------------------
 
 
@@ -172,11 +180,25 @@ def check_items(items: list[LicenceItem], licence_type: str) -> None:
 
 
 def create(
-    enterprise: Organization, user: User, category: str, licence_type: str, item_ids
+    enterprise: Organization,
+    user: User,
+    category: str,
+    licence_type: str,
+    item_ids,
+    client_token: str | None = None,
 ) -> LicenceApplication:
-    """Start a draft for `enterprise`: number, items, authority, page 1 prefilled. Flushes."""
+    """Start a draft for `enterprise`: number, items, authority, page 1 prefilled. Flushes.
+
+    `client_token` is the one-time token of the form; a second post of the same form (double
+    click, browser resubmission) raises DuplicateSubmission naming the draft already created."""
     if user.role != "enterprise" or user.organization_id != enterprise.id or not user.org_approved:
         raise ApplicationError(_("只有已通过审核的企业用户可以申请许可"))
+    if client_token:
+        existing = db.session.execute(
+            select(LicenceApplication).where(LicenceApplication.client_token == client_token)
+        ).scalar()
+        if existing is not None:
+            raise DuplicateSubmission(existing)
     items = check_selection(category, licence_type, item_ids)
     authority = route_authority(enterprise, items)
     application = LicenceApplication(
@@ -189,6 +211,7 @@ def create(
         items=items,
         form_data=licence_form.prefill(enterprise),
         status="draft",
+        client_token=client_token or None,
     )
     db.session.add(application)
     db.session.flush()

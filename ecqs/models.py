@@ -603,6 +603,8 @@ class LicenceApplication(db.Model):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # One-time token of the form that created the draft: a double click cannot create two.
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     category: Mapped[str] = mapped_column(String(10))
     licence_type: Mapped[str] = mapped_column(String(20))
     authority_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)

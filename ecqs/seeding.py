@@ -66,6 +66,9 @@ def _area_demo_loaders() -> list:
     # M1 demo loaders
 
     # M2 demo loaders
+    from .licence_seed import load_licence_demo
+
+    loaders.append(load_licence_demo)
 
     # M3 demo loaders
 

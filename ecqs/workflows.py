@@ -408,7 +408,10 @@ def _licence_assessor(app, actor) -> bool:
 
 
 def _licence_may_confirm(app, actor) -> bool:
-    # The side that did not make the pending proposal confirms it.
+    # The side that did not make the pending proposal confirms it. Outside the negotiation the
+    # parties stay parties, so that a late second click hears "already handled" instead.
+    if app.status != "engaged":
+        return app.is_applicant(actor) or app.is_engaged_assessor(actor)
     if app.proposed_by == "assessor":
         return app.is_applicant(actor)
     if app.proposed_by == "enterprise":
@@ -417,7 +420,7 @@ def _licence_may_confirm(app, actor) -> bool:
 
 
 def _licence_may_counter(app, actor) -> bool:
-    return app.is_applicant(actor) and app.proposed_by == "assessor"
+    return app.is_applicant(actor) and (app.status != "engaged" or app.proposed_by == "assessor")
 
 
 def _as_date(value, label) -> date:
