@@ -486,3 +486,45 @@ def test_demo_data_has_a_mid_workflow_application(app, catalogue):
     from tests.licence_fixtures import unlink_uploads
 
     unlink_uploads()
+
+
+# ---- every page renders in every state for every party -------------------------------------
+
+
+def test_pages_render_in_every_state(client, login_as, world):
+    from ecqs.models import LICENCE_STATUS_LABELS
+
+    apps = {state: advance(world, draft(world), state) for state in LICENCE_STATUS_LABELS}
+    for who, view in (
+        (world.enterprise, "licence_applications"),
+        (world.sn_reviewer, "licence_review"),
+        (world.assessor, "licence_tasks"),
+        (world.admin, "licence_review"),
+    ):
+        login_as(who)
+        assert client.get(f"/admin/{view}/").status_code == 200
+        home = client.get("/admin/")
+        assert home.status_code == 200
+        for state, application in apps.items():
+            response = client.get(f"/admin/{view}/details/?id={application.id}")
+            if response.status_code == 404:
+                continue
+            page = text(response)
+            assert response.status_code == 200, (who.role, state)
+            assert application.number in page and "办理记录" in page, (who.role, state)
+            assert str(LICENCE_STATUS_LABELS[state]) in page
+        client.post("/logout")
+
+
+def test_inbox_shows_remaining_days_to_the_reviewer(client, login_as, world):
+    application = advance(world, draft(world), "submitted")
+    login_as(world.sn_reviewer)
+    page = text(client.get("/admin/"))
+    assert application.number in page
+    assert licence_deadline(application) in page
+
+
+def licence_deadline(application):
+    from ecqs import licence_clock
+
+    return licence_clock.deadline(application).isoformat()
