@@ -433,17 +433,18 @@ def test_clock_pauses_during_correction_and_expert_review(world, monkeypatch):
     assert licence_clock.status(application).remaining == 15
 
 
-def test_inbox_sorts_by_deadline_and_flags_breaches(world, monkeypatch):
+def test_inbox_sorts_by_deadline_and_flags_breaches(app, world):
     from ecqs import inbox
 
-    old = advance(world, draft(world), "submitted")
     new = advance(world, draft(world), "submitted")
+    old = advance(world, draft(world), "submitted")
     old.received_at = old.received_at - timedelta(days=30)
     db.session.commit()
-    items = [i for i in inbox.items_for(world.sn_reviewer) if "生产许可申请" in i.title]
-    assert [old.number in items[0].title, new.number in items[1].title] == [True, True]
-    assert items[0].overdue and not items[1].overdue
-    assert not [i for i in inbox.items_for(world.bj_reviewer) if "生产许可申请" in i.title]
+    with app.test_request_context():
+        items = [i for i in inbox.items_for(world.sn_reviewer) if "生产许可申请" in i.title]
+        assert [old.number in items[0].title, new.number in items[1].title] == [True, True]
+        assert items[0].overdue and not items[1].overdue
+        assert not [i for i in inbox.items_for(world.bj_reviewer) if "生产许可申请" in i.title]
 
 
 # ---- notices and timeline ------------------------------------------------------------------

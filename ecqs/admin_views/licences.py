@@ -192,6 +192,16 @@ def status_badge(view, context, model, name):
     )
 
 
+def local_time(attr):
+    """A timestamp column shown in China time, like the |localtime template filter."""
+
+    def formatter(view, context, model, name):
+        value = getattr(model, attr)
+        return value.astimezone(workdays.CN).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+    return formatter
+
+
 def clock_badge(view, context, model, name):
     clock = licence_clock.status(model)
     if not clock.text:
@@ -354,6 +364,9 @@ class LicenceApplicationView(RoleView):
             "review_dates": _review_dates,
             "correction_points": _points,
             "report_upload": self.file_link("report_upload"),
+            **{
+                attr: local_time(attr) for attr in ("submitted_at", "created_at", "accepted_at", "decided_at")
+            },
         }
         self.column_formatters = dict(common, actions=self._row_actions)
         self.column_formatters_detail = common
@@ -399,6 +412,10 @@ class LicenceApplicationView(RoleView):
 
     def clock(self, obj):
         return licence_clock.status(obj)
+
+    def action_label(self, action):
+        t = self.workflow.by_action.get(action) if action else None
+        return t.label if t is not None else ""
 
     def page_values(self, obj):
         return [
@@ -609,10 +626,6 @@ class LicenceApplicationView(RoleView):
         return self.render_print("licence/print_page.html", application, page=form_page, rows=rows)
 
     def render_print(self, template, application, **kwargs):
-        audit.record(
-            "document_viewed", user=current_user, obj=application, comment=template.rsplit("/", 1)[-1]
-        )
-        db.session.commit()
         return self.render(
             template, application=application, back=self.get_url(".details_view", id=application.id), **kwargs
         )
@@ -744,6 +757,8 @@ class LicenceApplyView(BaseView):
         steps = [("items", _("申请项目"), bool(application and application.items), True)]
         for p in licence_form.PAGES:
             done = application is not None and licence_form.page_complete(application, p)
+            if not p.required:  # an optional page counts as done once something is written on it
+                done = done and any(licence_form.values_of(application, p.key).values())
             steps.append((p.key, str(p.title), done, p.required))
         steps.append(("submit", _("提交"), False, False))
         return steps

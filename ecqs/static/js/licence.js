@@ -20,6 +20,8 @@
         if (!show) box.checked = false;
         if (box.checked && row.getAttribute('data-approval') === 'national') national = true;
       });
+      var hint = document.getElementById('licence-items-hint');
+      if (hint) hint.style.display = type ? 'none' : '';
       var name = form.getAttribute(national ? 'data-national' : 'data-provincial');
       nameBox.textContent = name || form.getAttribute('data-missing');
     }
