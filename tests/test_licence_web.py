@@ -436,7 +436,12 @@ def test_feedback_form_questions_and_visibility(client, login_as, world):
     response = client.post(
         f"/admin/licence_applications/feedback/?id={application.id}", data=FEEDBACK, follow_redirects=True
     )
+    assert "不能重复提交" in flashes(response)
     assert db.session.execute(select(func.count(LicenceReviewFeedback.id))).scalar_one() == 1
+    # 此表仅审批人员可见: the applicant cannot read the answers back either.
+    response = client.get(f"/admin/licence_applications/feedback/?id={application.id}", follow_redirects=True)
+    assert "态度生硬" not in text(response) and "仅审批人员可见" in text(response)
+    assert "态度生硬" not in text(client.get(f"/admin/licence_applications/details/?id={application.id}"))
     client.post("/logout")
 
     login_as(world.sn_reviewer)

@@ -237,7 +237,7 @@ def feedback_for(application) -> LicenceReviewFeedback | None:
 
 
 def may_read_feedback(application) -> bool:
-    return current_user.role in ("reviewer", "admin", "enterprise") and feedback_for(application) is not None
+    return current_user.role in ("reviewer", "admin") and feedback_for(application) is not None
 
 
 def may_fill_feedback(application) -> bool:
@@ -430,7 +430,7 @@ class LicenceApplicationView(RoleView):
         ]
 
     def feedback(self, obj):
-        return feedback_for(obj) if current_user.role != "assessor" else None
+        return feedback_for(obj) if current_user.role in ("reviewer", "admin") else None
 
     def may_fill_feedback(self, obj):
         return may_fill_feedback(obj)
@@ -538,15 +538,18 @@ class LicenceApplicationView(RoleView):
         """评审反馈表: the applicant fills it once; reviewers of the authority read it; the
         assessment institution never reaches it."""
         application = self.get_one(request.args.get("id"))
-        if current_user.role == "assessor":
+        if current_user.role not in ("enterprise", "reviewer", "admin"):
             deny(f"LicenceReviewFeedback:{application.id}")
-        existing = feedback_for(application)
-        if existing is not None or current_user.role != "enterprise":
+        if current_user.role != "enterprise":
+            existing = feedback_for(application)
             if existing is None:
                 deny(f"LicenceReviewFeedback:{application.id}", code=404)
             return self.render_feedback(application, existing, None)
         if not may_fill_feedback(application):
-            flash(_("评审完成后方可填写评审反馈表"), "error")
+            if application.feedback is not None:
+                flash(_("评审反馈表已提交，不能重复提交（此表仅审批人员可见）"), "warning")
+            else:
+                flash(_("评审完成后方可填写评审反馈表"), "error")
             return redirect(self.get_url(".details_view", id=application.id))
         form = licence_feedback.FeedbackForm()
         if request.method == "GET":
