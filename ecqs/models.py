@@ -577,6 +577,9 @@ class QualificationApplication(db.Model):
             name="accepted_on_iff_received",
         ),
         CheckConstraint("status <> 'rejected' OR reject_reason IS NOT NULL", name="rejected_has_reason"),
+        CheckConstraint(
+            "(status = 'approved') = (certificate_id IS NOT NULL)", name="certificate_iff_approved"
+        ),
         # One open application per person and project, held by the database against double submits.
         Index(
             "uq_qualification_applications_open",
@@ -603,8 +606,9 @@ class QualificationApplication(db.Model):
     application_year: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(20))
     authority_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    base_certificate_id: Mapped[int | None] = mapped_column(
-        ForeignKey("qualification_certificates.id", use_alter=True)
+    base_certificate_id: Mapped[int | None] = mapped_column(ForeignKey("qualification_certificates.id"))
+    certificate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("qualification_certificates.id"), unique=True
     )
     remarks: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
@@ -624,9 +628,7 @@ class QualificationApplication(db.Model):
         foreign_keys=[base_certificate_id]
     )
     certificate: Mapped[QualificationCertificate | None] = relationship(
-        back_populates="application",
-        foreign_keys="QualificationCertificate.application_id",
-        uselist=False,
+        back_populates="application", foreign_keys=[certificate_id]
     )
 
     @property
@@ -667,17 +669,17 @@ class QualificationCertificate(db.Model):
     issued_on: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date, index=True)
     authority_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    application_id: Mapped[int | None] = mapped_column(
-        ForeignKey("qualification_applications.id"), unique=True
-    )
     status: Mapped[str] = mapped_column(String(20), default="valid", index=True)
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
 
     holder: Mapped[User] = relationship()
     project: Mapped[PersonnelProject] = relationship()
     authority: Mapped[Organization] = relationship()
+    # The application that issued it (none for certificates recorded otherwise).
     application: Mapped[QualificationApplication | None] = relationship(
-        back_populates="certificate", foreign_keys=[application_id]
+        back_populates="certificate",
+        foreign_keys="QualificationApplication.certificate_id",
+        uselist=False,
     )
 
     def is_current(self, on: date) -> bool:

@@ -603,8 +603,8 @@ def _issue_qualification_certificate(app, actor, data):
         authority_id=app.authority_id,
         status="valid",
     )
-    certificate.application = app
     db.session.add(certificate)
+    app.certificate = certificate
     base = app.base_certificate
     if base is not None and base.status == "valid":
         base.status = "superseded"
