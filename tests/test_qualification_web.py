@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from ecqs import workdays
@@ -64,14 +65,10 @@ def test_project_without_approval_level_is_refused(client, login_as, projects, a
     page = client.get("/admin/qualification_apply/").get_data(as_text=True)
     y_dt = projects["Y-DT"]
     assert f'id="project-{y_dt.id}"' in page and "未确定（暂不可申请）" in page
-    response = (
-        _fill(client, y_dt, follow_redirects=True)
-        if False
-        else client.post(
-            "/admin/qualification_apply/fill/",
-            data={"project_id": y_dt.id, "category": "initial"},
-            follow_redirects=True,
-        )
+    response = client.post(
+        "/admin/qualification_apply/fill/",
+        data={"project_id": y_dt.id, "category": "initial"},
+        follow_redirects=True,
     )
     assert "审批层级尚未确定" in flashes(response)
     assert _count() == 0
@@ -343,8 +340,6 @@ def test_person_without_known_province_must_choose_for_provincial_projects(proje
     person = make_user("person", id_number=None)
     person.id_number = "990103199001011234"  # not a real province; the checksum is irrelevant here
     db.session.commit()
-    import pytest
-
     with pytest.raises(workflows.GuardFailed, match="须选择所在省份"):
         workflows.submit_qualification_application(person, projects["RT-II"], "initial")
     db.session.rollback()
