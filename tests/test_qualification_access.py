@@ -48,7 +48,7 @@ def _unchanged(*rows):
 
 @pytest.mark.parametrize("outsider", ["sichuan", "samr"])
 def test_reviewer_of_another_authority_cannot_see_or_act(client, login_as, approved, reviewers, outsider):
-    person, done, pending = approved
+    _person, done, pending = approved
     cert = done.certificate
     before = _unchanged(done, pending)
     login_as(reviewers[outsider])
@@ -82,7 +82,7 @@ def test_reviewer_of_another_authority_cannot_see_or_act(client, login_as, appro
 
 
 def test_another_person_cannot_see_or_withdraw(client, login_as, approved):
-    person, done, pending = approved
+    _person, done, pending = approved
     before = _unchanged(done, pending)
     login_as(make_person("61"))
     for url in (f"{MY_APPS}/", f"{APPS}/"):
@@ -106,7 +106,7 @@ def test_another_person_cannot_see_or_withdraw(client, login_as, approved):
 
 @pytest.mark.parametrize("role", ["enterprise", "unit", "association", "metrology", "assessor"])
 def test_other_roles_are_refused(client, login_as, approved, role):
-    person, done, pending = approved
+    _person, done, pending = approved
     before = _unchanged(done, pending)
     login_as(make_user(role))
     for url in (APPS, MY_APPS, CERTS, MY_CERTS, "/admin/qualification_apply", "/admin/personnel_projects"):
@@ -118,7 +118,7 @@ def test_other_roles_are_refused(client, login_as, approved, role):
 
 
 def test_anonymous_is_sent_to_login(client, approved):
-    person, done, pending = approved
+    _person, _done, pending = approved
     for url in (
         f"{APPS}/",
         f"{APPS}/details/?id={pending.id}",
@@ -133,7 +133,7 @@ def test_anonymous_is_sent_to_login(client, approved):
 
 
 def test_addressed_reviewer_sees_own_authority_rows_only(client, login_as, approved, projects, reviewers):
-    person, done, pending = approved
+    person, done, _pending = approved
     sichuan_app = submit(make_person("51", real_name="川籍申请人"), projects["RT-II"])
     login_as(reviewers["shaanxi"])
     page = client.get(f"{APPS}/").get_data(as_text=True)
@@ -146,9 +146,9 @@ def test_addressed_reviewer_sees_own_authority_rows_only(client, login_as, appro
 
 
 def test_no_editing_or_deleting_for_anyone(client, login_as, approved):
-    person, done, pending = approved
+    _person, done, pending = approved
     before = _unchanged(done, pending)
-    login_as("admin")
+    login_as(make_user("admin"))
     client.post(f"{APPS}/edit/?id={pending.id}", data={"status": "approved", "authority": "1"})
     client.post(f"{APPS}/delete/", data={"id": pending.id})
     client.post(f"{CERTS}/delete/", data={"id": done.certificate.id})

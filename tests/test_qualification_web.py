@@ -307,14 +307,14 @@ def test_menus_per_role(client, login_as, projects, reviewers):
     assert "人员资格审批" in page and "人员资格证书" in page and "我的证书" not in page
     assert "人员项目目录" not in page
     client.post("/logout")
-    login_as("admin")
+    login_as(make_user("admin"))
     page = client.get("/admin/").get_data(as_text=True)
     assert "人员项目目录" in page and "人员资格审批" in page
 
 
 def test_admin_sees_all_but_cannot_act(client, login_as, projects, reviewers):
     app = submit(make_person("61"), projects["RT-II"])
-    login_as("admin")
+    login_as(make_user("admin"))
     assert "RT-II" in client.get("/admin/qualification_applications/").get_data(as_text=True)
     details = client.get(f"/admin/qualification_applications/details/?id={app.id}").get_data(as_text=True)
     assert "当前没有可办理的操作" in details

@@ -101,24 +101,24 @@ class PersonnelProjectView(RoleView):
     column_choices = {"approval_level": list(APPROVAL_LEVEL_LABELS.items())}
     form_columns = ("personnel_type", "code", "name", "level", "approval_level", "notes", "active")
     form_overrides = {"personnel_type": SelectField, "approval_level": SelectField}
+    form_args = {
+        "personnel_type": {
+            "choices": [(t, t) for t in PERSONNEL_TYPES],
+            "validators": [DataRequired(message=_l("请选择人员类型"))],
+        },
+        "approval_level": {
+            "choices": [("", _l("未确定")), *APPROVAL_LEVEL_LABELS.items()],
+            "validators": [Optional()],
+        },
+        "code": {"validators": [Optional(), Length(max=30)]},
+        "name": {"validators": [Optional(), Length(max=100)]},
+        "level": {"validators": [Optional(), Length(max=20)]},
+        "notes": {"validators": [Optional(), Length(max=500)]},
+    }
     page_size = 50
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.form_args = {
-            "personnel_type": {
-                "choices": [(t, t) for t in PERSONNEL_TYPES],
-                "validators": [DataRequired(message=_l("请选择人员类型"))],
-            },
-            "approval_level": {
-                "choices": [("", _l("未确定")), *APPROVAL_LEVEL_LABELS.items()],
-                "validators": [Optional()],
-            },
-            "code": {"validators": [Optional(), Length(max=30)]},
-            "name": {"validators": [Optional(), Length(max=100)]},
-            "level": {"validators": [Optional(), Length(max=20)]},
-            "notes": {"validators": [Optional(), Length(max=500)]},
-        }
         self.column_formatters = {
             "code": _dash("code"),
             "name": _dash("name"),
