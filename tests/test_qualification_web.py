@@ -347,3 +347,22 @@ def test_person_without_known_province_must_choose_for_provincial_projects(proje
         person, projects["RT-II"], "initial", province_code="610000"
     )
     assert app.authority_id == authorities["shaanxi"].id
+
+
+def test_demo_data_puts_an_rt2_application_before_the_shaanxi_bureau(projects):
+    from ecqs import seeding
+    from ecqs.models import User
+
+    seeding.load_demo()
+    person = db.session.execute(select(User).where(User.username == "demo_person")).scalar_one()
+    app = db.session.execute(
+        select(QualificationApplication).where(QualificationApplication.applicant_id == person.id)
+    ).scalar_one()
+    assert (app.project_code, app.status, app.category) == ("RT-II", "pending", "initial")
+    assert app.authority.name == "陕西省市场监督管理局" and app.authority.authority_level == "provincial"
+    reviewer = db.session.execute(select(User).where(User.username == "sn_reviewer")).scalar_one()
+    from ecqs import workflows
+
+    assert workflows.can(app, "receive", reviewer)
+    seeding.load_demo()  # idempotent
+    assert _count() == 1

@@ -455,7 +455,8 @@ class QualificationApplicationView(_MenuRoles, RoleView):
             "certificate": self._certificate_link("certificate"),
         }
         self.column_formatters = dict(common)
-        self.column_formatters_detail = dict(common)
+        # The details page is seen only by the applicant and the addressed authority: full ID.
+        self.column_formatters_detail = {k: v for k, v in common.items() if k != "applicant_id_number"}
         self.column_formatters_export = {
             "status": choice_formatter(QUALIFICATION_STATUS_LABELS),
             "category": choice_formatter(QUALIFICATION_CATEGORY_LABELS),
