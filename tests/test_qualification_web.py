@@ -366,3 +366,25 @@ def test_demo_data_puts_an_rt2_application_before_the_shaanxi_bureau(projects):
     assert workflows.can(app, "receive", reviewer)
     seeding.load_demo()  # idempotent
     assert _count() == 1
+
+
+def test_change_prefills_the_old_expiry_and_certificate_export(client, login_as, projects, reviewers):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    person = make_person("61", real_name="钱七")
+    reviewer = reviewers["shaanxi"]
+    old = give_certificate(person, projects["PT-II"], reviewer)
+    app = submit(person, projects["PT-II"], "change", remarks="姓名变更")
+    drive_to(app, "received", reviewer, person)
+    login_as(reviewer)
+    page = client.get(f"/admin/qualification_applications/details/?id={app.id}").get_data(as_text=True)
+    assert f'value="{old.valid_until.isoformat()}"' in page and old.number in page
+    response = client.get("/admin/qualification_certificates/export/xlsx/")
+    assert response.status_code == 200
+    rows = list(load_workbook(BytesIO(response.data)).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][:4] == ("证书编号", "持证人", "身份证号", "人员类型")
+    row = next(r for r in rows[1:] if r[0] == old.number)
+    assert row[1] == "钱七" and row[2] != person.id_number and "*" in row[2]
+    assert row[-1] == "有效"
