@@ -216,15 +216,13 @@ def apply_rows(clean: list[dict], overwrite: bool = True) -> ImportResult:
     return result
 
 
-def load_personnel_projects() -> int:
-    """Seed loader: add the projects of seed/personnel_projects.csv that are missing. Idempotent;
-    never overwrites what administrators changed."""
-    from .seeding import read_csv
-
-    rows = [(n, dict(r)) for n, r in enumerate(read_csv(SEED_FILE), start=3)]
-    clean, errors = validate_rows(rows)
+def load_personnel_projects(rows: list[dict]) -> int:
+    """Seed loader over the rows of seed/personnel_projects.csv: add the projects that are
+    missing. Idempotent; never overwrites what administrators changed."""
+    numbered = [(n, dict(r)) for n, r in enumerate(rows, start=4)]  # after the 2 comments + header
+    clean, errors = validate_rows(numbered)
     if errors:
-        raise ValueError("seed/personnel_projects.csv: " + "; ".join(map(str, errors)))
+        raise ValueError(f"seed/{SEED_FILE}: " + "; ".join(map(str, errors)))
     return apply_rows(clean, overwrite=False).added
 
 

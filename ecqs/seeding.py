@@ -55,7 +55,7 @@ def _area_loaders() -> dict:
     # M3 reference loaders
     from .personnel_catalogue import load_personnel_projects
 
-    loaders["personnel_projects"] = load_personnel_projects
+    loaders["personnel_projects"] = lambda: load_personnel_projects(read_csv("personnel_projects.csv"))
 
     return loaders
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from stdnum.cn import ric
 
-from ecqs import personnel_catalogue, workdays, workflows
+from ecqs import personnel_catalogue, seeding, workdays, workflows
 from ecqs.extensions import db
 from ecqs.models import PersonnelProject, QualificationApplication
 from tests.conftest import make_org, make_user
@@ -28,7 +28,7 @@ def id_number_in(province_prefix: str) -> str:
 
 @pytest.fixture
 def projects():
-    personnel_catalogue.load_personnel_projects()
+    personnel_catalogue.load_personnel_projects(seeding.read_csv("personnel_projects.csv"))
     db.session.commit()
     rows = db.session.execute(select(PersonnelProject)).scalars()
     return {p.code or p.name: p for p in rows}

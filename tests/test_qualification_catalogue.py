@@ -65,7 +65,7 @@ def test_seed_file_names_its_source_and_says_it_is_partial():
 
 
 def test_loader_is_idempotent_and_keeps_admin_changes():
-    added = personnel_catalogue.load_personnel_projects()
+    added = personnel_catalogue.load_personnel_projects(seeding.read_csv("personnel_projects.csv"))
     db.session.commit()
     assert added == _count() == 33
     rt2 = db.session.execute(select(PersonnelProject).where(PersonnelProject.code == "RT-II")).scalar_one()
@@ -85,7 +85,7 @@ def test_loader_is_idempotent_and_keeps_admin_changes():
     assert (y_dt.name, y_dt.approval_level, y_dt.can_apply) == ("", None, False)
     rt2.notes = "管理员修改"
     db.session.commit()
-    assert personnel_catalogue.load_personnel_projects() == 0
+    assert personnel_catalogue.load_personnel_projects(seeding.read_csv("personnel_projects.csv")) == 0
     db.session.commit()
     assert _count() == 33
     db.session.refresh(rt2)
