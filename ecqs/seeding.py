@@ -53,6 +53,9 @@ def _area_loaders() -> dict:
     # M2 reference loaders
 
     # M3 reference loaders
+    from .personnel_catalogue import load_personnel_projects
+
+    loaders["personnel_projects"] = lambda: load_personnel_projects(read_csv("personnel_projects.csv"))
 
     return loaders
 
@@ -65,6 +68,9 @@ def _area_demo_loaders() -> list:
     # M2 demo loaders
 
     # M3 demo loaders
+    from .qualification_demo import qualification_applications
+
+    loaders.append(qualification_applications)
 
     return loaders
 
