@@ -154,5 +154,5 @@ def save(application, user, form: FeedbackForm) -> LicenceReviewFeedback:
     db.session.flush()
     # Recorded against the feedback itself, so it never shows on the application's timeline
     # (which the assessment institution sees).
-    audit.record("feedback_submitted", user=user, obj=feedback)
+    audit.record("record_created", user=user, obj=feedback)
     return feedback

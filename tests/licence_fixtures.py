@@ -57,20 +57,7 @@ class World:
 
 @pytest.fixture
 def world(catalogue):
-    yield World()
-    unlink_uploads()
-
-
-def unlink_uploads():
-    """conftest's cleanup deletes users before uploads; on SQLite (foreign keys on) an upload
-    that names its uploader then blocks it. Drop that link first (teardown runs before it)."""
-    from sqlalchemy import update
-
-    from ecqs.models import Upload
-
-    db.session.rollback()
-    db.session.execute(update(Upload).values(uploaded_by_id=None))
-    db.session.commit()
+    return World()
 
 
 SAMPLE = {

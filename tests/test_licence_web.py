@@ -488,9 +488,6 @@ def test_demo_data_has_a_mid_workflow_application(app, catalogue):
     assert running.assessor_org.users[0].username == "demo_assessor"
     assert running.proposed_by == "assessor"
     assert seeding.load_demo()["load_licence_demo"] == 0
-    from tests.licence_fixtures import unlink_uploads
-
-    unlink_uploads()
 
 
 # ---- every page renders in every state for every party -------------------------------------

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .. import (
     access,
@@ -125,7 +125,9 @@ class LicenceItemView(RoleView):
                 )
             ).first()
         if clash:
-            raise ValueError(_("目录中已有相同的许可项目（设备类别、许可类型、项目、品种、参数级别均相同）"))
+            raise ValidationError(
+                _("目录中已有相同的许可项目（设备类别、许可类型、项目、品种、参数级别均相同）")
+            )
         super().on_model_change(form, model, is_created)
 
     @expose("/import/", methods=("GET", "POST"))
@@ -142,7 +144,7 @@ class LicenceItemView(RoleView):
                     error = str(exc)
             if result is not None and result.ok:
                 audit.record(
-                    "catalogue_import",
+                    "import",
                     user=current_user,
                     object_type="LicenceItem",
                     comment=f"added={result.added} updated={result.updated}",
