@@ -101,18 +101,15 @@ def load_licence_demo() -> int:
         return 0
 
     def items(*names):
-        rows = []
-        for name, level in names:
-            rows.append(
-                db.session.execute(
-                    select(LicenceItem).where(
-                        LicenceItem.item == name,
-                        LicenceItem.level == level,
-                        LicenceItem.licence_type == "制造",
-                    )
-                ).scalar_one()
-            )
-        return [r.id for r in rows]
+        rows = [
+            db.session.execute(
+                select(LicenceItem).where(
+                    LicenceItem.item == name, LicenceItem.level == level, LicenceItem.licence_type == "制造"
+                )
+            ).scalar()
+            for name, level in names
+        ]
+        return [r.id for r in rows] if all(rows) else None
 
     def filled(item_ids):
         application = licence_applications.create(
@@ -128,8 +125,12 @@ def load_licence_demo() -> int:
         workflows.transition(application, "submit", enterprise)
         return application
 
-    waiting = filled(items(("紧急切断阀", "B")))
-    running = filled(items(("安全阀", "B"), ("紧急切断阀", "A")))
+    first, second = items(("紧急切断阀", "B")), items(("安全阀", "B"), ("紧急切断阀", "A"))
+    if first is None or second is None:
+        log.warning("licence catalogue not loaded; no demo licence applications")
+        return 0
+    waiting = filled(first)
+    running = filled(second)
     workflows.transition(
         running,
         "accept",
