@@ -128,9 +128,18 @@ def test_wizard_from_items_to_submission(client, login_as, world):
     db.session.expire_all()
     application = db.session.get(LicenceApplication, application.id)
     assert application.status == "submitted" and application.submitted_at is not None
-    # Once submitted the form is read-only.
+    # Once submitted the form is read-only; a second click on 提交 changes nothing.
     response = client.get(f"/admin/licence_apply/{application.id}/staff", follow_redirects=True)
     assert "不能修改" in flashes(response)
+    version = application.version
+    response = client.post(
+        f"/admin/licence_apply/{application.id}/submit",
+        data={"expected_state": "draft"},
+        follow_redirects=True,
+    )
+    assert "不能修改" in flashes(response)
+    db.session.expire_all()
+    assert db.session.get(LicenceApplication, application.id).version == version
 
 
 def test_printable_page(client, login_as, world):
