@@ -16,8 +16,13 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed
 
+# Compiles every translations/<locale>/LC_MESSAGES/messages.po; tolerates none yet.
 translations: venv
-	$(VENV)/bin/pybabel compile -f -d translations -D messages
+	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(VENV)/bin/pybabel compile -f -d translations -D messages; \
+	else \
+		echo "translations: no catalogues in translations/ yet, nothing to compile"; \
+	fi
 
 db: venv
 	$(FLASK) db upgrade
