@@ -36,7 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = "basic"
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    from . import rate_limits  # noqa: F401  (registers the ecqsdb:// storage scheme)
+
     limiter.init_app(app)
 
     from . import models, workflows  # noqa: F401  (register models and workflow tables)

@@ -45,7 +45,7 @@ def from_environment() -> dict:
         "STAFF_PASSWORD_MAX_AGE_DAYS": int(os.environ.get("STAFF_PASSWORD_MAX_AGE_DAYS", "90")),
         "LOCKOUT_THRESHOLD": 5,
         "LOCKOUT_MINUTES": 15,
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "ecqsdb://"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "IMPORT_MAX_BYTES": 20 * 1024 * 1024,

@@ -448,17 +448,16 @@ class Notice(db.Model):
         return f"<Notice {self.id} {self.title!r}>"
 
 
-class RateEvent(db.Model):
-    """One counted event for database-backed limits shared by all workers (SMS quota, login)."""
+class RateCounter(db.Model):
+    """A fixed-window request counter of Flask-Limiter, shared by every worker (rate_limits.py)."""
 
-    __tablename__ = "rate_events"
-    __table_args__ = (Index("ix_rate_events_key_at", "key", "at"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120))
-    at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    __tablename__ = "rate_counters"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[float] = mapped_column(db.Float, index=True)
 
     def __repr__(self) -> str:
-        return f"<RateEvent {self.key}>"
+        return f"<RateCounter {self.key} {self.count}>"
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
@@ -16,6 +17,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.helpers import get_redirect_target
+from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -87,6 +89,23 @@ def state_badge(labels: dict, attr: str = "status"):
     return formatter
 
 
+CN = ZoneInfo("Asia/Shanghai")
+
+
+def _local_datetime(view, value, name=None):
+    """Timestamps are stored in UTC and shown in China Standard Time, to the second."""
+    if value.tzinfo is not None:
+        value = value.astimezone(CN)
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _iso_date(view, value, name=None):
+    return value.isoformat()
+
+
+TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: _local_datetime, date: _iso_date}
+
+
 class TZFilterConverter(FilterConverter):
     """Our timezone-aware timestamp type filters like a DateTime."""
 
@@ -121,6 +140,8 @@ class RoleView(ModelView):
     column_display_actions = True
     export_max_rows = 0
     filter_converter = TZFilterConverter()
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = TYPE_FORMATTERS
     model_form_converter = TZModelConverter
 
     def __init__(self, model, session=None, **kwargs):
