@@ -126,6 +126,7 @@ class Gunicorn:
                 f"--bind=fd://{fd}",
                 "--timeout=120",
                 "--graceful-timeout=5",
+                "--no-control-socket",  # gunicorn 27 otherwise claims ~/.gunicorn/gunicorn.ctl
                 f"--chdir={ROOT}",
                 "tests.multiworker_wsgi:app",
             ],
@@ -220,9 +221,8 @@ class Gunicorn:
         self.log.close()
 
 
-@pytest.fixture(scope="module")
-def gunicorn(app, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("multiworker")
+def start_gunicorn(app, folder: Path, **settings: str) -> Gunicorn:
+    """gunicorn over the test database, configured from the environment as in production."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("ECQS_", "RATELIMIT_", "SMS_", "SESSION_"))
     }
@@ -237,9 +237,15 @@ def gunicorn(app, tmp_path_factory):
             "RATELIMIT_ENABLED": "off",
             "SMS_DAILY_LIMIT": "3",
             "PYTHONUNBUFFERED": "1",
+            **settings,
         }
     )
-    server = Gunicorn(env, folder / "gunicorn.log")
+    return Gunicorn(env, folder / "gunicorn.log")
+
+
+@pytest.fixture(scope="module")
+def gunicorn(app, tmp_path_factory):
+    server = start_gunicorn(app, tmp_path_factory.mktemp("multiworker"))
     try:
         yield server
     finally:
@@ -348,3 +354,48 @@ def test_sms_daily_quota_holds_across_workers(gunicorn):
     assert all("上限" in body["message"] for _, body in results[3:])
     db.session.rollback()
     assert db.session.execute(select(func.count(SmsCode.id)).filter_by(mobile=mobile)).scalar() == 3
+
+
+REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own, emptied by this test
+
+
+def _redis_or_skip():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis on 127.0.0.1:6379 ({exc}); the ecqsdb:// case still runs")
+    client.flushdb()
+    return client
+
+
+@pytest.mark.parametrize("storage", ["ecqsdb://", REDIS_URL])
+def test_rate_limits_are_shared_by_workers(app, tmp_path_factory, storage):
+    """POST /sms/send allows 10 requests a minute per address, counted over both workers."""
+    redis_client = _redis_or_skip() if storage.startswith("redis") else None
+    server = start_gunicorn(
+        app, tmp_path_factory.mktemp("ratelimit"), RATELIMIT_ENABLED="on", RATELIMIT_STORAGE_URI=storage
+    )
+    try:
+        a, b = sorted(server.workers)
+        ua = Browser(server.base)
+        token = ua.csrf_token("/login")
+        statuses = []
+        for n in range(11):
+            pid = (a, b)[n % 2]
+            with server.worker(pid):
+                # An invalid mobile: refused before any SMS code, but still counted by the limiter.
+                reply = ua.request(
+                    "POST", "/sms/send", {"mobile": "123", "purpose": "register"}, {"X-CSRFToken": token}
+                )
+                assert reply.pid == pid
+                statuses.append(reply.status)
+        assert statuses == [400] * 10 + [429], statuses  # 5 answers each, then the 11th is refused
+        with server.worker(a):
+            assert ua.request("POST", "/sms/send", {"mobile": "123"}, {"X-CSRFToken": token}).status == 429
+    finally:
+        server.stop()
+        if redis_client is not None:
+            redis_client.flushdb()
