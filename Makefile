@@ -5,6 +5,7 @@ PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
+WORKERS ?= 2
 
 .PHONY: run test setup venv translations db seed lint fmt babel-extract babel-update bench serve-prod clean
 
@@ -56,8 +57,10 @@ babel-update: babel-extract
 bench: setup
 	@if [ -f bench/__main__.py ]; then $(PY) -m bench; else echo "bench: no benchmarks yet (bench/__main__.py)"; fi
 
-serve-prod: setup
-	$(VENV)/bin/gunicorn -w 2 -b $(HOST):$(PORT) app:app
+# Production-like: reference data only (no demo accounts), gunicorn workers (README: Production).
+serve-prod: venv translations db
+	$(FLASK) seed --no-demo
+	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) app:app
 
 clean:
 	rm -rf instance .pytest_cache
