@@ -153,8 +153,9 @@ def test_enterprise_registers_staff_approve_enterprise_sees_chinese_home(
         dialog.accept()
 
     page.once("dialog", accept)
-    page.click("#workflow-actions button:has-text('审核通过')")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#workflow-actions button:has-text('审核通过')")
+    page.locator(".alert", has_text="操作成功").wait_for()
     assert dialogs and "审核通过" in dialogs[0]
     page.screenshot(path=str(artifacts / "2_staff_approved.png"), full_page=True)
     db.session.rollback()
