@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -399,3 +400,38 @@ def test_rate_limits_are_shared_by_workers(app, tmp_path_factory, storage):
         server.stop()
         if redis_client is not None:
             redis_client.flushdb()
+
+
+def _quota_race(base: str) -> tuple[list[int], str]:
+    """Two codes one after the other, then two requests at the same moment for the third."""
+    mobile = make_mobile()
+    agents = [Browser(base) for _ in range(4)]
+    tokens = [ua.csrf_token("/login") for ua in agents]
+
+    def send(i: int) -> int:
+        form = {"mobile": mobile, "purpose": "register"}
+        return agents[i].request("POST", "/sms/send", form, {"X-CSRFToken": tokens[i]}).status
+
+    statuses = [send(0), send(1)]
+    start = threading.Barrier(2, timeout=TIMEOUT)
+    raced: dict[int, int] = {}
+
+    def race(i: int) -> None:
+        start.wait()
+        raced[i] = send(i)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in (2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=2 * TIMEOUT)
+    return statuses + sorted(raced.values()), mobile
+
+
+def test_sms_quota_holds_when_workers_race(gunicorn):
+    """Two requests at the same moment (on both workers) cannot both take the last code."""
+    for _round in range(8):
+        statuses, mobile = _quota_race(gunicorn.base)
+        db.session.rollback()
+        codes = db.session.execute(select(func.count(SmsCode.id)).filter_by(mobile=mobile)).scalar()
+        assert (statuses, codes) == ([200, 200, 200, 429], 3)
