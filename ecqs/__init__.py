@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, g, has_request_context, redirect, request, session, url_for
+from flask import Flask, abort, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
 
 from . import config as config_module
@@ -56,6 +56,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_admin(app)
     register_cli(app)
+    from .errors import register_error_pages
+
+    register_error_pages(app)
     _security(app)
     _filters(app)
 
@@ -87,6 +90,14 @@ def _security(app: Flask) -> None:
     def _nonce():
         g.csp_nonce = secrets.token_urlsafe(16)
 
+    @app.before_request
+    def _refuse_nul_bytes():
+        # No legitimate text contains NUL; PostgreSQL would refuse it with a server error.
+        if "\x00" in request.path or any(
+            "\x00" in value for source in (request.args, request.form) for value in source.values()
+        ):
+            abort(400)
+
     @app.after_request
     def _headers(response):
         nonce = g.get("csp_nonce", "")
@@ -108,23 +119,10 @@ def _security(app: Flask) -> None:
         return response
 
 
-EVENT_LABELS = {
-    "registered": "注册",
-    "record_created": "新增",
-    "record_changed": "修改",
-    "record_deleted": "删除",
-    "file_download": "下载文件",
-    "login": "登录",
-    "logout": "退出",
-    "link_requested": "申请关联",
-}
-
-
 def _filters(app: Flask) -> None:
     from zoneinfo import ZoneInfo
 
-    from flask_babel import gettext
-
+    from .audit import EVENT_LABELS
     from .models import LINK_STATUS_LABELS
 
     cn = ZoneInfo("Asia/Shanghai")
@@ -135,7 +133,7 @@ def _filters(app: Flask) -> None:
 
     @app.template_filter("event_label")
     def event_label(value):
-        return gettext(EVENT_LABELS[value]) if value in EVENT_LABELS else value
+        return str(EVENT_LABELS[value]) if value in EVENT_LABELS else value
 
     @app.template_filter("link_status")
     def link_status(value):

@@ -43,6 +43,7 @@ def from_environment() -> dict:
         "ECQS_DEMO": _flag("ECQS_DEMO", True),
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
         "STAFF_PASSWORD_MAX_AGE_DAYS": int(os.environ.get("STAFF_PASSWORD_MAX_AGE_DAYS", "90")),
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "LOCKOUT_THRESHOLD": 5,
         "LOCKOUT_MINUTES": 15,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "ecqsdb://"),

@@ -307,9 +307,14 @@ def _link_party(link: EnterpriseLink, actor: User) -> bool:
     return actor.organization_id == link.organization_id and actor.is_org_admin and actor.org_approved
 
 
-def _decide_link(link, actor, data):
+def _approve_link(link, actor, data):
     link.decided_at = utcnow()
-    link.reject_reason = data["comment"] if data.get("comment") and link.status == "pending" else None
+    link.reject_reason = None
+
+
+def _reject_link(link, actor, data):
+    link.decided_at = utcnow()
+    link.reject_reason = data["comment"]
 
 
 def _approve_link_guard(link, actor, data):
@@ -349,7 +354,7 @@ ENTERPRISE_LINK = register(
                 frozenset({"enterprise"}),
                 party=_link_party,
                 guard=_approve_link_guard,
-                effect=_decide_link,
+                effect=_approve_link,
                 style="success",
             ),
             Transition(
@@ -359,7 +364,7 @@ ENTERPRISE_LINK = register(
                 "rejected",
                 frozenset({"enterprise"}),
                 party=_link_party,
-                effect=_decide_link,
+                effect=_reject_link,
                 needs_comment=True,
                 style="danger",
             ),
