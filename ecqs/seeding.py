@@ -51,8 +51,14 @@ def _area_loaders() -> dict:
     # M1 reference loaders
 
     # M2 reference loaders
+    from .licence_seed import load_licence_items
+
+    loaders["licence_items"] = load_licence_items
 
     # M3 reference loaders
+    from .personnel_catalogue import load_personnel_projects
+
+    loaders["personnel_projects"] = lambda: load_personnel_projects(read_csv("personnel_projects.csv"))
 
     return loaders
 
@@ -63,8 +69,14 @@ def _area_demo_loaders() -> list:
     # M1 demo loaders
 
     # M2 demo loaders
+    from .licence_seed import load_licence_demo
+
+    loaders.append(load_licence_demo)
 
     # M3 demo loaders
+    from .qualification_demo import qualification_applications
+
+    loaders.append(qualification_applications)
 
     return loaders
 
