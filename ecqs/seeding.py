@@ -51,6 +51,9 @@ def _area_loaders() -> dict:
     # M1 reference loaders
 
     # M2 reference loaders
+    from .licence_seed import load_licence_items
+
+    loaders["licence_items"] = load_licence_items
 
     # M3 reference loaders
     from .personnel_catalogue import load_personnel_projects
@@ -66,6 +69,9 @@ def _area_demo_loaders() -> list:
     # M1 demo loaders
 
     # M2 demo loaders
+    from .licence_seed import load_licence_demo
+
+    loaders.append(load_licence_demo)
 
     # M3 demo loaders
     from .qualification_demo import qualification_applications

@@ -97,6 +97,9 @@ def init_admin(app) -> Admin:
     # M1 views: from . import instruments; instruments.register(admin)
 
     # M2 views
+    from . import licences
+
+    licences.register(admin)
 
     # M3 views
     from . import qualifications
