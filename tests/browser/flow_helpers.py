@@ -5,8 +5,21 @@ read what the page says when something went wrong."""
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 
 from ecqs.extensions import db
+
+
+def tiny_png() -> bytes:
+    """A valid 1x1 PNG (uploads are checked by content, not by name)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\xff\xff")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def page_errors(page) -> str:
