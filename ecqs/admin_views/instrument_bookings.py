@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -173,6 +174,7 @@ class BookingView(RoleView):
             raise ValidationError(_("只能删除待提交的预约单"))
         super().on_model_delete(model)
 
+    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
     def action_delete(self, ids):
         deleted = 0
         for booking in self.scoped_rows(ids):
@@ -641,6 +643,7 @@ class AuthorizationView(DynamicFilterMixin, RoleView):
         workflows.retry_unallocated(current_user)
         db.session.commit()
 
+    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
     def action_delete(self, ids):
         rows = self.scoped_rows(ids)
         for obj in rows:

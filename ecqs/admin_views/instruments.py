@@ -11,6 +11,7 @@ from datetime import datetime
 
 from flask import current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
+from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -259,14 +260,15 @@ class InstrumentLedgerView(_InstrumentGrid):
             model.created_by_id = current_user.id
         elif model.status == "scrapped":
             raise ValidationError(_("已报废的器具不能修改"))
-        clash = db.session.execute(
-            select(Instrument.id).where(
-                Instrument.organization_id == model.organization_id,
-                Instrument.kind_id == model.kind_id,
-                Instrument.serial_no == model.serial_no,
-                Instrument.id != (model.id or 0),
-            )
-        ).first()
+        with db.session.no_autoflush:
+            clash = db.session.execute(
+                select(Instrument.id).where(
+                    Instrument.organization_id == model.organization_id,
+                    Instrument.kind_id == model.kind_id,
+                    Instrument.serial_no == model.serial_no,
+                    Instrument.id != (model.id or 0),
+                )
+            ).first()
         if clash:
             raise ValidationError(_("同一种别下出厂编号“%(serial)s”已存在", serial=model.serial_no))
         super().on_model_change(form, model, is_created)
@@ -276,6 +278,7 @@ class InstrumentLedgerView(_InstrumentGrid):
             raise ValidationError(_("器具“%(name)s”已有预约记录，不能删除，请改为报废", name=model))
         super().on_model_delete(model)
 
+    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
     def action_delete(self, ids):
         rows = self.scoped_rows(ids)
         booked = ever_booked(r.id for r in rows)
@@ -500,11 +503,12 @@ class InstrumentItemView(RoleView):
     def on_model_change(self, form, model, is_created):
         if not instrument_catalogue.CODE_RE.match(model.code or ""):
             raise ValidationError(_("代码只能由字母、数字、点和短横线组成（不超过 20 位）"))
-        clash = db.session.execute(
-            select(InstrumentItem.id).where(
-                InstrumentItem.code == model.code, InstrumentItem.id != (model.id or 0)
-            )
-        ).first()
+        with db.session.no_autoflush:
+            clash = db.session.execute(
+                select(InstrumentItem.id).where(
+                    InstrumentItem.code == model.code, InstrumentItem.id != (model.id or 0)
+                )
+            ).first()
         if clash:
             raise ValidationError(_("项别代码“%(code)s”已存在", code=model.code))
         super().on_model_change(form, model, is_created)
@@ -514,6 +518,7 @@ class InstrumentItemView(RoleView):
             raise ValidationError(_("该项别下还有种别，不能删除"))
         super().on_model_delete(model)
 
+    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
     def action_delete(self, ids):
         for obj in self.scoped_rows(ids):
             if obj.kinds:
@@ -553,11 +558,12 @@ class InstrumentKindView(RoleView):
     def on_model_change(self, form, model, is_created):
         if not instrument_catalogue.CODE_RE.match(model.code or ""):
             raise ValidationError(_("代码只能由字母、数字、点和短横线组成（不超过 20 位）"))
-        clash = db.session.execute(
-            select(InstrumentKind.id).where(
-                InstrumentKind.code == model.code, InstrumentKind.id != (model.id or 0)
-            )
-        ).first()
+        with db.session.no_autoflush:
+            clash = db.session.execute(
+                select(InstrumentKind.id).where(
+                    InstrumentKind.code == model.code, InstrumentKind.id != (model.id or 0)
+                )
+            ).first()
         if clash:
             raise ValidationError(_("种别代码“%(code)s”已存在", code=model.code))
         super().on_model_change(form, model, is_created)
@@ -585,6 +591,7 @@ class InstrumentKindView(RoleView):
             raise ValidationError(_("种别“%(name)s”已被台账或授权使用，不能删除", name=model.name))
         super().on_model_delete(model)
 
+    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
     def action_delete(self, ids):
         rows = self.scoped_rows(ids)
         used = self._in_use(r.id for r in rows)
