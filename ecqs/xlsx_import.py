@@ -87,10 +87,11 @@ def normalise_header(value) -> str:
     return str(value or "").replace("*", "").replace("＊", "").strip()
 
 
-def read_table(wb, sheet_index: int, header_row: int, headers: list[str], max_rows: int = MAX_ROWS):
+def read_table(wb, sheet_index: int, header_row: int, headers: list[str], max_rows: int | None = None):
     """Rows of a sheet below its header row, as (excel_row_number, [values]) with blank rows
     skipped. Refuses a sheet whose header row differs from `headers` (another system's
     template), more than `max_rows` data rows, and any formula."""
+    max_rows = MAX_ROWS if max_rows is None else max_rows
     sheets = wb.worksheets
     if len(sheets) <= sheet_index:
         raise ImportRefused(_("文件不是本系统的导入模板，请下载最新模板后填写"))
@@ -120,7 +121,7 @@ def read_table(wb, sheet_index: int, header_row: int, headers: list[str], max_ro
                     _(
                         "第 %(row)d 行“%(column)s”含有公式，请将公式转换为数值后再导入",
                         row=excel_row,
-                        column=headers[col],
+                        column=normalise_header(headers[col]),
                     )
                 )
             values.append(cell.value)

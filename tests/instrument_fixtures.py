@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 import xlsxwriter
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ecqs import instrument_catalogue, workdays
 from ecqs.extensions import db
@@ -20,6 +20,7 @@ from ecqs.models import (
     Instrument,
     InstrumentKind,
     MetrologyAuthorization,
+    Upload,
     utcnow,
 )
 from tests.conftest import make_org, make_user
@@ -33,7 +34,13 @@ def catalogue(app):
     instrument_catalogue.load_seed()
     db.session.commit()
     kinds = db.session.execute(select(InstrumentKind).order_by(InstrumentKind.code)).scalars().all()
-    return kinds
+    yield kinds
+    # conftest empties tables in reverse dependency order, which (through the use_alter cycle
+    # users → organizations → uploads → users) deletes users before uploads; import error
+    # reports are uploads owned by a user, so detach them first.
+    db.session.rollback()
+    db.session.execute(update(Upload).values(uploaded_by_id=None))
+    db.session.commit()
 
 
 def kind(code: str = "0101") -> InstrumentKind:

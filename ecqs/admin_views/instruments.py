@@ -159,6 +159,41 @@ def expiry_formatter(view, context, model, name):
     return text
 
 
+LARGE_UPLOAD_ENDPOINTS = frozenset({"instruments.import_view", "instrument_kinds.import_view"})
+
+
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def import_request_limit() -> int:
+    """The body limit of an import request: the file limit plus room for the multipart envelope,
+    so that a file just over the limit gets read_upload's Chinese message."""
+    return current_app.config["IMPORT_MAX_BYTES"] + MULTIPART_OVERHEAD
+
+
+def _raise_upload_limit():
+    """The imports accept IMPORT_MAX_BYTES (20 MB) while every other request keeps the global
+    5 MB. Runs before CSRF protection, which reads the form (and so enforces the limit) first."""
+    if request.endpoint in LARGE_UPLOAD_ENDPOINTS and request.method == "POST":
+        request.max_content_length = import_request_limit()
+
+
+class ImportLimitMixin:
+    """A body beyond the import limit gets the import page with a Chinese message, not a bare 413."""
+
+    import_template_name = "instruments/import.html"
+
+    def create_blueprint(self, admin):
+        blueprint = super().create_blueprint(admin)
+        blueprint.register_error_handler(413, self._too_large)
+        return blueprint
+
+    def _too_large(self, error):
+        mb = current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024)
+        flash(_("文件超过 %(mb)d MB，请拆分后分批导入", mb=mb), "error")
+        return self.render(self.import_template_name, outcome=None, result=None), 413
+
+
 def ever_booked(instrument_ids) -> set[int]:
     ids = list(instrument_ids)
     if not ids:
@@ -208,7 +243,7 @@ class _InstrumentGrid(DynamicFilterMixin, RoleView):
         return _("暂无器具信息")
 
 
-class InstrumentLedgerView(_InstrumentGrid):
+class InstrumentLedgerView(ImportLimitMixin, _InstrumentGrid):
     """强检器具台账维护: the enterprise (and linked persons) maintain their own instruments."""
 
     roles = LEDGER_ROLES
@@ -300,7 +335,7 @@ class InstrumentLedgerView(_InstrumentGrid):
     def import_view(self):
         outcome = None
         if request.method == "POST":
-            request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
+            request.max_content_length = import_request_limit()
             org_id = access.instrument_org_id(current_user)
             try:
                 data = xlsx_import.read_upload(
@@ -529,11 +564,12 @@ class InstrumentItemView(RoleView):
         db.session.commit()
 
 
-class InstrumentKindView(RoleView):
+class InstrumentKindView(ImportLimitMixin, RoleView):
     """强检器具目录: 项别 → 种别 with codes; maintained here and by .xlsx import."""
 
     roles = frozenset({"admin"})
     list_template = "instruments/catalogue_list.html"
+    import_template_name = "instruments/catalogue_import.html"
     column_list = ("item.code", "item", "code", "name", "type_approval", "compulsory_verification")
     column_export_list = column_list
     column_labels = {
@@ -607,7 +643,7 @@ class InstrumentKindView(RoleView):
     def import_view(self):
         result = None
         if request.method == "POST":
-            request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
+            request.max_content_length = import_request_limit()
             try:
                 data = xlsx_import.read_upload(
                     request.files.get("file"), current_app.config["IMPORT_MAX_BYTES"]
@@ -646,16 +682,6 @@ class InstrumentKindView(RoleView):
         os.close(fd)
         instrument_catalogue.write_template(path)
         return _send_temp(path, "强检器具目录.xlsx")
-
-
-LARGE_UPLOAD_ENDPOINTS = frozenset({"instruments.import_view", "instrument_kinds.import_view"})
-
-
-def _raise_upload_limit():
-    """The imports accept IMPORT_MAX_BYTES (20 MB) while every other request keeps the global
-    5 MB. Runs before CSRF protection, which reads the form (and so enforces the limit) first."""
-    if request.endpoint in LARGE_UPLOAD_ENDPOINTS and request.method == "POST":
-        request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
 
 
 def register(admin) -> None:
