@@ -574,9 +574,11 @@ def _sync_booking(booking, actor) -> None:
 
 def _then_sync(target: str, effect=None):
     def run(item, actor, data):
-        if effect is not None:
-            effect(item, actor, data)
-        item.status = target  # the booking's state depends on this item's new state
+        # The check constraints tie fields to the state: change them together, flush once.
+        with db.session.no_autoflush:
+            if effect is not None:
+                effect(item, actor, data)
+            item.status = target  # the booking's state depends on this item's new state
         _sync_booking(item.booking, actor)
 
     return run
