@@ -6,6 +6,7 @@ report; a clean file is inserted in one transaction with one bulk INSERT."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import tempfile
@@ -402,13 +403,15 @@ def save_error_report(errors, user) -> Upload:
     os.close(fd)
     xlsx_import.write_error_report(tmp, errors)
     os.replace(tmp, directory / stored)
-    size = (directory / stored).stat().st_size
+    content = (directory / stored).read_bytes()
     row = Upload(
         stored_name=stored,
         original_name=f"导入错误报告_{workdays.today():%Y%m%d}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        size=size,
-        sha256="",
+        # The .xlsx MIME type (65 characters) does not fit uploads.content_type (64); the
+        # download is an attachment named .xlsx either way.
+        content_type="application/octet-stream",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
         uploaded_by_id=getattr(user, "id", None),
     )
     db.session.add(row)
