@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, g, has_request_context, redirect, request, session, url_for
+from flask import Flask, abort, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
 
 from . import config as config_module
@@ -36,7 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = "basic"
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    from . import rate_limits  # noqa: F401  (registers the ecqsdb:// storage scheme)
+
     limiter.init_app(app)
 
     from . import models, workflows  # noqa: F401  (register models and workflow tables)
@@ -50,6 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_admin(app)
     register_cli(app)
+    from .errors import register_error_pages
+
+    register_error_pages(app)
     _security(app)
     _filters(app)
 
@@ -81,6 +85,14 @@ def _security(app: Flask) -> None:
     def _nonce():
         g.csp_nonce = secrets.token_urlsafe(16)
 
+    @app.before_request
+    def _refuse_nul_bytes():
+        # No legitimate text contains NUL; PostgreSQL would refuse it with a server error.
+        if "\x00" in request.path or any(
+            "\x00" in value for source in (request.args, request.form) for value in source.values()
+        ):
+            abort(400)
+
     @app.after_request
     def _headers(response):
         nonce = g.get("csp_nonce", "")
@@ -102,23 +114,10 @@ def _security(app: Flask) -> None:
         return response
 
 
-EVENT_LABELS = {
-    "registered": "注册",
-    "record_created": "新增",
-    "record_changed": "修改",
-    "record_deleted": "删除",
-    "file_download": "下载文件",
-    "login": "登录",
-    "logout": "退出",
-    "link_requested": "申请关联",
-}
-
-
 def _filters(app: Flask) -> None:
     from zoneinfo import ZoneInfo
 
-    from flask_babel import gettext
-
+    from .audit import EVENT_LABELS
     from .models import LINK_STATUS_LABELS
 
     cn = ZoneInfo("Asia/Shanghai")
@@ -129,7 +128,7 @@ def _filters(app: Flask) -> None:
 
     @app.template_filter("event_label")
     def event_label(value):
-        return gettext(EVENT_LABELS[value]) if value in EVENT_LABELS else value
+        return str(EVENT_LABELS[value]) if value in EVENT_LABELS else value
 
     @app.template_filter("link_status")
     def link_status(value):

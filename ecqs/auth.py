@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
 
 from captcha.image import ImageCaptcha
@@ -53,6 +53,14 @@ def is_safe_next(target: str | None) -> bool:
 # ---- server-side sessions -------------------------------------------------------------------
 
 
+@bp.before_app_request
+def _reload_user_every_request():
+    # Flask-Login caches the user in `g`. Where one app context spans several requests (the
+    # test client inside a pushed context), the cache would skip the server-side checks below
+    # (logout, idle expiry, disabled account); every request must run them.
+    g.pop("_login_user", None)
+
+
 @login_manager.user_loader
 def load_session(token: str):
     row = db.session.get(UserSession, token)
@@ -64,6 +72,7 @@ def load_session(token: str):
         row.ended_at = now
         db.session.commit()
         g.session_expired = True
+        flash(_("您已长时间未操作，请重新登录"), "warning")
         return None
     user = row.user
     if not user.active:
@@ -76,8 +85,12 @@ def load_session(token: str):
 
 
 def start_session(user: User) -> None:
-    """A new session id at every login, stored server-side."""
+    """A new session id at every login, stored server-side; nothing of the anonymous session
+    survives but the chosen language (no session fixation)."""
+    lang = session.get("lang")
     session.clear()
+    if lang:
+        session["lang"] = lang
     token = secrets.token_urlsafe(32)
     db.session.add(UserSession(token=token, user_id=user.id, ip=request.remote_addr))
     user.session_token = token
@@ -106,9 +119,13 @@ def captcha_enabled() -> bool:
     return bool(current_app.config.get("ECQS_CAPTCHA", True))
 
 
+def new_captcha_answer() -> str:
+    return "".join(secrets.choice(CAPTCHA_ALPHABET) for _ in range(4))
+
+
 @bp.route("/captcha.png")
 def captcha_image():
-    answer = "".join(secrets.choice(CAPTCHA_ALPHABET) for _ in range(4))
+    answer = new_captcha_answer()
     token = secrets.token_urlsafe(24)
     db.session.add(
         CaptchaChallenge(
@@ -170,13 +187,12 @@ def _locked_message(user: User) -> str | None:
     return None
 
 
-def _finish_login(user: User):
+def _finish_login(user: User, target: str | None):
     start_session(user)
     user.failed_logins = 0
     user.locked_until = None
     audit.record("login", user=user, result="success")
     db.session.commit()
-    target = session.pop("login_next", None) or request.args.get("next")
     return redirect(target if is_safe_next(target) else url_for("admin.index"))
 
 
@@ -220,16 +236,15 @@ def login():
                     error = str(exc)
                 else:
                     db.session.commit()
-                    session["pending_2fa"] = {"user_id": user.id, "at": utcnow().isoformat()}
                     nxt = request.args.get("next")
-                    if is_safe_next(nxt):
-                        session["login_next"] = nxt
+                    session["pending_2fa"] = {
+                        "user_id": user.id,
+                        "at": utcnow().isoformat(),
+                        "next": nxt if is_safe_next(nxt) else None,
+                    }
                     return redirect(url_for("auth.login_verify"))
         else:
-            nxt = request.args.get("next")
-            if is_safe_next(nxt):
-                session["login_next"] = nxt
-            return _finish_login(user)
+            return _finish_login(user, request.args.get("next"))
     elif request.method == "POST" and form.csrf_token.errors:
         error = _("页面已过期，请刷新后重试")
     return render_template("auth/login.html", form=form, error=error, captcha=captcha_enabled())
@@ -247,17 +262,19 @@ def login_verify():
     user = db.session.get(User, pending["user_id"])
     form = VerifyForm()
     error = None
-    if user is None:
+    started = datetime.fromisoformat(pending["at"])
+    if user is None or not user.active or utcnow() - started > sms.CODE_LIFETIMES["login"]:
         session.pop("pending_2fa", None)
+        flash(_("短信验证已超时，请重新登录"), "warning")
         return redirect(url_for("auth.login"))
     if form.validate_on_submit():
+        if locked := _locked_message(user):
+            session.pop("pending_2fa", None)
+            flash(locked, "error")
+            return redirect(url_for("auth.login"))
         if sms.verify_code(user.mobile, "login", form.code.data):
             session.pop("pending_2fa", None)
-            nxt = session.get("login_next")
-            response = _finish_login(user)
-            if nxt:
-                session["login_next"] = nxt
-            return response
+            return _finish_login(user, pending.get("next"))
         _fail_login(user, user.username, "sms code")
         error = _("短信验证码错误或已过期")
     from .masking import mask_mobile
@@ -281,7 +298,8 @@ def logout():
 @bp.route("/sms/send", methods=["POST"])
 @limiter.limit("10 per minute")
 def sms_send():
-    """Send a registration or password-reset code. Needs the captcha when it is on."""
+    """Send a registration or password-reset code. Bounded by the daily quota per mobile
+    (sms.issue_code) and a per-address request limit; no captcha is asked here."""
     purpose = request.form.get("purpose", "")
     if purpose not in {"register", "reset"}:
         return jsonify(ok=False, message=_("未知的验证码用途")), 400

@@ -72,11 +72,21 @@ def _unique(model_attr, label):
 
 
 def _division_leaf(form, field):
-    code = form.county.data or form.city.data or form.province.data
-    if not code:
+    """Province, city and county must form one chain down to a level without children
+    (a few cities, e.g. 东莞市, have no counties)."""
+    chosen = [form.province.data or "", form.city.data or "", form.county.data or ""]
+    if not chosen[0]:
         raise ValidationError(_("请选择所在地"))
-    if db.session.get(Division, code) is None:
-        raise ValidationError(_("所在地不存在"))
+    parent = None
+    for code in chosen:
+        if not code:
+            if division_children(parent):
+                raise ValidationError(_("请选择所在地（省、市、区县）"))
+            return
+        row = db.session.get(Division, code)
+        if row is None or row.parent_code != parent:
+            raise ValidationError(_("所在地不正确，请重新选择"))
+        parent = code
 
 
 class AccountFields(FlaskForm):
@@ -367,23 +377,22 @@ def unit(step="basic"):
     elif step == "cert":
         form = UnitCertForm(data=data.get("cert"))
         if form.validate_on_submit():
-            upload_id = (data.get("cert") or {}).get("licence_upload_id")
+            # The file is checked and stored now; its Upload row is written at the last step.
+            licence = (data.get("cert") or {}).get("licence")
             if form.licence.data and getattr(form.licence.data, "filename", ""):
                 try:
-                    upload_id = uploads.save(form.licence.data).id
-                    db.session.commit()
+                    licence = uploads.store(form.licence.data)
                 except uploads.UploadError as exc:
-                    db.session.rollback()
                     form.licence.errors = [str(exc)]
-                    upload_id = None
-            if upload_id is None and not form.licence.errors:
+                    licence = None
+            if licence is None and not form.licence.errors:
                 form.licence.errors = [_("请上传营业执照")]
             if not form.licence.errors:
                 data["cert"] = {
                     "cert_type": form.cert_type.data,
                     "cert_level": form.cert_level.data,
                     "cert_industry": form.cert_industry.data,
-                    "licence_upload_id": upload_id,
+                    "licence": licence,
                 }
                 session.modified = True
                 return redirect(url_for("register.unit", step="qualifications"))
@@ -435,7 +444,6 @@ def _finish_unit(data: dict, form: UnitContactForm):
         cert_type=cert["cert_type"],
         cert_level=cert["cert_level"],
         cert_industry=cert["cert_industry"],
-        licence_upload_id=cert["licence_upload_id"],
         contact_name=form.contact_name.data,
         contact_id_number=form.contact_id_number.data,
         contact_mobile=form.mobile.data,
@@ -464,6 +472,12 @@ def _finish_unit(data: dict, form: UnitContactForm):
     user.set_password(form.password.data)
     db.session.add_all([org, user])
     db.session.flush()
+    try:
+        org.licence_upload = uploads.record(cert["licence"], user)
+    except uploads.UploadError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("register.unit", step="cert"))
     audit.record("registered", user=user, obj=org)
     session.pop("unit_wizard", None)
     return _done(_("执业单位"))

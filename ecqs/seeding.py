@@ -56,6 +56,9 @@ def _area_loaders() -> dict:
     # M2 reference loaders
 
     # M3 reference loaders
+    from .personnel_catalogue import load_personnel_projects
+
+    loaders["personnel_projects"] = lambda: load_personnel_projects(read_csv("personnel_projects.csv"))
 
     return loaders
 
@@ -71,6 +74,9 @@ def _area_demo_loaders() -> list:
     # M2 demo loaders
 
     # M3 demo loaders
+    from .qualification_demo import qualification_applications
+
+    loaders.append(qualification_applications)
 
     return loaders
 
@@ -86,7 +92,7 @@ def make_uscc(first17: str) -> str:
 
 
 def make_id_number(first17: str) -> str:
-    return first17 + ric.calc_check_digit(first17)
+    return first17 + ric.calc_check_digit(first17 + "0")  # stdnum drops the last character
 
 
 DEMO_ORGS = [
@@ -145,13 +151,13 @@ DEMO_USERS = [
     # username, role, org key, real name, id first 17, mobile
     ("admin", "admin", None, "系统管理员", "11010119800101001", "13800000001"),
     ("samr_reviewer", "reviewer", "samr", "总局审批员", "11010119800101002", "13800000002"),
-    ("sn_reviewer", "reviewer", "sn_bureau", "陕西审批员", "61011319800101003", "13800000003"),
+    ("sn_reviewer", "reviewer", "sn_bureau", "陕西审批员", "61011319850101003", "13800000003"),
     ("casei_staff", "association", "casei", "协会审核员", "11010119800101004", "13800000004"),
-    ("demo_enterprise", "enterprise", "enterprise", "企业管理员", "61011319800101005", "13800000005"),
+    ("demo_enterprise", "enterprise", "enterprise", "企业管理员", "61011319850101005", "13800000005"),
     ("demo_person", "person", None, "张三", "61011319900101006", "13800000006"),
-    ("demo_metrology", "metrology", "metrology", "计量机构管理员", "61011319800101007", "13800000007"),
+    ("demo_metrology", "metrology", "metrology", "计量机构管理员", "61011319850101007", "13800000007"),
     ("demo_assessor", "assessor", "assessor", "评审机构管理员", "11010119800101008", "13800000008"),
-    ("demo_unit", "unit", "unit", "执业单位管理员", "61011319800101009", "13800000009"),
+    ("demo_unit", "unit", "unit", "执业单位管理员", "61011319850101009", "13800000009"),
 ]
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select
 
 from .extensions import db
@@ -26,6 +27,16 @@ CODE_LIFETIMES = {
     "publicity": timedelta(hours=24),
 }
 MAX_CODE_ATTEMPTS = 5
+
+
+PURPOSE_LABELS = {
+    "register": _l("注册验证码"),
+    "login": _l("登录验证码"),
+    "reset": _l("找回密码验证码"),
+    "publicity": _l("公示确认验证码"),
+    "notice": _l("通知"),
+}
+STATUS_LABELS = {"queued": _l("待发送"), "sent": _l("已发送"), "failed": _l("发送失败")}
 
 
 class SmsError(Exception):
@@ -52,26 +63,55 @@ def send(mobile: str, body: str, purpose: str = "notice") -> SmsMessage:
     """Queue a message in this transaction; it is delivered only after the commit succeeds."""
     msg = SmsMessage(mobile=mobile, body=body, purpose=purpose, backend=backend().name, status="queued")
     db.session.add(msg)
-    db.session.info.setdefault("sms_after_commit", []).append(msg)
+    db.session.info.setdefault("sms_queued", []).append(msg)
     return msg
+
+
+@event.listens_for(db.session.__class__, "after_flush_postexec", propagate=True)
+def _snapshot_flushed(session, flush_context):
+    # After the commit the rows are expired and the session may not load them again: keep
+    # what delivery needs while the transaction is still open.
+    queued = session.info.get("sms_queued")
+    if not queued:
+        return
+    ready = session.info.setdefault("sms_ready", [])
+    for msg in [m for m in queued if m.id is not None]:
+        ready.append(
+            SmsMessage(id=msg.id, mobile=msg.mobile, body=msg.body, purpose=msg.purpose, backend=msg.backend)
+        )
+        queued.remove(msg)
 
 
 @event.listens_for(db.session.__class__, "after_commit", propagate=True)
 def _deliver_after_commit(session):
-    queued = session.info.pop("sms_after_commit", None)
-    if not queued:
+    ready = session.info.pop("sms_ready", None)
+    session.info.pop("sms_queued", None)
+    if not ready:
         return
     gateway = backend()
-    for msg in queued:
+    outcome = {}
+    for msg in ready:
         try:
             gateway.deliver(msg)
+            outcome[msg.id] = "sent"
         except Exception:  # a provider outage must not break the request that already committed
             log.exception("SMS delivery failed for message %s", msg.id)
+            outcome[msg.id] = "failed"
+    # The request's transaction is over: record the outcome on a connection of its own.
+    table = SmsMessage.__table__
+    with db.engine.begin() as conn:
+        for status in ("sent", "failed"):
+            ids = [i for i, s in outcome.items() if s == status]
+            if ids:
+                conn.execute(
+                    table.update().where(table.c.id.in_(ids)).values(status=status, sent_at=utcnow())
+                )
 
 
 @event.listens_for(db.session.__class__, "after_rollback", propagate=True)
 def _drop_on_rollback(session):
-    session.info.pop("sms_after_commit", None)
+    session.info.pop("sms_queued", None)
+    session.info.pop("sms_ready", None)
 
 
 def _hash(mobile: str, purpose: str, code: str) -> str:
@@ -96,12 +136,14 @@ def issue_code(mobile: str, purpose: str) -> str:
         raise SmsError(_("该手机号今日获取验证码已达 %(n)d 次上限，请明天再试", n=limit))
     code = f"{secrets.randbelow(10**6):06d}"
     lifetime = CODE_LIFETIMES[purpose]
+    now = utcnow()
     db.session.add(
         SmsCode(
             mobile=mobile,
             purpose=purpose,
             code_hash=_hash(mobile, purpose, code),
-            expires_at=utcnow() + lifetime,
+            created_at=now,
+            expires_at=now + lifetime,
         )
     )
     minutes = int(lifetime.total_seconds() // 60)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import decimal
 import os
+import re
 import tempfile
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -14,6 +15,21 @@ from flask import Response, stream_with_context
 
 FORMULA_START = ("=", "+", "-", "@", "{", "\t", "\r")
 CN = ZoneInfo("Asia/Shanghai")
+
+
+SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+FILENAME_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def valid_sheet_name(name: str) -> str:
+    """A name Excel accepts for a worksheet: no []:*?/\\, no edge apostrophes, 31 characters."""
+    cleaned = SHEET_NAME_FORBIDDEN.sub("_", str(name)).strip("'")[:31]
+    return cleaned or "Sheet1"
+
+
+def safe_filename(name: str) -> str:
+    """A download name without path separators or characters Windows refuses."""
+    return FILENAME_FORBIDDEN.sub("_", str(name)).strip(" .") or "export.xlsx"
 
 
 def neutralise(text: str) -> str:
@@ -32,7 +48,7 @@ def write_rows(path: str, headers: list[str], rows, sheet_name: str = "Sheet1") 
             "tmpdir": tempfile.gettempdir(),
         },
     )
-    ws = wb.add_worksheet(sheet_name[:31])
+    ws = wb.add_worksheet(valid_sheet_name(sheet_name))
     bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
@@ -87,7 +103,7 @@ def xlsx_response(filename: str, headers: list[str], rows, sheet_name: str = "Sh
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response.headers["Content-Disposition"] = (
-        f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(filename)}"
+        f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(safe_filename(filename), safe='')}"
     )
     response.headers["Content-Length"] = str(os.path.getsize(path))
     return response

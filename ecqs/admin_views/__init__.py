@@ -102,5 +102,8 @@ def init_admin(app) -> Admin:
     # M2 views
 
     # M3 views
+    from . import qualifications
+
+    qualifications.register(admin)
 
     return admin

@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from .. import audit, validators
+from .. import audit, sms, validators
 from ..extensions import db
 from ..models import (
     ENTERPRISE_TYPE_LABELS,
@@ -23,7 +23,7 @@ from ..models import (
     ROLE_LABELS,
     User,
 )
-from .base import RoleView, choice_formatter, masked, state_badge
+from .base import RoleView, choice_formatter, deny, masked, state_badge
 
 ORG_LABELS = {
     "id": _l("编号"),
@@ -202,15 +202,17 @@ class _AccountFormMixin:
         return form_class
 
     def _check_unique(self, form, model):
-        for attr, label in (("username", _("用户名")), ("mobile", _("手机号"))):
-            value = getattr(model, attr)
-            if not value:
-                continue
-            clash = db.session.execute(
-                db.select(User.id).where(getattr(User, attr) == value, User.id != (model.id or 0))
-            ).first()
-            if clash:
-                raise ValueError(_("%(label)s“%(value)s”已被使用", label=label, value=value))
+        # no_autoflush: the half-built account must not be flushed by the query below.
+        with db.session.no_autoflush:
+            for attr, label in (("username", _("用户名")), ("mobile", _("手机号"))):
+                value = getattr(model, attr)
+                if not value:
+                    continue
+                clash = db.session.execute(
+                    db.select(User.id).where(getattr(User, attr) == value, User.id != (model.id or 0))
+                ).first()
+                if clash:
+                    raise ValidationError(_("%(label)s“%(value)s”已被使用", label=label, value=value))
 
 
 class UserView(_AccountFormMixin, RoleView):
@@ -343,6 +345,15 @@ class SubAccountView(_AccountFormMixin, RoleView):
             model.set_password(form.password.data)
         super().on_model_change(form, model, is_created)
 
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        # The admin account itself changes its password through 修改密码 (which asks for the
+        # current one), never through this grid.
+        obj = self.get_one(request.args.get("id"))
+        if obj.is_org_admin:
+            deny(f"edit org admin {obj.id}", obj=obj)
+        return super().edit_view()
+
     def _sub_accounts(self, ids):
         return [u for u in self.scoped_rows(ids) if not u.is_org_admin]
 
@@ -457,8 +468,12 @@ class SmsOutboxView(RoleView):
         "status": _l("状态"),
     }
     column_searchable_list = ("mobile",)
-    column_filters = ("purpose", "created_at")
+    column_filters = ("purpose", "status", "created_at")
     column_default_sort = ("created_at", True)
+    column_choices = {
+        "purpose": list(sms.PURPOSE_LABELS.items()),
+        "status": list(sms.STATUS_LABELS.items()),
+    }
 
 
 class NoticeView(RoleView):
@@ -481,6 +496,8 @@ class NoticeView(RoleView):
         "body": {"validators": [DataRequired(), Length(max=20000)]},
     }
     column_default_sort = ("published_at", True)
+    column_searchable_list = ("title",)
+    column_filters = ("audience", "published_at")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -559,6 +576,10 @@ class AuditView(RoleView):
     column_searchable_list = ("username", "event")
     column_filters = ("event", "result", "at", "object_type")
     column_default_sort = ("at", True)
+    column_choices = {
+        "event": list(audit.EVENT_LABELS.items()),
+        "result": list(audit.RESULT_LABELS.items()),
+    }
     simple_list_pager = True
     page_size = 50
 

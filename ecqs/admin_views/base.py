@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
@@ -16,10 +17,13 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.helpers import get_redirect_target
+from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy.exc import IntegrityError
+from wtforms.validators import ValidationError
 
 from .. import access, audit, uploads, workflows, xlsx_export
 from ..extensions import db
@@ -39,6 +43,10 @@ WORKFLOW_OWNED = (
     "decided_at",
     "created_at",
 )
+
+
+def _in_bigint_range(value: int) -> bool:
+    return -(2**63) <= value < 2**63
 
 
 def endpoint_for_model(model: type) -> str | None:
@@ -87,6 +95,23 @@ def state_badge(labels: dict, attr: str = "status"):
     return formatter
 
 
+CN = ZoneInfo("Asia/Shanghai")
+
+
+def _local_datetime(view, value, name=None):
+    """Timestamps are stored in UTC and shown in China Standard Time, to the second."""
+    if value.tzinfo is not None:
+        value = value.astimezone(CN)
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _iso_date(view, value, name=None):
+    return value.isoformat()
+
+
+TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: _local_datetime, date: _iso_date}
+
+
 class TZFilterConverter(FilterConverter):
     """Our timezone-aware timestamp type filters like a DateTime."""
 
@@ -121,6 +146,8 @@ class RoleView(ModelView):
     column_display_actions = True
     export_max_rows = 0
     filter_converter = TZFilterConverter()
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = TYPE_FORMATTERS
     model_form_converter = TZModelConverter
 
     def __init__(self, model, session=None, **kwargs):
@@ -160,8 +187,13 @@ class RoleView(ModelView):
         pk = self.model.__mapper__.primary_key[0]
         try:
             key = pk.type.python_type(id)
-        except (TypeError, ValueError, NotImplementedError):
+        except NotImplementedError:
             key = id
+        except (TypeError, ValueError):
+            # "abc" for an integer key would be a database error on PostgreSQL, not a 404.
+            deny(f"{self.model.__name__}:{str(id)[:20]}", code=404)
+        if isinstance(key, int) and not _in_bigint_range(key):
+            deny(f"{self.model.__name__}:{str(id)[:20]}", code=404)
         obj = self.get_query().filter(pk == key).one_or_none()
         if obj is None:
             deny(f"{self.model.__name__}:{id}", code=404)
@@ -174,6 +206,7 @@ class RoleView(ModelView):
             keys = [pk.type.python_type(i) for i in ids]
         except (TypeError, ValueError):
             abort(400)
+        keys = [k for k in keys if not isinstance(k, int) or _in_bigint_range(k)]
         return self.get_query().filter(pk.in_(keys)).all() if keys else []
 
     @expose("/ajax/update/", methods=("POST",))
@@ -208,6 +241,18 @@ class RoleView(ModelView):
 
     def edit_form(self, obj=None):
         return self._scope_relation_fields(super().edit_form(obj))
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """Say what went wrong in Chinese without showing SQL or internals to the user."""
+        if isinstance(exc, ValidationError | workflows.WorkflowError | uploads.UploadError):
+            flash(str(exc), "error")
+        elif isinstance(exc, IntegrityError):
+            log.warning("integrity error in %s: %s", self.endpoint, exc)
+            flash(_("保存失败：与已有记录冲突（例如用户名、手机号或代码重复）"), "error")
+        else:
+            log.exception("error in %s", self.endpoint)
+            flash(_("操作失败，请检查输入后重试"), "error")
+        return True
 
     def on_model_change(self, form, model, is_created):
         audit.record("record_created" if is_created else "record_changed", user=current_user, obj=model)

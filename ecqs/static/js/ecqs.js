@@ -58,6 +58,14 @@
       });
     });
 
+    // Flask-Admin's bulk actions, bound here because CSP forbids its inline onclick handlers.
+    document.querySelectorAll('[data-model-action]').forEach(function (link) {
+      link.addEventListener('click', function (ev) {
+        ev.preventDefault();
+        if (window.modelActions) window.modelActions.execute(link.getAttribute('data-model-action'));
+      });
+    });
+
     document.querySelectorAll('[data-print]').forEach(function (btn) {
       btn.addEventListener('click', function () { window.print(); });
     });

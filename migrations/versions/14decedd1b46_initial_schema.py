@@ -1,8 +1,8 @@
-"""accounts and organisations
+"""initial schema
 
-Revision ID: 5cdaa07a458f
+Revision ID: 14decedd1b46
 Revises: 
-Create Date: 2026-11-24 04:35:03.066160
+Create Date: 2026-11-24 04:39:53.397305
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import ecqs.models
 
 
 # revision identifiers, used by Alembic.
-revision = '5cdaa07a458f'
+revision = '14decedd1b46'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -37,6 +37,57 @@ def upgrade():
     with op.batch_alter_table('divisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_divisions_parent_code'), ['parent_code'], unique=False)
 
+    op.create_table('rate_counters',
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('expires_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_rate_counters'))
+    )
+    with op.batch_alter_table('rate_counters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rate_counters_expires_at'), ['expires_at'], unique=False)
+
+    op.create_table('sms_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mobile', sa.String(length=11), nullable=False),
+    sa.Column('purpose', sa.String(length=30), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_codes'))
+    )
+    with op.batch_alter_table('sms_codes', schema=None) as batch_op:
+        batch_op.create_index('ix_sms_codes_mobile_created', ['mobile', 'created_at'], unique=False)
+
+    op.create_table('sms_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mobile', sa.String(length=11), nullable=False),
+    sa.Column('body', sa.String(length=500), nullable=False),
+    sa.Column('purpose', sa.String(length=30), nullable=False),
+    sa.Column('backend', sa.String(length=30), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_messages'))
+    )
+    with op.batch_alter_table('sms_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sms_messages_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sms_messages_mobile'), ['mobile'], unique=False)
+
+    op.create_table('uploads',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('stored_name', sa.String(length=80), nullable=False),
+    sa.Column('original_name', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_uploads_uploaded_by_id_users'), use_alter=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_uploads')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_uploads_stored_name'))
+    )
     op.create_table('organizations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -79,57 +130,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_organizations_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_organizations_status'), ['status'], unique=False)
 
-    op.create_table('rate_events',
+    op.create_table('organization_qualifications',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sa.String(length=120), nullable=False),
-    sa.Column('at', ecqs.models.TZDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_rate_events'))
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('number', sa.String(length=60), nullable=False),
+    sa.Column('issued_on', sa.Date(), nullable=True),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_organization_qualifications_organization_id_organizations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_organization_qualifications'))
     )
-    with op.batch_alter_table('rate_events', schema=None) as batch_op:
-        batch_op.create_index('ix_rate_events_key_at', ['key', 'at'], unique=False)
+    with op.batch_alter_table('organization_qualifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_organization_qualifications_organization_id'), ['organization_id'], unique=False)
 
-    op.create_table('sms_codes',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('mobile', sa.String(length=11), nullable=False),
-    sa.Column('purpose', sa.String(length=30), nullable=False),
-    sa.Column('code_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_codes'))
-    )
-    with op.batch_alter_table('sms_codes', schema=None) as batch_op:
-        batch_op.create_index('ix_sms_codes_mobile_created', ['mobile', 'created_at'], unique=False)
-
-    op.create_table('sms_messages',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('mobile', sa.String(length=11), nullable=False),
-    sa.Column('body', sa.String(length=500), nullable=False),
-    sa.Column('purpose', sa.String(length=30), nullable=False),
-    sa.Column('backend', sa.String(length=30), nullable=False),
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_messages'))
-    )
-    with op.batch_alter_table('sms_messages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_sms_messages_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_sms_messages_mobile'), ['mobile'], unique=False)
-
-    op.create_table('uploads',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('stored_name', sa.String(length=80), nullable=False),
-    sa.Column('original_name', sa.String(length=255), nullable=False),
-    sa.Column('content_type', sa.String(length=64), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_uploads_uploaded_by_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_uploads')),
-    sa.UniqueConstraint('stored_name', name=op.f('uq_uploads_stored_name'))
-    )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=40), nullable=False),
@@ -227,19 +240,6 @@ def upgrade():
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notifications_user_id'), ['user_id'], unique=False)
 
-    op.create_table('organization_qualifications',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('organization_id', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('number', sa.String(length=60), nullable=False),
-    sa.Column('issued_on', sa.Date(), nullable=True),
-    sa.Column('valid_until', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_organization_qualifications_organization_id_organizations')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_organization_qualifications'))
-    )
-    with op.batch_alter_table('organization_qualifications', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_organization_qualifications_organization_id'), ['organization_id'], unique=False)
-
     op.create_table('user_sessions',
     sa.Column('token', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -262,10 +262,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
 
     op.drop_table('user_sessions')
-    with op.batch_alter_table('organization_qualifications', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_organization_qualifications_organization_id'))
-
-    op.drop_table('organization_qualifications')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
 
@@ -290,6 +286,17 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_users_organization_id'))
 
     op.drop_table('users')
+    with op.batch_alter_table('organization_qualifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_organization_qualifications_organization_id'))
+
+    op.drop_table('organization_qualifications')
+    with op.batch_alter_table('organizations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_organizations_status'))
+        batch_op.drop_index(batch_op.f('ix_organizations_parent_id'))
+        batch_op.drop_index(batch_op.f('ix_organizations_kind'))
+        batch_op.drop_index(batch_op.f('ix_organizations_division_code'))
+
+    op.drop_table('organizations')
     op.drop_table('uploads')
     with op.batch_alter_table('sms_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sms_messages_mobile'))
@@ -300,17 +307,10 @@ def downgrade():
         batch_op.drop_index('ix_sms_codes_mobile_created')
 
     op.drop_table('sms_codes')
-    with op.batch_alter_table('rate_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_rate_events_key_at')
+    with op.batch_alter_table('rate_counters', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rate_counters_expires_at'))
 
-    op.drop_table('rate_events')
-    with op.batch_alter_table('organizations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_organizations_status'))
-        batch_op.drop_index(batch_op.f('ix_organizations_parent_id'))
-        batch_op.drop_index(batch_op.f('ix_organizations_kind'))
-        batch_op.drop_index(batch_op.f('ix_organizations_division_code'))
-
-    op.drop_table('organizations')
+    op.drop_table('rate_counters')
     with op.batch_alter_table('divisions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_divisions_parent_code'))
 

@@ -1,0 +1,671 @@
+"""M3 grids and pages: 资格认定申请 (the person's two-step application, seed 000 §1.5),
+检验、检测人员资格认定申请管理 (seed 000 §1.6 grid), 人员资格审批 (reviewers), 我的证书,
+人员资格证书, and 人员项目目录 with its .xlsx import (administrators)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_admin.helpers import get_redirect_target
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from .. import access, audit, personnel_catalogue, qualifications, workdays, workflows, xlsx_export
+from ..extensions import db
+from ..models import (
+    APPROVAL_LEVEL_LABELS,
+    CERTIFICATE_STATUS_LABELS,
+    PERSONNEL_TYPES,
+    QUALIFICATION_CATEGORY_LABELS,
+    QUALIFICATION_STATUS_LABELS,
+    PersonnelProject,
+    QualificationApplication,
+    QualificationCertificate,
+)
+from .base import RoleView, choice_formatter, masked
+
+CAT_PERSON = _l("特种设备检验、检测人员资格认定申请")
+CAT_SYSTEM = _l("系统管理")
+
+STATE_COLOURS = {
+    "pending": "warning",
+    "received": "info",
+    "approved": "success",
+    "rejected": "danger",
+    "withdrawn": "secondary",
+    "valid": "success",
+    "superseded": "secondary",
+    "revoked": "danger",
+}
+
+
+def _badge(labels: dict, attr: str = "status"):
+    def formatter(view, context, model, name):
+        value = getattr(model, attr)
+        return Markup('<span class="badge badge-{}">{}</span>').format(
+            STATE_COLOURS.get(value, "secondary"), labels.get(value, value)
+        )
+
+    return formatter
+
+
+def _dash(attr: str):
+    def formatter(view, context, model, name):
+        return getattr(model, attr) or "-"
+
+    return formatter
+
+
+class _MenuRoles:
+    """A view reachable by `roles` but listed in the menu only for `menu_roles`."""
+
+    menu_roles: frozenset[str] = frozenset()
+
+    def is_visible(self):
+        return self.is_accessible() and current_user.role in self.menu_roles
+
+
+# --------------------------------------------------------------------------------------------
+# 人员项目目录 (administrators)
+# --------------------------------------------------------------------------------------------
+
+
+class PersonnelProjectView(RoleView):
+    """人员项目目录: the catalogue grid; .xlsx template download and all-or-nothing import."""
+
+    roles = frozenset({"admin"})
+    can_delete = False  # applications and certificates refer to projects: deactivate instead
+    list_template = "qualification/project_list.html"
+    column_list = ("personnel_type", "code", "name", "level", "approval_level", "active", "notes")
+    column_export_list = column_list
+    column_labels = {
+        "personnel_type": _l("人员类型"),
+        "code": _l("项目代号"),
+        "name": _l("项目名称"),
+        "level": _l("级别"),
+        "approval_level": _l("审批层级"),
+        "active": _l("启用"),
+        "notes": _l("备注"),
+    }
+    column_searchable_list = ("code", "name")
+    column_filters = ("personnel_type", "approval_level", "active")
+    column_default_sort = [("personnel_type", False), ("code", False)]
+    column_choices = {"approval_level": list(APPROVAL_LEVEL_LABELS.items())}
+    form_columns = ("personnel_type", "code", "name", "level", "approval_level", "notes", "active")
+    form_overrides = {"personnel_type": SelectField, "approval_level": SelectField}
+    form_args = {
+        "personnel_type": {
+            "choices": [(t, t) for t in PERSONNEL_TYPES],
+            "validators": [DataRequired(message=_l("请选择人员类型"))],
+        },
+        "approval_level": {
+            "choices": [("", _l("未确定")), *APPROVAL_LEVEL_LABELS.items()],
+            "validators": [Optional()],
+        },
+        "code": {"validators": [Optional(), Length(max=30)]},
+        "name": {"validators": [Optional(), Length(max=100)]},
+        "level": {"validators": [Optional(), Length(max=20)]},
+        "notes": {"validators": [Optional(), Length(max=500)]},
+    }
+    page_size = 50
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {
+            "code": _dash("code"),
+            "name": _dash("name"),
+            "approval_level": lambda v, c, m, n: (
+                str(APPROVAL_LEVEL_LABELS[m.approval_level]) if m.approval_level else _("未确定")
+            ),
+        }
+
+    def on_model_change(self, form, model, is_created):
+        errors: list = []
+        values = personnel_catalogue.validate_row(
+            {
+                "personnel_type": model.personnel_type,
+                "code": model.code,
+                "name": model.name,
+                "level": model.level,
+                "approval": model.approval_level,
+                "notes": model.notes,
+            },
+            0,
+            errors,
+        )
+        if values is None:
+            raise ValueError("；".join(f"{e.column}：{e.message}" for e in errors))
+        with db.session.no_autoflush:
+            existing = personnel_catalogue.find_existing(values)
+        if existing is not None and existing is not model:
+            raise ValueError(_("目录中已有该项目：%(project)s", project=str(existing)))
+        for name in ("personnel_type", "code", "name", "level", "approval_level", "notes"):
+            setattr(model, name, values[name])
+        super().on_model_change(form, model, is_created)
+
+    @expose("/import/", methods=("GET", "POST"))
+    def import_view(self):
+        result = None
+        if request.method == "POST":
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                flash(_("请选择要导入的 .xlsx 文件"), "error")
+            elif not upload.filename.lower().endswith(".xlsx"):
+                flash(_("只能导入 .xlsx 格式的 Excel 文件"), "error")
+            else:
+                from flask import current_app
+
+                limit = current_app.config.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+                data = upload.read(limit + 1)
+                if len(data) > limit:
+                    flash(_("文件过大"), "error")
+                else:
+                    result = personnel_catalogue.import_xlsx(data)
+                    if result.ok:
+                        audit.record(
+                            "import",
+                            user=current_user,
+                            object_type="PersonnelProject",
+                            comment=f"added={result.added} updated={result.updated}",
+                        )
+                        db.session.commit()
+                        flash(
+                            _(
+                                "导入成功：新增 %(added)d 项，更新 %(updated)d 项，未变化 %(same)d 项",
+                                added=result.added,
+                                updated=result.updated,
+                                same=result.unchanged,
+                            ),
+                            "success",
+                        )
+                        return redirect(self.get_url(".index_view"))
+                    db.session.rollback()
+                    flash(_("导入失败：文件中有 %(n)d 处错误，未导入任何数据", n=len(result.errors)), "error")
+        return self.render(
+            "qualification/project_import.html",
+            result=result,
+            headers=[str(label) for _n, label in personnel_catalogue.COLUMNS],
+        )
+
+    @expose("/import/template/")
+    def import_template(self):
+        return xlsx_export.xlsx_response(
+            f"人员项目目录导入模板_{datetime.now():%Y%m%d}.xlsx",
+            [str(label) for _n, label in personnel_catalogue.COLUMNS],
+            personnel_catalogue.template_rows(),
+            sheet_name=str(_("人员项目目录")),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# 资格认定申请: choose the project → fill in and submit (seed 000 §1.5)
+# --------------------------------------------------------------------------------------------
+
+
+class ApplicationForm(FlaskForm):
+    project_id = HiddenField()
+    province = HiddenField()
+    category = RadioField(
+        _l("申请类别"),
+        choices=list(QUALIFICATION_CATEGORY_LABELS.items()),
+        validators=[DataRequired(message=_l("请选择申请类别"))],
+    )
+    work_unit = StringField(_l("工作单位"), validators=[Optional(), Length(max=120)])
+    remarks = TextAreaField(
+        _l("申请说明"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("“变更”申请须写明变更事项"),
+    )
+
+
+class QualificationApplyView(BaseView):
+    """资格认定申请: the person's two steps. Creation goes through workflows only."""
+
+    roles = frozenset({"person"})
+
+    def is_accessible(self):
+        return current_user.is_authenticated and current_user.role in self.roles
+
+    def is_visible(self):
+        return self.is_accessible()
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        from .base import deny
+
+        deny(f"view:{self.endpoint}")
+        return None
+
+    def _projects(self):
+        stmt = access.scoped(select(PersonnelProject), PersonnelProject, current_user).where(
+            PersonnelProject.active.is_(True)
+        )
+        stmt = stmt.order_by(
+            PersonnelProject.personnel_type.desc(), PersonnelProject.code, PersonnelProject.id
+        )
+        return list(db.session.execute(stmt).scalars())
+
+    def _project(self, raw) -> PersonnelProject | None:
+        try:
+            pid = int(raw)
+        except (TypeError, ValueError):
+            return None
+        stmt = access.scoped(select(PersonnelProject), PersonnelProject, current_user).where(
+            PersonnelProject.id == pid
+        )
+        return db.session.execute(stmt).scalar()
+
+    @expose("/")
+    def index(self):
+        default_province = qualifications.province_from_id_number(current_user.id_number)
+        return self.render(
+            "qualification/apply_choose.html",
+            projects=self._projects(),
+            provinces=qualifications.provinces(),
+            province=request.args.get("province") or default_province,
+            selected=request.args.get("project_id", type=int),
+            approval_labels=APPROVAL_LEVEL_LABELS,
+        )
+
+    @expose("/fill/", methods=("GET", "POST"))
+    def fill(self):
+        source = request.form if request.method == "POST" else request.args
+        project = self._project(source.get("project_id"))
+        if project is None:
+            flash(_("请先选择要申请的项目"), "error")
+            return redirect(self.get_url(".index"))
+        if not project.can_apply:
+            flash(_("该项目的审批层级尚未确定，暂不能申请，请联系系统管理员"), "error")
+            return redirect(self.get_url(".index"))
+        province_code = source.get("province") or qualifications.province_from_id_number(
+            current_user.id_number
+        )
+        province = None
+        if province_code:
+            from ..models import Division
+
+            province = db.session.get(Division, province_code)
+            if province is None or province.level != 1:
+                flash(_("所选省份不正确，请重新选择"), "error")
+                return redirect(self.get_url(".index", project_id=project.id))
+        if project.approval_level == "provincial" and province is None:
+            flash(_("省级审批的项目须选择所在省份"), "error")
+            return redirect(self.get_url(".index", project_id=project.id))
+        authority = qualifications.find_authority(project.approval_level, province_code)
+        form = ApplicationForm(
+            formdata=request.form if request.method == "POST" else None,
+            project_id=project.id,
+            province=province_code or "",
+        )
+        error = None
+        if request.method == "POST" and form.validate():
+            try:
+                application = workflows.submit_qualification_application(
+                    current_user,
+                    project,
+                    form.category.data,
+                    province_code=province_code,
+                    work_unit=form.work_unit.data,
+                    remarks=form.remarks.data,
+                )
+                db.session.commit()
+            except workflows.WorkflowError as exc:
+                db.session.rollback()
+                error = str(exc)
+            else:
+                flash(
+                    _("申请已提交，提交机构：%(authority)s。", authority=application.authority.name),
+                    "success",
+                )
+                return redirect(url_for("my_qualification_applications.details_view", id=application.id))
+        elif request.method == "POST":
+            error = _("请检查填写的内容")
+        held = qualifications.current_certificate(current_user, project.id, workdays.today())
+        return self.render(
+            "qualification/apply_fill.html",
+            form=form,
+            project=project,
+            province=province,
+            authority=authority,
+            held=held,
+            error=error,
+            approval_labels=APPROVAL_LEVEL_LABELS,
+            applied_on=workdays.today(),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Applications: the person's grid and the reviewers' grid
+# --------------------------------------------------------------------------------------------
+
+APPLICATION_LABELS = {
+    "id": _l("编号"),
+    "application_year": _l("申请年度"),
+    "personnel_type": _l("人员类型"),
+    "project_code": _l("项目代号"),
+    "project_name": _l("项目名称"),
+    "project_level": _l("级别"),
+    "category": _l("申请类别"),
+    "status": _l("申请状态"),
+    "authority": _l("提交机构"),
+    "authority.name": _l("提交机构"),
+    "applied_on": _l("申请日期"),
+    "accepted_on": _l("受理日期"),
+    "decided_on": _l("办结日期"),
+    "applicant_name": _l("申请人"),
+    "applicant_id_number": _l("身份证号"),
+    "work_unit": _l("工作单位"),
+    "province": _l("所在省份"),
+    "approval_level": _l("审批层级"),
+    "base_certificate": _l("原证书编号"),
+    "certificate": _l("颁发证书编号"),
+    "remarks": _l("申请说明"),
+    "reject_reason": _l("不予批准原因"),
+}
+SEED_GRID = (
+    "application_year",
+    "personnel_type",
+    "project_code",
+    "project_name",
+    "category",
+    "status",
+    "authority.name",
+    "applied_on",
+    "accepted_on",
+)
+
+
+class QualificationApplicationView(_MenuRoles, RoleView):
+    """人员资格审批: applications addressed to the reviewer's authority (admin: all, read-only).
+    Also the details page behind every inbox link, so the applicant may open it too."""
+
+    roles = frozenset({"person", "reviewer", "admin"})
+    menu_roles = frozenset({"reviewer", "admin"})
+    can_create = False
+    can_edit = False
+    can_delete = False
+    details_template = "qualification/application_details.html"
+    column_list = ("applicant_name", *SEED_GRID)
+    column_details_list = (
+        "applicant_name",
+        "applicant_id_number",
+        "work_unit",
+        "province",
+        "application_year",
+        "personnel_type",
+        "project_code",
+        "project_name",
+        "project_level",
+        "approval_level",
+        "category",
+        "base_certificate",
+        "remarks",
+        "status",
+        "authority.name",
+        "applied_on",
+        "accepted_on",
+        "decided_on",
+        "reject_reason",
+        "certificate",
+    )
+    column_export_list = (
+        "applicant_name",
+        "applicant_id_number",
+        *SEED_GRID,
+        "decided_on",
+        "reject_reason",
+        "certificate",
+    )
+    column_labels = APPLICATION_LABELS
+    column_searchable_list = ("applicant_name", "project_code", "project_name")
+    column_filters = (
+        "status",
+        "category",
+        "application_year",
+        "personnel_type",
+        "project_code",
+        "applied_on",
+    )
+    column_choices = {
+        "status": list(QUALIFICATION_STATUS_LABELS.items()),
+        "category": list(QUALIFICATION_CATEGORY_LABELS.items()),
+        "approval_level": list(APPROVAL_LEVEL_LABELS.items()),
+    }
+    column_default_sort = ("id", True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        common = {
+            "status": _badge(QUALIFICATION_STATUS_LABELS),
+            "category": choice_formatter(QUALIFICATION_CATEGORY_LABELS),
+            "project_code": _dash("project_code"),
+            "project_name": _dash("project_name"),
+            "approval_level": choice_formatter(APPROVAL_LEVEL_LABELS),
+            "applicant_id_number": masked("applicant_id_number", "id"),
+            "base_certificate": self._certificate_link("base_certificate"),
+            "certificate": self._certificate_link("certificate"),
+        }
+        self.column_formatters = dict(common)
+        # The details page is seen only by the applicant and the addressed authority: full ID.
+        self.column_formatters_detail = {k: v for k, v in common.items() if k != "applicant_id_number"}
+        self.column_formatters_export = {
+            "status": choice_formatter(QUALIFICATION_STATUS_LABELS),
+            "category": choice_formatter(QUALIFICATION_CATEGORY_LABELS),
+            "applicant_id_number": masked("applicant_id_number", "id"),
+            "certificate": lambda v, c, m, n: m.certificate.number if m.certificate else "",
+        }
+
+    @staticmethod
+    def _certificate_link(attr):
+        def formatter(view, context, model, name):
+            cert = getattr(model, attr)
+            if cert is None:
+                return ""
+            endpoint = "my_certificates" if current_user.role == "person" else "qualification_certificates"
+            if not access.is_visible(cert, current_user):
+                return cert.number
+            url = url_for(f"{endpoint}.details_view", id=cert.id)
+            return Markup('<a href="{}" id="certificate-link-{}">{}</a>').format(url, attr, cert.number)
+
+        return formatter
+
+    def approve_defaults(self, model) -> dict:
+        """Prefill of the approval form: today, and for a 变更 the old certificate's expiry."""
+        base = model.base_certificate
+        return {
+            "issued_on": workdays.today().isoformat(),
+            "valid_until": base.valid_until.isoformat()
+            if base is not None and model.category == "change"
+            else "",
+            "number": "",
+        }
+
+    def deadline(self, model):
+        wf = self.workflow
+        return wf.deadline(model) if wf and wf.deadline else None
+
+    @expose("/transition/<id>/<action_name>", methods=("POST",))
+    def transition_view(self, id, action_name):
+        """As RoleView's, plus the certificate fields of 审核通过."""
+        obj = self.get_one(id)
+        return_url = get_redirect_target() or self.get_url(".details_view", id=id)
+        data = {}
+        if action_name == "approve":
+            data = {name: request.form.get(name) for name in ("issued_on", "valid_until", "number")}
+        try:
+            workflows.transition(
+                obj,
+                action_name,
+                current_user,
+                comment=request.form.get("comment"),
+                expected_state=request.form.get("expected_state") or None,
+                **data,
+            )
+            db.session.commit()
+            if action_name == "approve":
+                flash(_("已审核通过，证书编号：%(number)s", number=obj.certificate.number), "success")
+            else:
+                flash(_("操作成功"), "success")
+        except workflows.WorkflowError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(return_url)
+
+
+class MyQualificationApplicationView(QualificationApplicationView):
+    """检验、检测人员资格认定申请管理: the person's own applications, as in seed 000 §1.6."""
+
+    roles = frozenset({"person"})
+    menu_roles = frozenset({"person"})
+    primary_for_model = False
+    list_template = "qualification/my_application_list.html"
+    column_list = SEED_GRID
+    column_export_list = (*SEED_GRID, "decided_on", "reject_reason", "certificate")
+    column_searchable_list = ("project_code", "project_name")
+    column_filters = ("status", "category", "application_year")
+
+
+# --------------------------------------------------------------------------------------------
+# Certificates
+# --------------------------------------------------------------------------------------------
+
+CERTIFICATE_LABELS = {
+    "number": _l("证书编号"),
+    "holder_name": _l("持证人"),
+    "holder_id_number": _l("身份证号"),
+    "personnel_type": _l("人员类型"),
+    "project_code": _l("项目代号"),
+    "project_name": _l("项目名称"),
+    "level": _l("级别"),
+    "issued_on": _l("发证日期"),
+    "valid_until": _l("有效期至"),
+    "authority": _l("发证机关"),
+    "authority.name": _l("发证机关"),
+    "status": _l("证书状态"),
+    "application": _l("申请记录"),
+}
+
+
+def _certificate_status(view, context, model, name):
+    label = CERTIFICATE_STATUS_LABELS.get(model.status, model.status)
+    colour = STATE_COLOURS.get(model.status, "secondary")
+    if model.status == "valid" and model.valid_until < workdays.today():
+        label, colour = _("已过期"), "danger"
+    return Markup('<span class="badge badge-{}">{}</span>').format(colour, label)
+
+
+def _certificate_status_text(view, context, model, name):
+    if model.status == "valid" and model.valid_until < workdays.today():
+        return _("已过期")
+    return str(CERTIFICATE_STATUS_LABELS.get(model.status, model.status))
+
+
+class CertificateView(_MenuRoles, RoleView):
+    """人员资格证书: certificates issued by the reviewer's authority (admin: all)."""
+
+    roles = frozenset({"person", "reviewer", "admin"})
+    menu_roles = frozenset({"reviewer", "admin"})
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = (
+        "number",
+        "holder_name",
+        "holder_id_number",
+        "personnel_type",
+        "project_code",
+        "project_name",
+        "level",
+        "issued_on",
+        "valid_until",
+        "authority.name",
+        "status",
+    )
+    column_details_list = column_list
+    column_export_list = column_list
+    column_labels = CERTIFICATE_LABELS
+    column_searchable_list = ("number", "holder_name", "holder_id_number", "project_code")
+    column_filters = ("status", "personnel_type", "project_code", "issued_on", "valid_until")
+    column_choices = {"status": list(CERTIFICATE_STATUS_LABELS.items())}
+    column_default_sort = ("id", True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {
+            "status": _certificate_status,
+            "holder_id_number": masked("holder_id_number", "id"),
+            "project_code": _dash("project_code"),
+            "project_name": _dash("project_name"),
+        }
+        self.column_formatters_detail = dict(self.column_formatters)
+        self.column_formatters_export = {
+            "status": _certificate_status_text,
+            "holder_id_number": masked("holder_id_number", "id"),
+        }
+
+
+class MyCertificateView(CertificateView):
+    """我的证书: certificates issued to the signed-in person."""
+
+    roles = frozenset({"person"})
+    menu_roles = frozenset({"person"})
+    primary_for_model = False
+    column_list = (
+        "number",
+        "personnel_type",
+        "project_code",
+        "project_name",
+        "level",
+        "issued_on",
+        "valid_until",
+        "authority.name",
+        "status",
+    )
+    column_details_list = ("holder_name", *column_list)
+    column_export_list = column_list
+    column_searchable_list = ("number", "project_code")
+    column_filters = ("status", "project_code")
+
+
+def register(admin) -> None:
+    """Add the M3 views with the menu labels of seed 000 and SPEC's menu table."""
+    s = db.session
+    admin.add_view(
+        QualificationApplyView(name=_l("资格认定申请"), category=CAT_PERSON, endpoint="qualification_apply")
+    )
+    admin.add_view(
+        MyQualificationApplicationView(
+            QualificationApplication,
+            s,
+            name=_l("检验、检测人员资格认定申请管理"),
+            category=CAT_PERSON,
+            endpoint="my_qualification_applications",
+        )
+    )
+    admin.add_view(
+        MyCertificateView(QualificationCertificate, s, name=_l("我的证书"), endpoint="my_certificates")
+    )
+    admin.add_view(
+        QualificationApplicationView(
+            QualificationApplication, s, name=_l("人员资格审批"), endpoint="qualification_applications"
+        )
+    )
+    admin.add_view(
+        CertificateView(
+            QualificationCertificate, s, name=_l("人员资格证书"), endpoint="qualification_certificates"
+        )
+    )
+    admin.add_view(
+        PersonnelProjectView(
+            PersonnelProject, s, name=_l("人员项目目录"), category=CAT_SYSTEM, endpoint="personnel_projects"
+        )
+    )

@@ -1,0 +1,29 @@
+"""Error pages in the user's language instead of Werkzeug's English defaults."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: _l("请求无效或页面已过期，请刷新页面后重试。"),
+    403: _l("您无权访问该页面或执行该操作。"),
+    404: _l("您访问的页面或记录不存在，或您无权查看。"),
+    405: _l("不允许以这种方式访问该地址。"),
+    413: _l("上传的内容过大：单个文件不能超过 5 MB。"),
+    429: _l("操作过于频繁，请稍后再试。"),
+    500: _l("服务器内部错误，请稍后再试。"),
+}
+
+
+def register_error_pages(app) -> None:
+    def render(exc: HTTPException):
+        code = exc.code or 500
+        message = MESSAGES.get(code) or exc.description
+        if request.accept_mimetypes.best == "application/json":
+            return {"ok": False, "message": str(message)}, code
+        return render_template("errors.html", code=code, message=message), code
+
+    for code in MESSAGES:
+        app.register_error_handler(code, render)

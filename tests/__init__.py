@@ -1,0 +1,1 @@
+"""Test package: conftest is imported once, as tests.conftest."""

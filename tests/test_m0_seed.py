@@ -1,0 +1,87 @@
+"""The seed command: reference data and demo accounts, idempotent."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ecqs import seeding, validators
+from ecqs.extensions import db
+from ecqs.models import AuditEvent, Division, Organization, User
+from tests.conftest import USER_TYPE
+from tests.m0_fixtures import count
+
+DEMO_ROLES = {
+    "admin": "admin",
+    "samr_reviewer": "reviewer",
+    "sn_reviewer": "reviewer",
+    "casei_staff": "association",
+    "demo_enterprise": "enterprise",
+    "demo_person": "person",
+    "demo_metrology": "metrology",
+    "demo_assessor": "assessor",
+    "demo_unit": "unit",
+}
+
+
+def _counts():
+    return {
+        "divisions": count(Division),
+        "organizations": count(Organization),
+        "users": count(User),
+        "transitions": count(AuditEvent, AuditEvent.event == "transition"),
+    }
+
+
+def test_seed_command_is_idempotent(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    first = _counts()
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    assert _counts() == first
+    assert first["divisions"] > 3000 and first["users"] >= len(DEMO_ROLES)
+    # Direct calls as well: nothing new the second time.
+    assert seeding.load_reference()["divisions"] == 0
+    assert seeding.load_demo()["users"] == 0
+    assert _counts() == first
+
+
+def test_demo_accounts(app, client):
+    seeding.load_demo()
+    for username, role in DEMO_ROLES.items():
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        assert user.role == role
+        assert user.check_password(seeding.DEMO_PASSWORD)
+        assert validators.clean_id_number(user.id_number) == user.id_number
+        if user.organization is not None:
+            assert user.organization.status == "approved" and user.is_org_admin
+            assert validators.clean_uscc(user.organization.uscc) == user.organization.uscc
+    names = {o.name for o in db.session.execute(select(Organization)).scalars()}
+    assert {"国家市场监督管理总局", "陕西省市场监督管理局"} <= names
+    enterprise = db.session.execute(select(User).where(User.username == "demo_enterprise")).scalar_one()
+    assert enterprise.organization.division.full_name.startswith("陕西省西安市")
+    assert validators.password_problems(seeding.DEMO_PASSWORD, "demo_enterprise") == []
+    # Every demo account logs in with its user type (captcha and SMS factor off in tests).
+    for username in DEMO_ROLES:
+        response = client.post(
+            "/login",
+            data={
+                "user_type": USER_TYPE[DEMO_ROLES[username]],
+                "username": username,
+                "password": seeding.DEMO_PASSWORD,
+            },
+        )
+        assert response.status_code == 302, username
+        assert client.get("/admin/").status_code == 200
+        client.post("/logout")
+
+
+def test_divisions_reference():
+    assert count(Division, Division.level == 1) == 34
+    assert db.session.get(Division, "610100").name == "西安市"
+    assert count(Division, Division.parent_code == "610100") >= 13
+    # Every parent exists; no orphan codes.
+    parents = set(db.session.execute(select(Division.parent_code).distinct()).scalars()) - {None}
+    codes = set(db.session.execute(select(Division.code)).scalars())
+    assert parents <= codes
