@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .. import access, audit, personnel_catalogue, qualifications, workdays, workflows, xlsx_export
 from ..extensions import db
@@ -142,11 +142,11 @@ class PersonnelProjectView(RoleView):
             errors,
         )
         if values is None:
-            raise ValueError("；".join(f"{e.column}：{e.message}" for e in errors))
+            raise ValidationError("；".join(f"{e.column}：{e.message}" for e in errors))
         with db.session.no_autoflush:
             existing = personnel_catalogue.find_existing(values)
         if existing is not None and existing is not model:
-            raise ValueError(_("目录中已有该项目：%(project)s", project=str(existing)))
+            raise ValidationError(_("目录中已有该项目：%(project)s", project=str(existing)))
         for name in ("personnel_type", "code", "name", "level", "approval_level", "notes"):
             setattr(model, name, values[name])
         super().on_model_change(form, model, is_created)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 14decedd1b46
+Revision ID: 41e7d6530376
 Revises: 
-Create Date: 2026-11-24 04:39:53.397305
+Create Date: 2026-11-24 05:08:13.310690
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import ecqs.models
 
 
 # revision identifiers, used by Alembic.
-revision = '14decedd1b46'
+revision = '41e7d6530376'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -36,6 +36,24 @@ def upgrade():
     )
     with op.batch_alter_table('divisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_divisions_parent_code'), ['parent_code'], unique=False)
+
+    op.create_table('personnel_projects',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('personnel_type', sa.String(length=20), nullable=False),
+    sa.Column('code', sa.String(length=30), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('level', sa.String(length=20), nullable=False),
+    sa.Column('approval_level', sa.String(length=10), nullable=True),
+    sa.Column('notes', sa.String(length=500), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.CheckConstraint("approval_level IS NULL OR approval_level IN ('national', 'provincial')", name=op.f('ck_personnel_projects_approval_known')),
+    sa.CheckConstraint("code <> '' OR name <> ''", name=op.f('ck_personnel_projects_code_or_name')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_personnel_projects'))
+    )
+    with op.batch_alter_table('personnel_projects', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_personnel_projects_personnel_type'), ['personnel_type'], unique=False)
+        batch_op.create_index('uq_personnel_projects_code', ['code'], unique=True, sqlite_where=sa.text("code <> ''"), postgresql_where=sa.text("code <> ''"))
+        batch_op.create_index('uq_personnel_projects_uncoded_name', ['personnel_type', 'name'], unique=True, sqlite_where=sa.text("code = ''"), postgresql_where=sa.text("code = ''"))
 
     op.create_table('rate_counters',
     sa.Column('key', sa.String(length=255), nullable=False),
@@ -240,6 +258,38 @@ def upgrade():
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notifications_user_id'), ['user_id'], unique=False)
 
+    op.create_table('qualification_certificates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('holder_id', sa.Integer(), nullable=False),
+    sa.Column('holder_name', sa.String(length=50), nullable=False),
+    sa.Column('holder_id_number', sa.String(length=18), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('personnel_type', sa.String(length=20), nullable=False),
+    sa.Column('project_code', sa.String(length=30), nullable=False),
+    sa.Column('project_name', sa.String(length=100), nullable=False),
+    sa.Column('level', sa.String(length=20), nullable=False),
+    sa.Column('issued_on', sa.Date(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('authority_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('valid', 'superseded', 'revoked')", name=op.f('ck_qualification_certificates_status_known')),
+    sa.CheckConstraint('valid_until > issued_on', name=op.f('ck_qualification_certificates_valid_after_issue')),
+    sa.ForeignKeyConstraint(['authority_id'], ['organizations.id'], name=op.f('fk_qualification_certificates_authority_id_organizations')),
+    sa.ForeignKeyConstraint(['holder_id'], ['users.id'], name=op.f('fk_qualification_certificates_holder_id_users')),
+    sa.ForeignKeyConstraint(['project_id'], ['personnel_projects.id'], name=op.f('fk_qualification_certificates_project_id_personnel_projects')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qualification_certificates')),
+    sa.UniqueConstraint('number', name=op.f('uq_qualification_certificates_number'))
+    )
+    with op.batch_alter_table('qualification_certificates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_qualification_certificates_authority_id'), ['authority_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_qualification_certificates_holder_id'), ['holder_id'], unique=False)
+        batch_op.create_index('ix_qualification_certificates_holder_project', ['holder_id_number', 'project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_qualification_certificates_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_qualification_certificates_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_qualification_certificates_valid_until'), ['valid_until'], unique=False)
+
     op.create_table('user_sessions',
     sa.Column('token', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -253,15 +303,79 @@ def upgrade():
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
 
+    op.create_table('qualification_applications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=False),
+    sa.Column('applicant_name', sa.String(length=50), nullable=False),
+    sa.Column('applicant_id_number', sa.String(length=18), nullable=False),
+    sa.Column('work_unit', sa.String(length=120), nullable=True),
+    sa.Column('province_code', sa.String(length=6), nullable=True),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('personnel_type', sa.String(length=20), nullable=False),
+    sa.Column('project_code', sa.String(length=30), nullable=False),
+    sa.Column('project_name', sa.String(length=100), nullable=False),
+    sa.Column('project_level', sa.String(length=20), nullable=False),
+    sa.Column('approval_level', sa.String(length=10), nullable=False),
+    sa.Column('application_year', sa.Integer(), nullable=False),
+    sa.Column('category', sa.String(length=20), nullable=False),
+    sa.Column('authority_id', sa.Integer(), nullable=False),
+    sa.Column('base_certificate_id', sa.Integer(), nullable=True),
+    sa.Column('certificate_id', sa.Integer(), nullable=True),
+    sa.Column('remarks', sa.String(length=500), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('applied_on', sa.Date(), nullable=False),
+    sa.Column('accepted_on', sa.Date(), nullable=True),
+    sa.Column('decided_on', sa.Date(), nullable=True),
+    sa.Column('reject_reason', sa.String(length=500), nullable=True),
+    sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(accepted_on IS NOT NULL) = (status IN ('received', 'approved', 'rejected'))", name=op.f('ck_qualification_applications_accepted_on_iff_received')),
+    sa.CheckConstraint("(status = 'approved') = (certificate_id IS NOT NULL)", name=op.f('ck_qualification_applications_certificate_iff_approved')),
+    sa.CheckConstraint("category IN ('initial', 'exam_renewal', 'review_renewal', 'change')", name=op.f('ck_qualification_applications_category_known')),
+    sa.CheckConstraint("status <> 'rejected' OR reject_reason IS NOT NULL", name=op.f('ck_qualification_applications_rejected_has_reason')),
+    sa.CheckConstraint("status IN ('pending', 'received', 'approved', 'rejected', 'withdrawn')", name=op.f('ck_qualification_applications_status_known')),
+    sa.ForeignKeyConstraint(['applicant_id'], ['users.id'], name=op.f('fk_qualification_applications_applicant_id_users')),
+    sa.ForeignKeyConstraint(['authority_id'], ['organizations.id'], name=op.f('fk_qualification_applications_authority_id_organizations')),
+    sa.ForeignKeyConstraint(['base_certificate_id'], ['qualification_certificates.id'], name=op.f('fk_qualification_applications_base_certificate_id_qualification_certificates')),
+    sa.ForeignKeyConstraint(['certificate_id'], ['qualification_certificates.id'], name=op.f('fk_qualification_applications_certificate_id_qualification_certificates')),
+    sa.ForeignKeyConstraint(['project_id'], ['personnel_projects.id'], name=op.f('fk_qualification_applications_project_id_personnel_projects')),
+    sa.ForeignKeyConstraint(['province_code'], ['divisions.code'], name=op.f('fk_qualification_applications_province_code_divisions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qualification_applications')),
+    sa.UniqueConstraint('certificate_id', name=op.f('uq_qualification_applications_certificate_id'))
+    )
+    with op.batch_alter_table('qualification_applications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_qualification_applications_applicant_id'), ['applicant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_qualification_applications_authority_id'), ['authority_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_qualification_applications_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_qualification_applications_status'), ['status'], unique=False)
+        batch_op.create_index('uq_qualification_applications_open', ['applicant_id', 'project_id'], unique=True, sqlite_where=sa.text("status IN ('pending', 'received')"), postgresql_where=sa.text("status IN ('pending', 'received')"))
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('qualification_applications', schema=None) as batch_op:
+        batch_op.drop_index('uq_qualification_applications_open', sqlite_where=sa.text("status IN ('pending', 'received')"), postgresql_where=sa.text("status IN ('pending', 'received')"))
+        batch_op.drop_index(batch_op.f('ix_qualification_applications_status'))
+        batch_op.drop_index(batch_op.f('ix_qualification_applications_project_id'))
+        batch_op.drop_index(batch_op.f('ix_qualification_applications_authority_id'))
+        batch_op.drop_index(batch_op.f('ix_qualification_applications_applicant_id'))
+
+    op.drop_table('qualification_applications')
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
 
     op.drop_table('user_sessions')
+    with op.batch_alter_table('qualification_certificates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_qualification_certificates_valid_until'))
+        batch_op.drop_index(batch_op.f('ix_qualification_certificates_status'))
+        batch_op.drop_index(batch_op.f('ix_qualification_certificates_project_id'))
+        batch_op.drop_index('ix_qualification_certificates_holder_project')
+        batch_op.drop_index(batch_op.f('ix_qualification_certificates_holder_id'))
+        batch_op.drop_index(batch_op.f('ix_qualification_certificates_authority_id'))
+
+    op.drop_table('qualification_certificates')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
 
@@ -311,6 +425,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_rate_counters_expires_at'))
 
     op.drop_table('rate_counters')
+    with op.batch_alter_table('personnel_projects', schema=None) as batch_op:
+        batch_op.drop_index('uq_personnel_projects_uncoded_name', sqlite_where=sa.text("code = ''"), postgresql_where=sa.text("code = ''"))
+        batch_op.drop_index('uq_personnel_projects_code', sqlite_where=sa.text("code <> ''"), postgresql_where=sa.text("code <> ''"))
+        batch_op.drop_index(batch_op.f('ix_personnel_projects_personnel_type'))
+
+    op.drop_table('personnel_projects')
     with op.batch_alter_table('divisions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_divisions_parent_code'))
 
