@@ -160,10 +160,9 @@ def apply(result: CatalogueResult) -> CatalogueResult:
     return result
 
 
-def load_seed() -> int:
-    """Seed loader (idempotent): seed/instrument_catalogue.csv through the same validation."""
-    from .seeding import read_csv
-
+def load_seed(rows: list[dict]) -> int:
+    """Seed loader (idempotent): the rows of seed/instrument_catalogue.csv, through the same
+    validation as the administrators' import."""
     raw = [
         (
             n,
@@ -176,7 +175,7 @@ def load_seed() -> int:
                 r.get("compulsory_verification"),
             ],
         )
-        for n, r in enumerate(read_csv("instrument_catalogue.csv"), start=2)
+        for n, r in enumerate(rows, start=2)
     ]
     result = validate(raw)
     if result.errors:

@@ -51,7 +51,7 @@ def _area_loaders() -> dict:
     # M1 reference loaders
     from .instrument_catalogue import load_seed as load_instrument_catalogue
 
-    loaders["instrument_catalogue"] = load_instrument_catalogue
+    loaders["instrument_catalogue"] = lambda: load_instrument_catalogue(read_csv("instrument_catalogue.csv"))
 
     # M2 reference loaders
 

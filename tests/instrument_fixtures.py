@@ -23,6 +23,7 @@ from ecqs.models import (
     Upload,
     utcnow,
 )
+from ecqs.seeding import read_csv
 from tests.conftest import make_org, make_user
 
 _serial = itertools.count(1)
@@ -31,7 +32,7 @@ _serial = itertools.count(1)
 @pytest.fixture
 def catalogue(app):
     """The seed catalogue (tables are emptied after every test): kinds 0101 and 0102."""
-    instrument_catalogue.load_seed()
+    instrument_catalogue.load_seed(read_csv("instrument_catalogue.csv"))
     db.session.commit()
     kinds = db.session.execute(select(InstrumentKind).order_by(InstrumentKind.code)).scalars().all()
     yield kinds

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ecqs import instrument_catalogue
 from ecqs.extensions import db
 from ecqs.models import InstrumentItem, InstrumentKind
-from ecqs.seeding import SEED_DIR
+from ecqs.seeding import SEED_DIR, read_csv
 from tests.conftest import make_org
 from tests.instrument_fixtures import catalogue, kind, make_instrument, upload  # noqa: F401
 
@@ -50,7 +50,7 @@ def test_seed_names_its_source_and_says_it_is_partial():
 
 
 def test_seed_loader_is_idempotent():
-    assert instrument_catalogue.load_seed() == 0
+    assert instrument_catalogue.load_seed(read_csv("instrument_catalogue.csv")) == 0
     assert len(kinds()) == 2
 
 
