@@ -565,8 +565,9 @@ class Instrument(db.Model):
     purpose: Mapped[str] = mapped_column(String(20))
     delivery_mode: Mapped[str] = mapped_column(String(20), default="send")
     # Set on add/copy; afterwards only a verification result recorded by an institution moves it.
-    valid_until: Mapped[date | None] = mapped_column(Date, index=True)
-    status: Mapped[str] = mapped_column(String(20), default="in_use", index=True)
+    # No index of its own: 'overdue, newest first' pages walk the primary key (see access.unindexed).
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="in_use")
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
