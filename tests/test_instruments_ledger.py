@@ -287,6 +287,7 @@ def test_export_is_own_rows_only_with_chinese_headers(client, login_as):
     assert "MINE" in flat and "THEIRS" not in flat
     assert "'=cmd|' /C calc'!A0" in flat  # neutralised formula text
     assert "在用" in flat and "工作计量器具" in flat and "压力仪表" in flat
+    assert "陕西省西安市雁塔区" in flat and "610113" in flat and "国产" in flat and "安全防护" in flat
 
 
 # ---- access through every door --------------------------------------------------------------
