@@ -31,26 +31,41 @@ def open_load(institution_ids) -> dict[int, int]:
     return {institution_id: n for institution_id, n in rows}
 
 
-def find_institution(instrument: Instrument, load: dict[int, int] | None = None) -> Organization | None:
-    """The approved metrology institution authorised for this instrument, or None.
-
-    `load` (institution id → open items) lets a caller allocating many items keep the balance
-    in memory; it is filled on first use and incremented for the institution returned."""
-    divisions = candidate_divisions(instrument.usage_division_code)
+def authorised_institutions(kind_id: int, division_code: str) -> list[int]:
+    """Ids of the approved institutions authorised at the most specific level that has any."""
+    divisions = candidate_divisions(division_code)
     rows = db.session.execute(
         select(MetrologyAuthorization.institution_id, MetrologyAuthorization.division_code)
         .join(Organization, Organization.id == MetrologyAuthorization.institution_id)
         .where(
-            MetrologyAuthorization.kind_id == instrument.kind_id,
+            MetrologyAuthorization.kind_id == kind_id,
             MetrologyAuthorization.division_code.in_(divisions),
             Organization.kind == "metrology",
             Organization.status == "approved",
         )
     ).all()
     if not rows:
-        return None
+        return []
     best_rank = min(divisions.index(code) for _i, code in rows)
-    ids = sorted({i for i, code in rows if divisions.index(code) == best_rank})
+    return sorted({i for i, code in rows if divisions.index(code) == best_rank})
+
+
+def find_institution(
+    instrument: Instrument, load: dict[int, int] | None = None, candidates: dict | None = None
+) -> Organization | None:
+    """The approved metrology institution authorised for this instrument, or None.
+
+    `load` (institution id → open items) lets a caller allocating many items keep the balance
+    in memory; it is filled on first use and incremented for the institution returned.
+    `candidates` caches the authorised institutions per (kind, division) across those items."""
+    key = (instrument.kind_id, instrument.usage_division_code)
+    if candidates is None:
+        candidates = {}
+    if key not in candidates:
+        candidates[key] = authorised_institutions(*key)
+    ids = candidates[key]
+    if not ids:
+        return None
     if load is None:
         load = {}
     missing = [i for i in ids if i not in load]

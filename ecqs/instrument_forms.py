@@ -65,8 +65,9 @@ class DivisionCascadeWidget:
             options = division_children(parents[level]) if level == 0 or parents[level] else []
             html.append(
                 Markup(
-                    '<select class="form-control mr-2" name="{}-{}" data-level="{}" aria-label="{}">'
-                ).format(field.name, level + 1, level + 1, (_("省"), _("市"), _("区县"))[level])
+                    '<select class="form-control mr-2" name="{0}-{1}" id="{2}-{1}" '
+                    'data-level="{1}" aria-label="{3}">'
+                ).format(field.name, level + 1, field.id, (_("省"), _("市"), _("区县"))[level])
             )
             html.append(Markup('<option value="">{}</option>').format(_("请选择")))
             for code, name in options:

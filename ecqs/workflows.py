@@ -499,9 +499,10 @@ def allocate_items(items, actor) -> int:
     found one. Items with no authorised institution stay 待预约 (retried later)."""
     system = SystemActor(actor)
     load: dict[int, int] = {}
+    candidates: dict = {}
     done = 0
     for item in items:
-        institution = instrument_allocation.find_institution(item.instrument, load)
+        institution = instrument_allocation.find_institution(item.instrument, load, candidates)
         if institution is not None:
             transition(item, "allocate", system, institution=institution)
             done += 1

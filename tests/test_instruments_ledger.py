@@ -83,6 +83,8 @@ def test_add_instrument_with_every_field_of_seed_003(client, login_as):
     ):
         assert label in page, label
     assert "该信息一旦保存不可修改" in page
+    for element_id in ("item_id", "kind_id", "usage_division_code-1", "usage_division_code-3", "valid_until"):
+        assert f'id="{element_id}"' in page, element_id
     response = client.post("/admin/instruments/new/", data=form_data())
     assert response.status_code == 302, flashes(response)
     (inst,) = ledger(user.organization)
