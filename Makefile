@@ -5,6 +5,7 @@ PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
+WORKERS ?= 2
 
 .PHONY: run test setup venv translations db seed lint fmt babel-extract babel-update bench serve-prod clean
 
@@ -16,8 +17,13 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed
 
+# Compiles every translations/<locale>/LC_MESSAGES/messages.po; tolerates none yet.
 translations: venv
-	$(VENV)/bin/pybabel compile -f -d translations -D messages
+	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(VENV)/bin/pybabel compile -f -d translations -D messages; \
+	else \
+		echo "translations: no catalogues in translations/ yet, nothing to compile"; \
+	fi
 
 db: venv
 	$(FLASK) db upgrade
@@ -33,12 +39,13 @@ run: setup
 test: venv translations
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
+# ruff reads pyproject.toml (migrations/ excluded); "." covers ecqs, tests, seed, bench, app.py.
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check ecqs tests bench seed app.py
+	$(VENV)/bin/ruff format --check .
 
 fmt: venv
-	$(VENV)/bin/ruff format ecqs tests bench seed app.py
+	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
 babel-extract: venv
@@ -48,10 +55,12 @@ babel-update: babel-extract
 	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations -D messages
 
 bench: setup
-	$(PY) -m bench
+	@if [ -f bench/__main__.py ]; then $(PY) -m bench; else echo "bench: no benchmarks yet (bench/__main__.py)"; fi
 
-serve-prod: setup
-	$(VENV)/bin/gunicorn -w 2 -b $(HOST):$(PORT) app:app
+# Production-like: reference data only (no demo accounts), gunicorn workers (README: Production).
+serve-prod: venv translations db
+	$(FLASK) seed --no-demo
+	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) app:app
 
 clean:
 	rm -rf instance .pytest_cache

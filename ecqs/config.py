@@ -51,6 +51,8 @@ def from_environment() -> dict:
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
+        # Reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto/-Host are trusted.
+        "ECQS_TRUSTED_PROXIES": int(os.environ.get("ECQS_TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),

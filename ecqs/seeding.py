@@ -54,6 +54,9 @@ def _area_loaders() -> dict:
     loaders["instrument_catalogue"] = lambda: load_instrument_catalogue(read_csv("instrument_catalogue.csv"))
 
     # M2 reference loaders
+    from .licence_seed import load_licence_items
+
+    loaders["licence_items"] = load_licence_items
 
     # M3 reference loaders
     from .personnel_catalogue import load_personnel_projects
@@ -72,6 +75,9 @@ def _area_demo_loaders() -> list:
     loaders.append(load_instrument_demo)
 
     # M2 demo loaders
+    from .licence_seed import load_licence_demo
+
+    loaders.append(load_licence_demo)
 
     # M3 demo loaders
     from .qualification_demo import qualification_applications

@@ -126,12 +126,24 @@ def codes_sent_today(mobile: str) -> int:
     ).scalar_one()
 
 
+def _one_request_per_mobile_at_a_time(mobile: str) -> None:
+    """Concurrent requests for one mobile (other workers, other hosts) wait here until this
+    transaction ends, so that no two of them pass the daily count before either is saved."""
+    from sqlalchemy import text
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"sms:{mobile}"})
+    else:  # SQLite: any write takes the database's write lock until the transaction ends
+        db.session.execute(text("UPDATE sms_codes SET mobile = mobile WHERE 0"))
+
+
 def issue_code(mobile: str, purpose: str) -> str:
     """Create a 6-digit code for (mobile, purpose) and queue its SMS. At most SMS_DAILY_LIMIT
     codes per mobile in any 24 hours. Returns the code (only tests and the outbox see it)."""
     if purpose not in CODE_LIFETIMES:
         raise SmsError(_("未知的验证码用途"))
     limit = current_app.config.get("SMS_DAILY_LIMIT", 3)
+    _one_request_per_mobile_at_a_time(mobile)
     if codes_sent_today(mobile) >= limit:
         raise SmsError(_("该手机号今日获取验证码已达 %(n)d 次上限，请明天再试", n=limit))
     code = f"{secrets.randbelow(10**6):06d}"

@@ -100,6 +100,9 @@ def init_admin(app) -> Admin:
     instruments.register(admin)
 
     # M2 views
+    from . import licences
+
+    licences.register(admin)
 
     # M3 views
     from . import qualifications

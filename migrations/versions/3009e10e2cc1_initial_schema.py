@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 41e7d6530376
+Revision ID: 3009e10e2cc1
 Revises: 
-Create Date: 2026-11-24 05:08:13.310690
+Create Date: 2026-11-24 05:16:53.462127
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import ecqs.models
 
 
 # revision identifiers, used by Alembic.
-revision = '41e7d6530376'
+revision = '3009e10e2cc1'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -36,6 +36,29 @@ def upgrade():
     )
     with op.batch_alter_table('divisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_divisions_parent_code'), ['parent_code'], unique=False)
+
+    op.create_table('licence_application_counters',
+    sa.Column('day', sa.String(length=8), nullable=False),
+    sa.Column('last', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', name=op.f('pk_licence_application_counters'))
+    )
+    op.create_table('licence_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('equipment_category', sa.String(length=30), nullable=False),
+    sa.Column('licence_type', sa.String(length=20), nullable=False),
+    sa.Column('item', sa.String(length=100), nullable=False),
+    sa.Column('sub_item', sa.String(length=100), nullable=False),
+    sa.Column('level', sa.String(length=10), nullable=False),
+    sa.Column('approval', sa.String(length=10), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.CheckConstraint("approval IN ('national', 'provincial')", name=op.f('ck_licence_items_approval_known')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_licence_items')),
+    sa.UniqueConstraint('equipment_category', 'licence_type', 'item', 'sub_item', 'level', name='natural_key')
+    )
+    with op.batch_alter_table('licence_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_licence_items_equipment_category'), ['equipment_category'], unique=False)
+        batch_op.create_index(batch_op.f('ix_licence_items_licence_type'), ['licence_type'], unique=False)
 
     op.create_table('personnel_projects',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -234,6 +257,70 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_enterprise_links_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enterprise_links_status'), ['status'], unique=False)
 
+    op.create_table('licence_applications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=20), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('client_token', sa.String(length=64), nullable=True),
+    sa.Column('category', sa.String(length=10), nullable=False),
+    sa.Column('licence_type', sa.String(length=20), nullable=False),
+    sa.Column('authority_id', sa.Integer(), nullable=True),
+    sa.Column('form_data', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('correction_points', sa.Text(), nullable=True),
+    sa.Column('correction_requested_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('accepted_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('acceptance_token', sa.String(length=64), nullable=True),
+    sa.Column('assessor_org_id', sa.Integer(), nullable=True),
+    sa.Column('assessor_contact_name', sa.String(length=50), nullable=True),
+    sa.Column('assessor_contact_phone', sa.String(length=30), nullable=True),
+    sa.Column('engaged_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('proposed_start', sa.Date(), nullable=True),
+    sa.Column('proposed_end', sa.Date(), nullable=True),
+    sa.Column('proposed_by', sa.String(length=10), nullable=True),
+    sa.Column('review_start', sa.Date(), nullable=True),
+    sa.Column('review_end', sa.Date(), nullable=True),
+    sa.Column('report_upload_id', sa.Integer(), nullable=True),
+    sa.Column('conclusion', sa.String(length=10), nullable=True),
+    sa.Column('report_comment', sa.Text(), nullable=True),
+    sa.Column('reviewed_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('decided_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('withdrawn_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('licence_number', sa.String(length=40), nullable=True),
+    sa.Column('licence_valid_from', sa.Date(), nullable=True),
+    sa.Column('licence_valid_until', sa.Date(), nullable=True),
+    sa.Column('certificate_token', sa.String(length=64), nullable=True),
+    sa.Column('clock_started_on', sa.Date(), nullable=True),
+    sa.Column('clock_used_days', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(status = 'granted') = (licence_number IS NOT NULL)", name=op.f('ck_licence_applications_licence_iff_granted')),
+    sa.CheckConstraint("category IN ('first','addition','renewal','change')", name=op.f('ck_licence_applications_category_known')),
+    sa.CheckConstraint("status IN ('draft','submitted','correction','accepted','engaged','scheduled','reviewed','granted','refused','rejected','withdrawn')", name=op.f('ck_licence_applications_status_known')),
+    sa.CheckConstraint('(accepted_at IS NULL) = (acceptance_token IS NULL)', name=op.f('ck_licence_applications_token_iff_accepted')),
+    sa.CheckConstraint('review_end IS NULL OR review_end >= review_start', name=op.f('ck_licence_applications_review_dates_ordered')),
+    sa.ForeignKeyConstraint(['assessor_org_id'], ['organizations.id'], name=op.f('fk_licence_applications_assessor_org_id_organizations')),
+    sa.ForeignKeyConstraint(['authority_id'], ['organizations.id'], name=op.f('fk_licence_applications_authority_id_organizations')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_licence_applications_created_by_id_users')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_licence_applications_organization_id_organizations')),
+    sa.ForeignKeyConstraint(['report_upload_id'], ['uploads.id'], name=op.f('fk_licence_applications_report_upload_id_uploads')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_licence_applications')),
+    sa.UniqueConstraint('acceptance_token', name=op.f('uq_licence_applications_acceptance_token')),
+    sa.UniqueConstraint('certificate_token', name=op.f('uq_licence_applications_certificate_token')),
+    sa.UniqueConstraint('client_token', name=op.f('uq_licence_applications_client_token')),
+    sa.UniqueConstraint('licence_number', name=op.f('uq_licence_applications_licence_number')),
+    sa.UniqueConstraint('number', name=op.f('uq_licence_applications_number'))
+    )
+    with op.batch_alter_table('licence_applications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_licence_applications_assessor_org_id'), ['assessor_org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_licence_applications_authority_id'), ['authority_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_licence_applications_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_licence_applications_status'), ['status'], unique=False)
+
     op.create_table('notices',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
@@ -303,6 +390,38 @@ def upgrade():
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
 
+    op.create_table('licence_application_items',
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['licence_applications.id'], name=op.f('fk_licence_application_items_application_id_licence_applications'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['item_id'], ['licence_items.id'], name=op.f('fk_licence_application_items_item_id_licence_items')),
+    sa.PrimaryKeyConstraint('application_id', 'item_id', name=op.f('pk_licence_application_items'))
+    )
+    op.create_table('licence_review_feedbacks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('company_name', sa.String(length=120), nullable=False),
+    sa.Column('review_start', sa.Date(), nullable=False),
+    sa.Column('review_end', sa.Date(), nullable=False),
+    sa.Column('review_categories', sa.String(length=200), nullable=False),
+    sa.Column('institution_name', sa.String(length=120), nullable=False),
+    sa.Column('reviewers', sa.String(length=200), nullable=False),
+    sa.Column('q1_has_issue', sa.Boolean(), nullable=False),
+    sa.Column('q1_detail', sa.Text(), nullable=True),
+    sa.Column('q2_has_issue', sa.Boolean(), nullable=False),
+    sa.Column('q2_detail', sa.Text(), nullable=True),
+    sa.Column('q3_has_issue', sa.Boolean(), nullable=False),
+    sa.Column('q3_detail', sa.Text(), nullable=True),
+    sa.Column('satisfied', sa.Boolean(), nullable=False),
+    sa.Column('satisfaction_detail', sa.Text(), nullable=True),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('review_end >= review_start', name=op.f('ck_licence_review_feedbacks_dates_ordered')),
+    sa.ForeignKeyConstraint(['application_id'], ['licence_applications.id'], name=op.f('fk_licence_review_feedbacks_application_id_licence_applications')),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['users.id'], name=op.f('fk_licence_review_feedbacks_submitted_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_licence_review_feedbacks')),
+    sa.UniqueConstraint('application_id', name=op.f('uq_licence_review_feedbacks_application_id'))
+    )
     op.create_table('qualification_applications',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('applicant_id', sa.Integer(), nullable=False),
@@ -363,6 +482,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_qualification_applications_applicant_id'))
 
     op.drop_table('qualification_applications')
+    op.drop_table('licence_review_feedbacks')
+    op.drop_table('licence_application_items')
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
 
@@ -381,6 +502,13 @@ def downgrade():
 
     op.drop_table('notifications')
     op.drop_table('notices')
+    with op.batch_alter_table('licence_applications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_licence_applications_status'))
+        batch_op.drop_index(batch_op.f('ix_licence_applications_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_licence_applications_authority_id'))
+        batch_op.drop_index(batch_op.f('ix_licence_applications_assessor_org_id'))
+
+    op.drop_table('licence_applications')
     with op.batch_alter_table('enterprise_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enterprise_links_status'))
         batch_op.drop_index(batch_op.f('ix_enterprise_links_person_id'))
@@ -431,6 +559,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_personnel_projects_personnel_type'))
 
     op.drop_table('personnel_projects')
+    with op.batch_alter_table('licence_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_licence_items_licence_type'))
+        batch_op.drop_index(batch_op.f('ix_licence_items_equipment_category'))
+
+    op.drop_table('licence_items')
+    op.drop_table('licence_application_counters')
     with op.batch_alter_table('divisions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_divisions_parent_code'))
 
