@@ -407,9 +407,7 @@ def save_error_report(errors, user) -> Upload:
     row = Upload(
         stored_name=stored,
         original_name=f"导入错误报告_{workdays.today():%Y%m%d}.xlsx",
-        # The .xlsx MIME type (65 characters) does not fit uploads.content_type (64); the
-        # download is an attachment named .xlsx either way.
-        content_type="application/octet-stream",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         uploaded_by_id=getattr(user, "id", None),

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: fa6c87ae7984
+Revision ID: eea89d7b1efb
 Revises: 
-Create Date: 2026-11-24 05:30:07.501726
+Create Date: 2026-11-24 05:31:11.824416
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import ecqs.models
 
 
 # revision identifiers, used by Alembic.
-revision = 'fa6c87ae7984'
+revision = 'eea89d7b1efb'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -127,7 +127,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('stored_name', sa.String(length=80), nullable=False),
     sa.Column('original_name', sa.String(length=255), nullable=False),
-    sa.Column('content_type', sa.String(length=64), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
