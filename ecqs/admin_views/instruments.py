@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from .. import access, audit, instrument_catalogue, instrument_import, workdays, xlsx_export, xlsx_import
+from .. import access, audit, instrument_catalogue, instrument_import, workdays, xlsx_export
 from ..extensions import db
 from ..instrument_forms import InstrumentEditForm, InstrumentForm
 from ..models import (
@@ -38,7 +38,6 @@ from ..models import (
     InstrumentItem,
     InstrumentKind,
     Organization,
-    Upload,
 )
 from .base import RoleView, choice_formatter, deny
 from .instrument_filters import (
@@ -49,6 +48,7 @@ from .instrument_filters import (
     KindFilter,
     StatusFilter,
 )
+from .xlsx_import_page import ErrorReportMixin, receive_import
 
 CAT_M1 = _l("强制检定工作计量器具业务管理系统")
 CAT_SUPERVISION = _l("强检器具监管")
@@ -304,7 +304,7 @@ class _InstrumentGrid(DynamicFilterMixin, RoleView):
         yield from export_query(query, names).yield_per(5000).tuples()
 
 
-class InstrumentLedgerView(ImportLimitMixin, _InstrumentGrid):
+class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
     """强检器具台账维护: the enterprise (and linked persons) maintain their own instruments."""
 
     roles = LEDGER_ROLES
@@ -403,29 +403,17 @@ class InstrumentLedgerView(ImportLimitMixin, _InstrumentGrid):
         if request.method == "POST":
             request.max_content_length = import_request_limit()
             org_id = access.instrument_org_id(current_user)
-            try:
-                data = xlsx_import.read_upload(
-                    request.files.get("file"), current_app.config["IMPORT_MAX_BYTES"]
-                )
-                outcome = instrument_import.import_file(data, current_user, org_id)
-            except xlsx_import.ImportRefused as exc:
-                db.session.rollback()
-                audit.record_now(
-                    "instrument_import", user=current_user, object_type="Instrument", comment=str(exc)
-                )
-                flash(str(exc), "error")
-                return self.render("instruments/import.html", outcome=None), 400
-            db.session.commit()
-            if not outcome.errors:
-                flash(_("导入成功，共导入 %(n)d 条器具信息", n=outcome.imported), "success")
-                return redirect(self.get_url(".index_view"))
-            flash(
-                _(
-                    "文件中有 %(n)d 处错误，全部数据均未导入；请下载错误报告，修改后重新导入",
-                    n=len(outcome.errors),
-                ),
-                "error",
+            outcome = receive_import(
+                lambda data: instrument_import.import_file(data, current_user, org_id),
+                action="instrument_import",
+                object_type="Instrument",
             )
+            if outcome is None:
+                return self.render("instruments/import.html", outcome=None), 400
+            if outcome.ok:
+                db.session.commit()
+                flash(_("导入成功，共导入 %(n)d 条器具信息", n=outcome.added), "success")
+                return redirect(self.get_url(".index_view"))
         return self.render("instruments/import.html", outcome=outcome)
 
     @expose("/import/template/")
@@ -434,19 +422,6 @@ class InstrumentLedgerView(ImportLimitMixin, _InstrumentGrid):
         os.close(fd)
         instrument_import.write_template(path)
         return _send_temp(path, "强制检定器具信息导入模板.xlsx")
-
-    @expose("/import/report/<int:upload_id>/")
-    def import_report(self, upload_id):
-        upload = db.session.get(Upload, upload_id)
-        if (
-            upload is None
-            or upload.uploaded_by_id != current_user.id
-            or not upload.original_name.startswith("导入错误报告")
-        ):
-            deny(f"import_report:{upload_id}", code=404)
-        from .. import uploads
-
-        return uploads.serve(upload)
 
 
 def _send_temp(path: str, download_name: str):
@@ -630,7 +605,7 @@ class InstrumentItemView(RoleView):
         db.session.commit()
 
 
-class InstrumentKindView(ImportLimitMixin, RoleView):
+class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
     """强检器具目录: 项别 → 种别 with codes; maintained here and by .xlsx import."""
 
     roles = frozenset({"admin"})
@@ -710,19 +685,12 @@ class InstrumentKindView(ImportLimitMixin, RoleView):
         result = None
         if request.method == "POST":
             request.max_content_length = import_request_limit()
-            try:
-                data = xlsx_import.read_upload(
-                    request.files.get("file"), current_app.config["IMPORT_MAX_BYTES"]
-                )
-                result = instrument_catalogue.import_xlsx(data)
-            except xlsx_import.ImportRefused as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
+            result = receive_import(
+                instrument_catalogue.import_xlsx, action="catalogue_import", object_type="InstrumentKind"
+            )
+            if result is None:
                 return self.render("instruments/catalogue_import.html", result=None), 400
-            if result.errors:
-                db.session.rollback()
-                flash(_("文件中有 %(n)d 处错误，目录未作任何修改", n=len(result.errors)), "error")
-            else:
+            if result.ok:
                 audit.record(
                     "catalogue_import",
                     user=current_user,

@@ -46,6 +46,7 @@ from ..models import (
     licence_type_label,
 )
 from .base import RoleView, choice_formatter, deny
+from .xlsx_import_page import ErrorReportMixin, receive_import
 
 CAT_LICENCE = _l("特种设备生产单位许可")
 
@@ -64,7 +65,7 @@ ITEM_LABELS = {
 }
 
 
-class LicenceItemView(RoleView):
+class LicenceItemView(ErrorReportMixin, RoleView):
     """许可项目目录: administrators maintain the catalogue in the grid and by .xlsx import."""
 
     roles = frozenset({"admin"})
@@ -132,17 +133,17 @@ class LicenceItemView(RoleView):
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
-        result, error = None, None
+        result = None
         if request.method == "POST":
-            upload = request.files.get("file")
-            if upload is None or not upload.filename:
-                error = _("请选择要上传的文件")
-            else:
-                try:
-                    result = licence_item_import.import_items(upload.read(licence_item_import.MAX_BYTES + 1))
-                except licence_item_import.CatalogueImportError as exc:
-                    error = str(exc)
-            if result is not None and result.ok:
+            result = receive_import(
+                licence_item_import.import_items,
+                action="import",
+                object_type="LicenceItem",
+                max_bytes=licence_item_import.MAX_BYTES,
+            )
+            if result is None:
+                return self.render("licence/item_import.html", result=None), 400
+            if result.ok:
                 audit.record(
                     "import",
                     user=current_user,
@@ -154,10 +155,7 @@ class LicenceItemView(RoleView):
                     _("导入成功：新增 %(a)d 条，更新 %(u)d 条", a=result.added, u=result.updated), "success"
                 )
                 return redirect(self.get_url(".index_view"))
-            db.session.rollback()
-            if error is None:
-                error = _("文件中有 %(n)d 处错误，未导入任何数据，请修改后重新上传", n=len(result.errors))
-        return self.render("licence/item_import.html", result=result, error=error)
+        return self.render("licence/item_import.html", result=result)
 
     @expose("/import/template.xlsx")
     def import_template(self):
