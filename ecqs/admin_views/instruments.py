@@ -48,7 +48,7 @@ from .instrument_filters import (
     KindFilter,
     StatusFilter,
 )
-from .xlsx_import_page import ErrorReportMixin, receive_import
+from .xlsx_import_page import ErrorReportMixin, import_page
 
 CAT_M1 = _l("强制检定工作计量器具业务管理系统")
 CAT_SUPERVISION = _l("强检器具监管")
@@ -193,7 +193,7 @@ class ImportLimitMixin:
     def _too_large(self, error):
         mb = current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024)
         flash(_("文件超过 %(mb)d MB，请拆分后分批导入", mb=mb), "error")
-        return self.render(self.import_template_name, outcome=None, result=None), 413
+        return self.render(self.import_template_name, result=None), 413
 
 
 def export_query(query, names: list[str]):
@@ -399,22 +399,16 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
-        outcome = None
-        if request.method == "POST":
-            request.max_content_length = import_request_limit()
-            org_id = access.instrument_org_id(current_user)
-            outcome = receive_import(
-                lambda data: instrument_import.import_file(data, current_user, org_id),
-                action="instrument_import",
-                object_type="Instrument",
-            )
-            if outcome is None:
-                return self.render("instruments/import.html", outcome=None), 400
-            if outcome.ok:
-                db.session.commit()
-                flash(_("导入成功，共导入 %(n)d 条器具信息", n=outcome.added), "success")
-                return redirect(self.get_url(".index_view"))
-        return self.render("instruments/import.html", outcome=outcome)
+        request.max_content_length = import_request_limit()
+        org_id = access.instrument_org_id(current_user)
+        return import_page(
+            self,
+            lambda data: instrument_import.import_file(data, current_user, org_id),
+            template="instruments/import.html",
+            action="instrument_import",
+            object_type="Instrument",
+            summary=lambda r: (None, _("导入成功，共导入 %(n)d 条器具信息", n=r.added)),
+        )
 
     @expose("/import/template/")
     def import_template(self):
@@ -682,33 +676,23 @@ class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
-        result = None
-        if request.method == "POST":
-            request.max_content_length = import_request_limit()
-            result = receive_import(
-                instrument_catalogue.import_xlsx, action="catalogue_import", object_type="InstrumentKind"
-            )
-            if result is None:
-                return self.render("instruments/catalogue_import.html", result=None), 400
-            if result.ok:
-                audit.record(
-                    "catalogue_import",
-                    user=current_user,
-                    object_type="InstrumentKind",
-                    comment=f"items+{result.items_added} kinds+{result.kinds_added} updated {result.updated}",
-                )
-                db.session.commit()
-                flash(
-                    _(
-                        "导入成功：新增项别 %(items)d 个、种别 %(kinds)d 个，更新 %(updated)d 条",
-                        items=result.items_added,
-                        kinds=result.kinds_added,
-                        updated=result.updated,
-                    ),
-                    "success",
-                )
-                return redirect(self.get_url(".index_view"))
-        return self.render("instruments/catalogue_import.html", result=result)
+        request.max_content_length = import_request_limit()
+        return import_page(
+            self,
+            instrument_catalogue.import_xlsx,
+            template="instruments/catalogue_import.html",
+            action="catalogue_import",
+            object_type="InstrumentKind",
+            summary=lambda r: (
+                f"items+{r.items_added} kinds+{r.kinds_added} updated {r.updated}",
+                _(
+                    "导入成功：新增项别 %(items)d 个、种别 %(kinds)d 个，更新 %(updated)d 条",
+                    items=r.items_added,
+                    kinds=r.kinds_added,
+                    updated=r.updated,
+                ),
+            ),
+        )
 
     @expose("/import/template/")
     def import_template(self):

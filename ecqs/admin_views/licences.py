@@ -20,7 +20,6 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .. import (
     access,
-    audit,
     licence_applications,
     licence_clock,
     licence_documents,
@@ -46,7 +45,7 @@ from ..models import (
     licence_type_label,
 )
 from .base import RoleView, choice_formatter, deny
-from .xlsx_import_page import ErrorReportMixin, receive_import
+from .xlsx_import_page import ErrorReportMixin, import_page
 
 CAT_LICENCE = _l("特种设备生产单位许可")
 
@@ -133,29 +132,18 @@ class LicenceItemView(ErrorReportMixin, RoleView):
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
-        result = None
-        if request.method == "POST":
-            result = receive_import(
-                licence_item_import.import_items,
-                action="import",
-                object_type="LicenceItem",
-                max_bytes=licence_item_import.MAX_BYTES,
-            )
-            if result is None:
-                return self.render("licence/item_import.html", result=None), 400
-            if result.ok:
-                audit.record(
-                    "import",
-                    user=current_user,
-                    object_type="LicenceItem",
-                    comment=f"added={result.added} updated={result.updated}",
-                )
-                db.session.commit()
-                flash(
-                    _("导入成功：新增 %(a)d 条，更新 %(u)d 条", a=result.added, u=result.updated), "success"
-                )
-                return redirect(self.get_url(".index_view"))
-        return self.render("licence/item_import.html", result=result)
+        return import_page(
+            self,
+            licence_item_import.import_items,
+            template="licence/item_import.html",
+            action="import",
+            object_type="LicenceItem",
+            max_bytes=licence_item_import.MAX_BYTES,
+            summary=lambda r: (
+                f"added={r.added} updated={r.updated}",
+                _("导入成功：新增 %(a)d 条，更新 %(u)d 条", a=r.added, u=r.updated),
+            ),
+        )
 
     @expose("/import/template.xlsx")
     def import_template(self):

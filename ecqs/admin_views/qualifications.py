@@ -18,7 +18,7 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from .. import access, audit, personnel_catalogue, qualifications, workdays, workflows, xlsx_export
+from .. import access, personnel_catalogue, qualifications, workdays, workflows, xlsx_export
 from ..extensions import db
 from ..models import (
     APPROVAL_LEVEL_LABELS,
@@ -31,7 +31,7 @@ from ..models import (
     QualificationCertificate,
 )
 from .base import RoleView, choice_formatter, masked
-from .xlsx_import_page import ErrorReportMixin, receive_import
+from .xlsx_import_page import ErrorReportMixin, import_page
 
 CAT_PERSON = _l("特种设备检验、检测人员资格认定申请")
 CAT_SYSTEM = _l("系统管理")
@@ -154,36 +154,21 @@ class PersonnelProjectView(ErrorReportMixin, RoleView):
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
-        result = None
-        if request.method == "POST":
-            result = receive_import(
-                personnel_catalogue.import_xlsx, action="import", object_type="PersonnelProject"
-            )
-            if result is None:
-                return self.render(
-                    "qualification/project_import.html", result=None, headers=personnel_catalogue.headers()
-                ), 400
-            if result.ok:
-                audit.record(
-                    "import",
-                    user=current_user,
-                    object_type="PersonnelProject",
-                    comment=f"added={result.added} updated={result.updated}",
-                )
-                db.session.commit()
-                flash(
-                    _(
-                        "导入成功：新增 %(added)d 项，更新 %(updated)d 项，未变化 %(same)d 项",
-                        added=result.added,
-                        updated=result.updated,
-                        same=result.unchanged,
-                    ),
-                    "success",
-                )
-                return redirect(self.get_url(".index_view"))
-        return self.render(
-            "qualification/project_import.html",
-            result=result,
+        return import_page(
+            self,
+            personnel_catalogue.import_xlsx,
+            template="qualification/project_import.html",
+            action="import",
+            object_type="PersonnelProject",
+            summary=lambda r: (
+                f"added={r.added} updated={r.updated}",
+                _(
+                    "导入成功：新增 %(added)d 项，更新 %(updated)d 项，未变化 %(same)d 项",
+                    added=r.added,
+                    updated=r.updated,
+                    same=r.unchanged,
+                ),
+            ),
             headers=personnel_catalogue.headers(),
         )
 

@@ -5,7 +5,7 @@ The page shows the errors with templates/import_errors.html."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, request
+from flask import current_app, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -44,6 +44,28 @@ def receive_import(run, *, action: str, object_type: str, max_bytes: int | None 
             "error",
         )
     return result
+
+
+def import_page(
+    view, run, *, template: str, action: str, object_type: str, summary, max_bytes=None, **context
+):
+    """An import page of `view`: GET shows `template`; POST runs receive_import and answers 400
+    when the file is refused, the page with the errors and the report link when rows are wrong,
+    and on success audits `summary(result)` = (audit comment or None, Chinese message), commits,
+    flashes the message and goes back to the list."""
+    result = None
+    if request.method == "POST":
+        result = receive_import(run, action=action, object_type=object_type, max_bytes=max_bytes)
+        if result is None:
+            return view.render(template, result=None, **context), 400
+        if result.ok:
+            comment, message = summary(result)
+            if comment is not None:
+                audit.record(action, user=current_user, object_type=object_type, comment=comment)
+            db.session.commit()
+            flash(message, "success")
+            return redirect(view.get_url(".index_view"))
+    return view.render(template, result=result, **context)
 
 
 class ErrorReportMixin:
