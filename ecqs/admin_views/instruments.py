@@ -289,19 +289,8 @@ class _InstrumentGrid(DynamicFilterMixin, RoleView):
         """Same filter, search and order as the grid, but every cell computed by the database
         (labels, catalogue names, division names): rows go straight to XlsxWriter without ORM
         objects or per-cell Python, so a 100,000-row export stays close to XlsxWriter's speed."""
-        view_args = self._get_list_extra_args()
-        sort = self._get_column_by_idx(view_args.sort)
-        _count, query = self.get_list(
-            None,
-            sort[0] if sort else None,
-            view_args.sort_desc,
-            view_args.search,
-            view_args.filters,
-            execute=False,
-            page_size=0,
-        )
         names = [name for name, _label in columns]
-        yield from export_query(query, names).yield_per(5000).tuples()
+        yield from export_query(self.export_list_query(), names).yield_per(5000).tuples()
 
 
 class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
@@ -554,6 +543,19 @@ class InstrumentStatsView(BaseView):
 # ---- 强检器具目录 (administrators) ----------------------------------------------------------
 
 
+def _check_catalogue_code(model, taken_message: str) -> None:
+    """A 项别/种别 code typed in the grid: the catalogue's code format, not used by another row."""
+    if not instrument_catalogue.CODE_RE.match(model.code or ""):
+        raise ValidationError(_("代码只能由字母、数字、点和短横线组成（不超过 20 位）"))
+    cls = type(model)
+    with db.session.no_autoflush:
+        clash = db.session.execute(
+            select(cls.id).where(cls.code == model.code, cls.id != (model.id or 0))
+        ).first()
+    if clash:
+        raise ValidationError(taken_message)
+
+
 class InstrumentItemView(RoleView):
     """强检器具项别."""
 
@@ -571,16 +573,7 @@ class InstrumentItemView(RoleView):
     form_overrides = {"code": StringField, "name": StringField}
 
     def on_model_change(self, form, model, is_created):
-        if not instrument_catalogue.CODE_RE.match(model.code or ""):
-            raise ValidationError(_("代码只能由字母、数字、点和短横线组成（不超过 20 位）"))
-        with db.session.no_autoflush:
-            clash = db.session.execute(
-                select(InstrumentItem.id).where(
-                    InstrumentItem.code == model.code, InstrumentItem.id != (model.id or 0)
-                )
-            ).first()
-        if clash:
-            raise ValidationError(_("项别代码“%(code)s”已存在", code=model.code))
+        _check_catalogue_code(model, _("项别代码“%(code)s”已存在", code=model.code))
         super().on_model_change(form, model, is_created)
 
     def on_model_delete(self, model):
@@ -627,16 +620,7 @@ class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
     page_size = 50
 
     def on_model_change(self, form, model, is_created):
-        if not instrument_catalogue.CODE_RE.match(model.code or ""):
-            raise ValidationError(_("代码只能由字母、数字、点和短横线组成（不超过 20 位）"))
-        with db.session.no_autoflush:
-            clash = db.session.execute(
-                select(InstrumentKind.id).where(
-                    InstrumentKind.code == model.code, InstrumentKind.id != (model.id or 0)
-                )
-            ).first()
-        if clash:
-            raise ValidationError(_("种别代码“%(code)s”已存在", code=model.code))
+        _check_catalogue_code(model, _("种别代码“%(code)s”已存在", code=model.code))
         super().on_model_change(form, model, is_created)
 
     def _in_use(self, kind_ids) -> set[int]:

@@ -174,6 +174,15 @@ STATE_COLOURS = {
 }
 
 
+def _posted_selection() -> dict:
+    """The category, licence type and items chosen on an application's items form."""
+    return {
+        "category": request.form.get("category", ""),
+        "licence_type": request.form.get("licence_type", ""),
+        "items": request.form.getlist("items"),
+    }
+
+
 def status_badge(view, context, model, name):
     return Markup('<span class="badge badge-{}" data-status="{}">{}</span>').format(
         STATE_COLOURS.get(model.status, "secondary"), model.status, model.status_label
@@ -781,11 +790,7 @@ class LicenceApplyView(BaseView):
         """Start a new application: category, licence type and items (审批机关 shown live)."""
         posted = None
         if request.method == "POST":
-            posted = {
-                "category": request.form.get("category", ""),
-                "licence_type": request.form.get("licence_type", ""),
-                "items": request.form.getlist("items"),
-            }
+            posted = _posted_selection()
             try:
                 application = licence_applications.create(
                     current_user.organization,
@@ -882,11 +887,7 @@ class LicenceApplyView(BaseView):
     def _items_page(self, application):
         posted = None
         if request.method == "POST":
-            posted = {
-                "category": request.form.get("category", ""),
-                "licence_type": request.form.get("licence_type", ""),
-                "items": request.form.getlist("items"),
-            }
+            posted = _posted_selection()
             try:
                 licence_applications.update_selection(
                     application, current_user, posted["category"], posted["licence_type"], posted["items"]
