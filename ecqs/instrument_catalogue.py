@@ -33,12 +33,10 @@ class CatalogueRow:
 
 
 @dataclass
-class CatalogueResult:
+class CatalogueResult(xlsx_import.ImportResult):
     rows: list[CatalogueRow] = field(default_factory=list)
-    errors: list[xlsx_import.CellError] = field(default_factory=list)
     items_added: int = 0
     kinds_added: int = 0
-    updated: int = 0
 
 
 def validate(raw_rows) -> CatalogueResult:
@@ -186,14 +184,7 @@ def load_seed(rows: list[dict]) -> int:
 
 def import_xlsx(data: bytes) -> CatalogueResult:
     """Validate an uploaded catalogue; apply it only when every row is valid."""
-    wb = xlsx_import.open_workbook(data)
-    try:
-        raw = xlsx_import.read_table(wb, 0, 2, HEADERS)
-    finally:
-        wb.close()
-    if not raw:
-        raise xlsx_import.ImportRefused(_("文件中没有数据"))
-    result = validate(raw)
+    result = validate(xlsx_import.read_xlsx(data, HEADERS, header_row=2))
     if not result.errors:
         apply(result)
     return result

@@ -6,18 +6,14 @@ report; a clean file is inserted in one transaction with one bulk INSERT."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import secrets
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, uploads, workdays, xlsx_import
+from . import audit, workdays, xlsx_import
 from .extensions import db
 from .models import (
     DELIVERY_MODE_LABELS,
@@ -28,7 +24,6 @@ from .models import (
     Instrument,
     InstrumentItem,
     InstrumentKind,
-    Upload,
     utcnow,
 )
 
@@ -78,13 +73,6 @@ INSTRUCTIONS = (
     "5. 同一种别下出厂编号不能重复；6. “有效期至”一经导入不可修改，请谨慎填写；"
     "7. 文件中任何一行有错误时全部不导入，请按错误报告修改后重新导入；每个文件最多 50000 行。"
 )
-
-
-@dataclass
-class ImportOutcome:
-    imported: int = 0
-    errors: list[xlsx_import.CellError] = field(default_factory=list)
-    report: Upload | None = None
 
 
 # ---- template ------------------------------------------------------------------------------
@@ -348,22 +336,16 @@ def _parse(column: Column, value, lookups: _Lookups, today: date):
 # ---- the import ----------------------------------------------------------------------------
 
 
-def import_file(data: bytes, user, organization_id: int) -> ImportOutcome:
+def import_file(data: bytes, user, organization_id: int) -> xlsx_import.ImportResult:
     """Validate the whole file; insert every row in this transaction only if all are valid.
 
     Raises xlsx_import.ImportRefused for a file refused as a whole. Flushes, never commits."""
-    wb = xlsx_import.open_workbook(data)
-    try:
-        raw = xlsx_import.read_table(wb, 0, HEADER_ROW, HEADERS)
-    finally:
-        wb.close()
-    if not raw:
-        raise xlsx_import.ImportRefused(_("模板中没有器具数据"))
+    raw = xlsx_import.read_xlsx(data, HEADERS, header_row=HEADER_ROW, empty_message=_("模板中没有器具数据"))
     records, errors = validate_rows(raw, organization_id)
-    outcome = ImportOutcome()
+    outcome = xlsx_import.ImportResult()
     if errors:
         outcome.errors = errors
-        outcome.report = save_error_report(errors, user)
+        outcome.report = xlsx_import.save_error_report(errors, user)
         audit.record(
             "instrument_import",
             user=user,
@@ -388,30 +370,8 @@ def import_file(data: bytes, user, organization_id: int) -> ImportOutcome:
         raise xlsx_import.ImportRefused(
             _("导入的器具与台账中已有器具的出厂编号重复（可能有其他用户同时录入），请刷新后重试")
         ) from None
-    outcome.imported = len(records)
+    outcome.added = len(records)
     audit.record(
         "instrument_import", user=user, object_type="Instrument", comment=f"{len(records)} rows imported"
     )
     return outcome
-
-
-def save_error_report(errors, user) -> Upload:
-    """Store the error report like an upload; only its uploader may download it."""
-    directory = uploads.upload_dir()
-    stored = f"{secrets.token_hex(16)}.xlsx"
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=directory)
-    os.close(fd)
-    xlsx_import.write_error_report(tmp, errors)
-    os.replace(tmp, directory / stored)
-    content = (directory / stored).read_bytes()
-    row = Upload(
-        stored_name=stored,
-        original_name=f"导入错误报告_{workdays.today():%Y%m%d}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        uploaded_by_id=getattr(user, "id", None),
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row

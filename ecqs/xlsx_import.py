@@ -2,13 +2,20 @@
 (openpyxl parses with defusedxml, which is installed), the workbook is opened read-only, and
 formulas, oversized sheets and foreign templates are refused with a Chinese message.
 
-Used by the instrument ledger import and the catalogue import (all-or-nothing imports)."""
+Used by every all-or-nothing .xlsx import: the instrument ledger and the three catalogues
+(强检器具目录, 许可项目目录, 人员项目目录). A module importing a file keeps only its row
+validation and apply logic; reading, the row errors, the result and the error report are here."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
+import secrets
+import tempfile
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -30,6 +37,29 @@ class CellError:
     column: str  # the column header
     message: str
     value: object = None
+
+    def __str__(self) -> str:
+        if self.row <= 0:
+            return self.message
+        return _(
+            "第 %(row)d 行【%(column)s】：%(message)s", row=self.row, column=self.column, message=self.message
+        )
+
+
+@dataclass
+class ImportResult:
+    """What an all-or-nothing import did: counts when applied, otherwise the errors (nothing
+    applied) and, once stored, the downloadable error report (an Upload)."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[CellError] = field(default_factory=list)
+    report: object = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
 
 
 def read_upload(file_storage, max_bytes: int) -> bytes:
@@ -87,11 +117,50 @@ def normalise_header(value) -> str:
     return str(value or "").replace("*", "").replace("＊", "").strip()
 
 
-def read_table(wb, sheet_index: int, header_row: int, headers: list[str], max_rows: int | None = None):
-    """Rows of a sheet below its header row, as (excel_row_number, [values]) with blank rows
-    skipped. Refuses a sheet whose header row differs from `headers` (another system's
-    template), more than `max_rows` data rows, and any formula."""
+def _is_formula(cell, strict: bool) -> bool:
+    """A formula cell; in a read column also text that Excel would take as a formula."""
+    if getattr(cell, "data_type", None) == "f":
+        return True
+    value = getattr(cell, "value", None)
+    return strict and isinstance(value, str) and value.startswith("=") and len(value) > 1
+
+
+def _header_positions(cells, headers, header_row: int, required) -> dict[int, int]:
+    """{sheet column index: index in `headers`}. Without `required` the header row must be
+    exactly `headers`; with it, columns are found by name (any order, unknown ones ignored) and
+    only the `required` ones must be there."""
+    wanted = [normalise_header(h) for h in headers]
+    found = [normalise_header(c.value) for c in cells]
+    if required is None:
+        if found[: len(wanted)] + [""] * (len(wanted) - len(found)) != wanted or any(found[len(wanted) :]):
+            raise ImportRefused(
+                _("表头与本系统的导入模板不一致，请下载最新模板后填写（第 %(row)d 行）", row=header_row)
+            )
+        return {i: i for i in range(len(wanted))}
+    positions: dict[int, int] = {}
+    for index, name in enumerate(found):
+        if name in wanted and name not in found[:index]:
+            positions[index] = wanted.index(name)
+    missing = [name for name in map(normalise_header, required) if name not in found]
+    if missing:
+        raise ImportRefused(_("表头缺少列：%(columns)s，请下载最新模板后填写", columns="、".join(missing)))
+    return positions
+
+
+def read_table(
+    wb,
+    sheet_index: int,
+    header_row: int,
+    headers: list[str],
+    max_rows: int | None = None,
+    required: Iterable[str] | None = None,
+):
+    """Rows of a sheet below its header row, as (excel_row_number, [values in `headers` order])
+    with blank rows skipped. Refuses a sheet whose header row differs from `headers` (another
+    system's template; with `required`, one lacking a required column), more than `max_rows`
+    data rows, and any formula."""
     max_rows = MAX_ROWS if max_rows is None else max_rows
+    positions: dict[int, int] = {}
     sheets = wb.worksheets
     if len(sheets) <= sheet_index:
         raise ImportRefused(_("文件不是本系统的导入模板，请下载最新模板后填写"))
@@ -103,20 +172,15 @@ def read_table(wb, sheet_index: int, header_row: int, headers: list[str], max_ro
         if excel_row < header_row:
             continue
         if excel_row == header_row:
-            found = [normalise_header(c.value) for c in cells[:width]]
-            found += [""] * (width - len(found))
-            extra = [normalise_header(c.value) for c in cells[width:] if c.value not in (None, "")]
-            if found != [normalise_header(h) for h in headers] or extra:
-                raise ImportRefused(
-                    _("表头与本系统的导入模板不一致，请下载最新模板后填写（第 %(row)d 行）", row=header_row)
-                )
+            positions = _header_positions(cells, headers, header_row, required)
             seen_header = True
             continue
-        values = []
-        for col, cell in enumerate(cells[:width]):
-            if getattr(cell, "data_type", None) == "f" or (
-                isinstance(cell.value, str) and cell.value.startswith("=") and len(cell.value) > 1
-            ):
+        values = [None] * width
+        for index, cell in enumerate(cells):
+            col = positions.get(index)
+            if _is_formula(cell, strict=col is not None):
+                if col is None:
+                    raise ImportRefused(_("第 %(row)d 行含有公式，请将公式转换为数值后再导入", row=excel_row))
                 raise ImportRefused(
                     _(
                         "第 %(row)d 行“%(column)s”含有公式，请将公式转换为数值后再导入",
@@ -124,11 +188,8 @@ def read_table(wb, sheet_index: int, header_row: int, headers: list[str], max_ro
                         column=normalise_header(headers[col]),
                     )
                 )
-            values.append(cell.value)
-        for cell in cells[width:]:
-            if getattr(cell, "data_type", None) == "f":
-                raise ImportRefused(_("第 %(row)d 行含有公式，请将公式转换为数值后再导入", row=excel_row))
-        values += [None] * (width - len(values))
+            if col is not None:
+                values[col] = cell.value
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
         rows.append((excel_row, values))
@@ -136,6 +197,27 @@ def read_table(wb, sheet_index: int, header_row: int, headers: list[str], max_ro
             raise ImportRefused(_("数据超过 %(n)d 行，请拆分后分批导入", n=max_rows))
     if not seen_header:
         raise ImportRefused(_("文件不是本系统的导入模板，请下载最新模板后填写"))
+    return rows
+
+
+def read_xlsx(
+    data: bytes,
+    headers: list[str],
+    *,
+    header_row: int = 1,
+    sheet_index: int = 0,
+    max_rows: int | None = None,
+    required: Iterable[str] | None = None,
+    empty_message: str | None = None,
+):
+    """open_workbook + read_table of one sheet, refusing a file without data rows."""
+    wb = open_workbook(data)
+    try:
+        rows = read_table(wb, sheet_index, header_row, headers, max_rows, required)
+    finally:
+        wb.close()
+    if not rows:
+        raise ImportRefused(empty_message or _("文件中没有数据"))
     return rows
 
 
@@ -203,3 +285,33 @@ def write_error_report(path: str, errors: list[CellError]) -> None:
         ([e.row, e.column, e.message, "" if e.value is None else str(e.value)] for e in errors),
         sheet_name=_("错误报告"),
     )
+
+
+ERROR_REPORT_PREFIX = "导入错误报告"
+
+
+def save_error_report(errors: list[CellError], user):
+    """Store the error report like an upload; only its uploader may download it (see
+    admin_views.xlsx_import_page.ErrorReportMixin). Flushes, never commits."""
+    from . import uploads, workdays
+    from .extensions import db
+    from .models import Upload
+
+    directory = uploads.upload_dir()
+    stored = f"{secrets.token_hex(16)}.xlsx"
+    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=directory)
+    os.close(fd)
+    write_error_report(tmp, errors)
+    os.replace(tmp, directory / stored)
+    content = (directory / stored).read_bytes()
+    row = Upload(
+        stored_name=stored,
+        original_name=f"{ERROR_REPORT_PREFIX}_{workdays.today():%Y%m%d}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by_id=getattr(user, "id", None),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -4,6 +4,7 @@ import with the same all-or-nothing validation."""
 from __future__ import annotations
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -105,7 +106,7 @@ def test_import_adds_and_updates_all_or_nothing(client, login_as):
         ["01", "压力仪表", "0201", "抢走衡器的种别", "", ""],
     ]
     page = upload(client, URL, catalogue_xlsx(bad)).get_data(as_text=True)
-    assert "目录未作任何修改" in page
+    assert "全部数据均未导入" in page
     assert "不能为空" in page and "同一代码名称必须一致" in page and "不能改挂到其他项别" in page
     assert "0202" not in kinds() and kinds()["0201"] == ("02", "衡器", "电子汽车衡")
 
@@ -140,3 +141,23 @@ def test_only_admins_maintain_the_catalogue(client, login_as, role):
     )
     assert client.post("/admin/instrument_items/new/", data={"code": "09", "name": "x"}).status_code == 403
     assert "0901" not in kinds()
+
+
+def test_import_refuses_formulas_and_reports_bad_rows_for_download(client, login_as):
+    login_as("admin")
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf)
+    ws = wb.add_worksheet()
+    ws.write_string(0, 0, "填写说明")
+    for c, h in enumerate(instrument_catalogue.HEADERS):
+        ws.write_string(1, c, h)
+    ws.write_row(2, 0, ["01", "压力仪表", "0199"])
+    ws.write_formula(2, 3, '="新"&"种别"')
+    wb.close()
+    response = upload(client, URL, buf.getvalue())
+    assert response.status_code == 400 and "含有公式" in response.get_data(as_text=True)
+    page = upload(client, URL, catalogue_xlsx([["01", "压力仪表", "0199", ""]])).get_data(as_text=True)
+    report = client.get(re.search(r'id="import-report" href="([^"]+)"', page).group(1))
+    assert report.status_code == 200
+    assert "不能为空" in [c.value for c in openpyxl.load_workbook(io.BytesIO(report.data)).active[2]]
+    assert "0199" not in kinds()

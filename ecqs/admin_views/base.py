@@ -417,7 +417,8 @@ class RoleView(ModelView):
     def export_filename(self) -> str:
         return f"{self.name}_{datetime.now():%Y%m%d%H%M%S}.xlsx"
 
-    def iter_export_rows(self, columns):
+    def export_list_query(self):
+        """The grid's (scoped) query with its current filter, search and order, unpaged."""
         view_args = self._get_list_extra_args()
         sort = self._get_column_by_idx(view_args.sort)
         _count, query = self.get_list(
@@ -429,7 +430,10 @@ class RoleView(ModelView):
             execute=False,
             page_size=0,
         )
-        for obj in query.yield_per(1000):
+        return query
+
+    def iter_export_rows(self, columns):
+        for obj in self.export_list_query().yield_per(1000):
             yield [self.export_value(obj, name) for name, _label in columns]
 
     @expose("/export/<export_type>/")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from .. import access, audit, instrument_catalogue, instrument_import, workdays, xlsx_export, xlsx_import
+from .. import access, audit, instrument_catalogue, instrument_import, workdays, xlsx_export
 from ..extensions import db
 from ..instrument_forms import InstrumentEditForm, InstrumentForm
 from ..models import (
@@ -38,7 +38,6 @@ from ..models import (
     InstrumentItem,
     InstrumentKind,
     Organization,
-    Upload,
 )
 from .base import RoleView, choice_formatter, deny
 from .instrument_filters import (
@@ -49,6 +48,7 @@ from .instrument_filters import (
     KindFilter,
     StatusFilter,
 )
+from .xlsx_import_page import ErrorReportMixin, import_page
 
 CAT_M1 = _l("强制检定工作计量器具业务管理系统")
 CAT_SUPERVISION = _l("强检器具监管")
@@ -193,7 +193,7 @@ class ImportLimitMixin:
     def _too_large(self, error):
         mb = current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024)
         flash(_("文件超过 %(mb)d MB，请拆分后分批导入", mb=mb), "error")
-        return self.render(self.import_template_name, outcome=None, result=None), 413
+        return self.render(self.import_template_name, result=None), 413
 
 
 def export_query(query, names: list[str]):
@@ -289,22 +289,11 @@ class _InstrumentGrid(DynamicFilterMixin, RoleView):
         """Same filter, search and order as the grid, but every cell computed by the database
         (labels, catalogue names, division names): rows go straight to XlsxWriter without ORM
         objects or per-cell Python, so a 100,000-row export stays close to XlsxWriter's speed."""
-        view_args = self._get_list_extra_args()
-        sort = self._get_column_by_idx(view_args.sort)
-        _count, query = self.get_list(
-            None,
-            sort[0] if sort else None,
-            view_args.sort_desc,
-            view_args.search,
-            view_args.filters,
-            execute=False,
-            page_size=0,
-        )
         names = [name for name, _label in columns]
-        yield from export_query(query, names).yield_per(5000).tuples()
+        yield from export_query(self.export_list_query(), names).yield_per(5000).tuples()
 
 
-class InstrumentLedgerView(ImportLimitMixin, _InstrumentGrid):
+class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
     """强检器具台账维护: the enterprise (and linked persons) maintain their own instruments."""
 
     roles = LEDGER_ROLES
@@ -399,34 +388,16 @@ class InstrumentLedgerView(ImportLimitMixin, _InstrumentGrid):
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
-        outcome = None
-        if request.method == "POST":
-            request.max_content_length = import_request_limit()
-            org_id = access.instrument_org_id(current_user)
-            try:
-                data = xlsx_import.read_upload(
-                    request.files.get("file"), current_app.config["IMPORT_MAX_BYTES"]
-                )
-                outcome = instrument_import.import_file(data, current_user, org_id)
-            except xlsx_import.ImportRefused as exc:
-                db.session.rollback()
-                audit.record_now(
-                    "instrument_import", user=current_user, object_type="Instrument", comment=str(exc)
-                )
-                flash(str(exc), "error")
-                return self.render("instruments/import.html", outcome=None), 400
-            db.session.commit()
-            if not outcome.errors:
-                flash(_("导入成功，共导入 %(n)d 条器具信息", n=outcome.imported), "success")
-                return redirect(self.get_url(".index_view"))
-            flash(
-                _(
-                    "文件中有 %(n)d 处错误，全部数据均未导入；请下载错误报告，修改后重新导入",
-                    n=len(outcome.errors),
-                ),
-                "error",
-            )
-        return self.render("instruments/import.html", outcome=outcome)
+        request.max_content_length = import_request_limit()
+        org_id = access.instrument_org_id(current_user)
+        return import_page(
+            self,
+            lambda data: instrument_import.import_file(data, current_user, org_id),
+            template="instruments/import.html",
+            action="instrument_import",
+            object_type="Instrument",
+            summary=lambda r: (None, _("导入成功，共导入 %(n)d 条器具信息", n=r.added)),
+        )
 
     @expose("/import/template/")
     def import_template(self):
@@ -434,19 +405,6 @@ class InstrumentLedgerView(ImportLimitMixin, _InstrumentGrid):
         os.close(fd)
         instrument_import.write_template(path)
         return _send_temp(path, "强制检定器具信息导入模板.xlsx")
-
-    @expose("/import/report/<int:upload_id>/")
-    def import_report(self, upload_id):
-        upload = db.session.get(Upload, upload_id)
-        if (
-            upload is None
-            or upload.uploaded_by_id != current_user.id
-            or not upload.original_name.startswith("导入错误报告")
-        ):
-            deny(f"import_report:{upload_id}", code=404)
-        from .. import uploads
-
-        return uploads.serve(upload)
 
 
 def _send_temp(path: str, download_name: str):
@@ -585,6 +543,19 @@ class InstrumentStatsView(BaseView):
 # ---- 强检器具目录 (administrators) ----------------------------------------------------------
 
 
+def _check_catalogue_code(model, taken_message: str) -> None:
+    """A 项别/种别 code typed in the grid: the catalogue's code format, not used by another row."""
+    if not instrument_catalogue.CODE_RE.match(model.code or ""):
+        raise ValidationError(_("代码只能由字母、数字、点和短横线组成（不超过 20 位）"))
+    cls = type(model)
+    with db.session.no_autoflush:
+        clash = db.session.execute(
+            select(cls.id).where(cls.code == model.code, cls.id != (model.id or 0))
+        ).first()
+    if clash:
+        raise ValidationError(taken_message)
+
+
 class InstrumentItemView(RoleView):
     """强检器具项别."""
 
@@ -602,16 +573,7 @@ class InstrumentItemView(RoleView):
     form_overrides = {"code": StringField, "name": StringField}
 
     def on_model_change(self, form, model, is_created):
-        if not instrument_catalogue.CODE_RE.match(model.code or ""):
-            raise ValidationError(_("代码只能由字母、数字、点和短横线组成（不超过 20 位）"))
-        with db.session.no_autoflush:
-            clash = db.session.execute(
-                select(InstrumentItem.id).where(
-                    InstrumentItem.code == model.code, InstrumentItem.id != (model.id or 0)
-                )
-            ).first()
-        if clash:
-            raise ValidationError(_("项别代码“%(code)s”已存在", code=model.code))
+        _check_catalogue_code(model, _("项别代码“%(code)s”已存在", code=model.code))
         super().on_model_change(form, model, is_created)
 
     def on_model_delete(self, model):
@@ -630,7 +592,7 @@ class InstrumentItemView(RoleView):
         db.session.commit()
 
 
-class InstrumentKindView(ImportLimitMixin, RoleView):
+class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
     """强检器具目录: 项别 → 种别 with codes; maintained here and by .xlsx import."""
 
     roles = frozenset({"admin"})
@@ -658,16 +620,7 @@ class InstrumentKindView(ImportLimitMixin, RoleView):
     page_size = 50
 
     def on_model_change(self, form, model, is_created):
-        if not instrument_catalogue.CODE_RE.match(model.code or ""):
-            raise ValidationError(_("代码只能由字母、数字、点和短横线组成（不超过 20 位）"))
-        with db.session.no_autoflush:
-            clash = db.session.execute(
-                select(InstrumentKind.id).where(
-                    InstrumentKind.code == model.code, InstrumentKind.id != (model.id or 0)
-                )
-            ).first()
-        if clash:
-            raise ValidationError(_("种别代码“%(code)s”已存在", code=model.code))
+        _check_catalogue_code(model, _("种别代码“%(code)s”已存在", code=model.code))
         super().on_model_change(form, model, is_created)
 
     def _in_use(self, kind_ids) -> set[int]:
@@ -707,40 +660,23 @@ class InstrumentKindView(ImportLimitMixin, RoleView):
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
-        result = None
-        if request.method == "POST":
-            request.max_content_length = import_request_limit()
-            try:
-                data = xlsx_import.read_upload(
-                    request.files.get("file"), current_app.config["IMPORT_MAX_BYTES"]
-                )
-                result = instrument_catalogue.import_xlsx(data)
-            except xlsx_import.ImportRefused as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-                return self.render("instruments/catalogue_import.html", result=None), 400
-            if result.errors:
-                db.session.rollback()
-                flash(_("文件中有 %(n)d 处错误，目录未作任何修改", n=len(result.errors)), "error")
-            else:
-                audit.record(
-                    "catalogue_import",
-                    user=current_user,
-                    object_type="InstrumentKind",
-                    comment=f"items+{result.items_added} kinds+{result.kinds_added} updated {result.updated}",
-                )
-                db.session.commit()
-                flash(
-                    _(
-                        "导入成功：新增项别 %(items)d 个、种别 %(kinds)d 个，更新 %(updated)d 条",
-                        items=result.items_added,
-                        kinds=result.kinds_added,
-                        updated=result.updated,
-                    ),
-                    "success",
-                )
-                return redirect(self.get_url(".index_view"))
-        return self.render("instruments/catalogue_import.html", result=result)
+        request.max_content_length = import_request_limit()
+        return import_page(
+            self,
+            instrument_catalogue.import_xlsx,
+            template="instruments/catalogue_import.html",
+            action="catalogue_import",
+            object_type="InstrumentKind",
+            summary=lambda r: (
+                f"items+{r.items_added} kinds+{r.kinds_added} updated {r.updated}",
+                _(
+                    "导入成功：新增项别 %(items)d 个、种别 %(kinds)d 个，更新 %(updated)d 条",
+                    items=r.items_added,
+                    kinds=r.kinds_added,
+                    updated=r.updated,
+                ),
+            ),
+        )
 
     @expose("/import/template/")
     def import_template(self):
