@@ -6,6 +6,10 @@ import click
 
 
 def register_cli(app) -> None:
+    from .instrument_reminders import register_remind_command
+
+    register_remind_command(app)
+
     @app.cli.command("seed")
     @click.option("--no-demo", is_flag=True, help="Load reference data only, no demo accounts.")
     def seed_command(no_demo: bool):

@@ -40,7 +40,7 @@ def items_for(user) -> list[InboxItem]:
     result: list[InboxItem] = []
     today = workdays.today()
     for model, wf in workflows.WORKFLOWS.items():
-        mine = [t for t in wf.transitions if user.role in t.roles]
+        mine = [t for t in wf.transitions if user.role in t.roles and t.todo]
         if not mine:
             continue
         states = sorted({s for t in mine for s in t.sources})
@@ -48,7 +48,7 @@ def items_for(user) -> list[InboxItem]:
         stmt = access.scoped(select(model).where(column.in_(states)), model, user)
         stmt = stmt.order_by(model.__mapper__.primary_key[0]).limit(PER_WORKFLOW_LIMIT)
         for obj in db.session.execute(stmt).scalars():
-            actions = [str(t.label) for t in workflows.available(obj, user)]
+            actions = [str(t.label) for t in workflows.available(obj, user) if t.todo]
             if not actions:
                 continue
             deadline = wf.deadline(obj) if wf.deadline else None

@@ -2,26 +2,22 @@
 nothing and returns a per-row, per-column report; a clean file is applied as one unit
 (insert new rows, update existing ones matched by their natural key).
 
-The archive is checked (size, number of zip entries, uncompressed size) before openpyxl parses
-it; defusedxml is installed, so openpyxl parses the XML parts safely."""
+Reading the file (archive checks, header, formulas), the errors, the result and the error
+report are the shared ones of ecqs/xlsx_import.py; this module keeps the rows' rules."""
 
 from __future__ import annotations
-
-import io
-import zipfile
-from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from . import xlsx_import
 from .extensions import db
 from .licence_seed import item_key
 from .models import LICENCE_EQUIPMENT_CATEGORIES, LicenceItem
+from .xlsx_import import CellError, ImportResult
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_ZIP_ENTRIES = 100
-MAX_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_ROWS = 5000
 
 # (attribute, header, required, max length)
@@ -38,28 +34,6 @@ COLUMNS = (
 APPROVAL_BY_LABEL = {"国家": "national", "省级": "provincial"}
 APPROVAL_LABEL = {v: k for k, v in APPROVAL_BY_LABEL.items()}
 YES_NO = {"是": True, "否": False, "": True}
-
-
-class CatalogueImportError(Exception):
-    """The file itself is refused (not an .xlsx, too large, no sheet...)."""
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-
-@dataclass
-class ImportResult:
-    added: int = 0
-    updated: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def headers() -> list[str]:
@@ -84,56 +58,18 @@ def template_rows():
         ]
 
 
-def _check_archive(data: bytes) -> None:
-    if len(data) > MAX_BYTES:
-        raise CatalogueImportError(_("文件不能超过 %(mb)d MB", mb=MAX_BYTES // (1024 * 1024)))
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise CatalogueImportError(_("文件不是有效的 Excel (.xlsx) 文件")) from None
-    entries = archive.infolist()
-    if len(entries) > MAX_ZIP_ENTRIES or sum(e.file_size for e in entries) > MAX_UNCOMPRESSED:
-        raise CatalogueImportError(_("文件内容过大或结构异常，已拒绝"))
-    if "xl/workbook.xml" not in {e.filename for e in entries}:
-        raise CatalogueImportError(_("文件不是有效的 Excel (.xlsx) 文件"))
-
-
 def _read(data: bytes) -> list[tuple[int, dict]]:
-    import openpyxl
-
-    _check_archive(data)
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged file
-        raise CatalogueImportError(_("文件不是有效的 Excel (.xlsx) 文件")) from None
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    first = next(rows, None)
-    if first is None:
-        raise CatalogueImportError(_("文件中没有数据"))
-    names = [str(v).strip() if v is not None else "" for v in first]
-    wanted = {str(header): attr for attr, header, _req, _max in COLUMNS}
-    positions = {wanted[name]: i for i, name in enumerate(names) if name in wanted}
-    missing = [str(h) for a, h, req, _m in COLUMNS if req and a not in positions]
-    if missing:
-        raise CatalogueImportError(_("缺少列：%(cols)s", cols="、".join(missing)))
-    result = []
-    for number, values in enumerate(rows, start=2):
-        if values is None or all(v is None or str(v).strip() == "" for v in values):
-            continue
-        if len(result) >= MAX_ROWS:
-            raise CatalogueImportError(_("一次最多导入 %(n)d 行", n=MAX_ROWS))
-        record = {}
-        for attr, pos in positions.items():
-            value = values[pos] if pos < len(values) else None
-            record[attr] = "" if value is None else str(value).strip()
-        result.append((number, record))
-    wb.close()
-    return result
+    """The rows keyed by attribute, each cell as stripped text."""
+    required = [str(header) for _attr, header, req, _max in COLUMNS if req]
+    rows = xlsx_import.read_xlsx(data, headers(), max_rows=MAX_ROWS, required=required)
+    attrs = [attr for attr, _h, _r, _m in COLUMNS]
+    return [
+        (number, dict(zip(attrs, map(xlsx_import.as_code, values), strict=True))) for number, values in rows
+    ]
 
 
-def _validate(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[RowError]]:
-    errors: list[RowError] = []
+def _validate(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[CellError]]:
+    errors: list[CellError] = []
     parsed: list[dict] = []
     seen: dict[tuple, int] = {}
     for number, record in rows:
@@ -141,13 +77,15 @@ def _validate(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[RowError]]
         for attr, header, required, max_len in COLUMNS:
             value = record.get(attr, "")
             if required and not value:
-                row_errors.append(RowError(number, str(header), _("必填")))
+                row_errors.append(CellError(number, str(header), _("不能为空"), value))
             elif len(value) > max_len:
-                row_errors.append(RowError(number, str(header), _("不能超过 %(n)d 个字", n=max_len)))
+                row_errors.append(
+                    CellError(number, str(header), _("不能超过 %(n)d 个字符", n=max_len), value)
+                )
         category = record.get("equipment_category", "")
         if category and category not in LICENCE_EQUIPMENT_CATEGORIES:
             row_errors.append(
-                RowError(
+                CellError(
                     number,
                     str(COLUMNS[0][1]),
                     _(
@@ -155,14 +93,15 @@ def _validate(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[RowError]]
                         value=category,
                         allowed="、".join(LICENCE_EQUIPMENT_CATEGORIES),
                     ),
+                    category,
                 )
             )
         approval = record.get("approval", "")
         if approval and approval not in APPROVAL_BY_LABEL:
-            row_errors.append(RowError(number, str(COLUMNS[5][1]), _("只能填写“国家”或“省级”")))
+            row_errors.append(CellError(number, str(COLUMNS[5][1]), _("只能填写“国家”或“省级”"), approval))
         active = record.get("active", "")
         if active not in YES_NO:
-            row_errors.append(RowError(number, str(COLUMNS[7][1]), _("只能填写“是”或“否”")))
+            row_errors.append(CellError(number, str(COLUMNS[7][1]), _("只能填写“是”或“否”"), active))
         if row_errors:
             errors.extend(row_errors)
             continue
@@ -178,7 +117,7 @@ def _validate(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[RowError]]
         }
         key = item_key(entry)
         if key in seen:
-            errors.append(RowError(number, str(COLUMNS[2][1]), _("与第 %(row)d 行重复", row=seen[key])))
+            errors.append(CellError(number, str(COLUMNS[2][1]), _("与第 %(row)d 行重复", row=seen[key])))
             continue
         seen[key] = number
         parsed.append(entry)
@@ -188,11 +127,8 @@ def _validate(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[RowError]]
 def import_items(data: bytes) -> ImportResult:
     """Validate the whole file, then apply it in one unit, or apply nothing.
 
-    Raises CatalogueImportError when the file itself is unusable. The caller commits."""
-    rows = _read(data)
-    if not rows:
-        raise CatalogueImportError(_("文件中没有数据"))
-    parsed, errors = _validate(rows)
+    Raises xlsx_import.ImportRefused when the file itself is unusable. The caller commits."""
+    parsed, errors = _validate(_read(data))
     result = ImportResult(errors=errors)
     if errors:
         return result

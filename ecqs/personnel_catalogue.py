@@ -4,21 +4,24 @@ Both go through the same row validation. The import is all-or-nothing: every row
 a file with any error changes nothing and returns a per-row, per-column Chinese report; a clean
 file is applied in one transaction. A project is matched by its code, or, when it has no code,
 by personnel type + name, so that a later import can complete a partial row (e.g. give Y-DT its
-name and approval level, or give an inspector item its code)."""
+name and approval level, or give an inspector item its code).
+
+Reading the file (archive checks, header, formulas), the errors, the result and the error
+report are the shared ones of ecqs/xlsx_import.py."""
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
-from io import BytesIO
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from . import xlsx_import
 from .extensions import db
 from .models import PERSONNEL_TYPES, PersonnelProject
+from .xlsx_import import CellError, ImportResult
 
 log = logging.getLogger("ecqs.personnel_catalogue")
 
@@ -47,50 +50,19 @@ COLUMNS = (
 REQUIRED_HEADERS = ("personnel_type", "code", "name", "level", "approval")
 
 
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.row <= 0:
-            return self.message
-        return _(
-            "第 %(row)d 行【%(column)s】：%(message)s", row=self.row, column=self.column, message=self.message
-        )
-
-
-@dataclass
-class ImportResult:
-    errors: list[RowError] = field(default_factory=list)
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _header(name: str) -> str:
     return str(dict(COLUMNS)[name])
 
 
-def validate_row(raw: dict, row: int, errors: list[RowError]) -> dict | None:
+_text = xlsx_import.as_code
+
+
+def validate_row(raw: dict, row: int, errors: list[CellError]) -> dict | None:
     """Check one row (values keyed by field); return the clean values or None after adding errors."""
     before = len(errors)
 
     def err(name, message):
-        errors.append(RowError(row, _header(name), message))
+        errors.append(CellError(row, _header(name), message, raw.get(name)))
 
     ptype = _text(raw.get("personnel_type"))
     code = _text(raw.get("code"))
@@ -101,24 +73,24 @@ def validate_row(raw: dict, row: int, errors: list[RowError]) -> dict | None:
     active_text = _text(raw.get("active"))
 
     if not ptype:
-        err("personnel_type", _("必填"))
+        err("personnel_type", _("不能为空"))
     elif ptype not in PERSONNEL_TYPES:
         err("personnel_type", _("只能填写：%(values)s", values="、".join(PERSONNEL_TYPES)))
     if code and (len(code) > 30 or not CODE_RE.match(code)):
         err("code", _("项目代号最多 30 个字符，只能包含字母、数字、括号、连字符"))
     if len(name) > 100:
-        err("name", _("不能超过 100 个字"))
+        err("name", _("不能超过 %(n)d 个字符", n=100))
     if not code and not name:
         err("code", _("项目代号和项目名称不能同时为空"))
     if len(level) > 20:
-        err("level", _("不能超过 20 个字"))
+        err("level", _("不能超过 %(n)d 个字符", n=20))
     approval_level = None
     if approval:
         approval_level = APPROVAL_VALUES.get(approval)
         if approval_level is None:
             err("approval", _("只能填写“国家”或“省级”（尚未确定可留空）"))
     if len(notes) > 500:
-        err("notes", _("不能超过 500 个字"))
+        err("notes", _("不能超过 %(n)d 个字符", n=500))
     active = True
     if active_text:
         if active_text not in ACTIVE_VALUES:
@@ -161,9 +133,9 @@ def find_existing(values: dict) -> PersonnelProject | None:
     return None
 
 
-def validate_rows(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[RowError]]:
+def validate_rows(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[CellError]]:
     """Validate numbered rows; also refuse two rows that describe the same catalogue project."""
-    errors: list[RowError] = []
+    errors: list[CellError] = []
     clean: list[dict] = []
     seen: dict[tuple, int] = {}
     claimed: dict[int, int] = {}
@@ -174,7 +146,7 @@ def validate_rows(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[RowErr
         column = _header("code" if values["code"] else "name")
         key = _key(values)
         if key in seen:
-            errors.append(RowError(row_number, column, _("与第 %(row)d 行重复", row=seen[key])))
+            errors.append(CellError(row_number, column, _("与第 %(row)d 行重复", row=seen[key])))
             continue
         seen[key] = row_number
         # A coded row may complete an uncoded project; two rows must not both land on one project.
@@ -182,7 +154,7 @@ def validate_rows(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[RowErr
         if existing is not None:
             if existing.id in claimed:
                 errors.append(
-                    RowError(
+                    CellError(
                         row_number, column, _("与第 %(row)d 行对应同一目录项目", row=claimed[existing.id])
                     )
                 )
@@ -226,57 +198,31 @@ def load_personnel_projects(rows: list[dict]) -> int:
     return apply_rows(clean, overwrite=False).added
 
 
-def read_xlsx(data: bytes) -> tuple[list[tuple[int, dict]], list[RowError]]:
+def read_xlsx(data: bytes) -> list[tuple[int, dict]]:
     """Rows of the first sheet keyed by field, numbered as Excel shows them."""
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a non-xlsx file
-        log.info("personnel project import: unreadable workbook")
-        return [], [RowError(1, "-", _("无法读取该文件，请上传 .xlsx 格式的 Excel 文件"))]
-    try:
-        ws = wb.worksheets[0]
-        rows_iter = ws.iter_rows(values_only=True)
-        header = next(rows_iter, None)
-        by_label = {str(label): name for name, label in COLUMNS}
-        positions: dict[str, int] = {}
-        for index, cell in enumerate(header or ()):
-            name = by_label.get(_text(cell))
-            if name is not None:
-                positions[name] = index
-        missing = [_header(n) for n in REQUIRED_HEADERS if n not in positions]
-        if missing:
-            return [], [RowError(1, "-", _("缺少表头列：%(columns)s", columns="、".join(missing)))]
-        rows: list[tuple[int, dict]] = []
-        for number, values in enumerate(rows_iter, start=2):
-            if values is None or all(_text(v) == "" for v in values):
-                continue
-            if len(rows) >= MAX_ROWS:
-                return [], [RowError(number, "-", _("一次最多导入 %(n)d 行", n=MAX_ROWS))]
-            rows.append((number, {n: values[i] if i < len(values) else None for n, i in positions.items()}))
-        if not rows:
-            return [], [RowError(2, "-", _("文件中没有数据行"))]
-        return rows, []
-    finally:
-        wb.close()
+    rows = xlsx_import.read_xlsx(
+        data,
+        headers(),
+        max_rows=MAX_ROWS,
+        required=[_header(n) for n in REQUIRED_HEADERS],
+    )
+    names = [name for name, _label in COLUMNS]
+    return [(number, dict(zip(names, values, strict=True))) for number, values in rows]
 
 
 def import_xlsx(data: bytes) -> ImportResult:
-    """All-or-nothing import of an administrator's .xlsx. On errors nothing is changed."""
-    rows, errors = read_xlsx(data)
-    if errors:
-        return ImportResult(errors=errors)
-    clean, errors = validate_rows(rows)
+    """All-or-nothing import of an administrator's .xlsx. On errors nothing is changed.
+
+    Raises xlsx_import.ImportRefused when the file itself is unusable."""
+    clean, errors = validate_rows(read_xlsx(data))
     if errors:
         return ImportResult(errors=errors)
     try:
         with db.session.begin_nested():
-            result = apply_rows(clean, overwrite=True)
+            return apply_rows(clean, overwrite=True)
     except Exception:
         log.exception("personnel project import failed while applying")
-        return ImportResult(errors=[RowError(0, "-", _("导入失败，数据未做任何修改，请检查文件后重试"))])
-    return result
+        raise xlsx_import.ImportRefused(_("导入失败，数据未做任何修改，请检查文件后重试")) from None
 
 
 def template_rows():
@@ -296,3 +242,7 @@ def template_rows():
             p.notes or "",
             "是" if p.active else "否",
         ]
+
+
+def headers() -> list[str]:
+    return [str(label) for _name, label in COLUMNS]

@@ -49,6 +49,9 @@ def _area_loaders() -> dict:
     """Reference loaders of each business area, in load order (areas add one line each)."""
     loaders = {"divisions": load_divisions}
     # M1 reference loaders
+    from .instrument_catalogue import load_seed as load_instrument_catalogue
+
+    loaders["instrument_catalogue"] = lambda: load_instrument_catalogue(read_csv("instrument_catalogue.csv"))
 
     # M2 reference loaders
     from .licence_seed import load_licence_items
@@ -67,6 +70,9 @@ def _area_demo_loaders() -> list:
     """Demo-data loaders of each business area, run after the demo accounts exist."""
     loaders = []
     # M1 demo loaders
+    from .instrument_demo import load_instrument_demo
+
+    loaders.append(load_instrument_demo)
 
     # M2 demo loaders
     from .licence_seed import load_licence_demo

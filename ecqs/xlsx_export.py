@@ -57,8 +57,13 @@ def write_rows(path: str, headers: list[str], rows, sheet_name: str = "Sheet1") 
         ws.set_column(col, col, max(10, min(40, len(str(header)) * 2 + 4)))
     ws.freeze_panes(1, 0)
     count = 0
+    write_string = ws.write_string
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
+            if type(value) is str:  # the common case first: this loop runs once per cell
+                if value:
+                    write_string(r, c, "'" + value if value.startswith(FORMULA_START) else value)
+                continue
             if value is None or value == "":
                 continue
             if isinstance(value, bool):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -13,6 +14,7 @@ from ecqs.extensions import db
 from ecqs.licence_seed import load_licence_items
 from ecqs.models import LicenceItem
 from ecqs.seeding import SEED_DIR
+from tests.conftest import make_user
 
 
 @pytest.fixture
@@ -83,7 +85,7 @@ def test_import_with_one_bad_row_imports_nothing(client, login_as, catalogue):
         ]
     )
     page = upload(client, data).get_data(as_text=True)
-    assert "未导入任何数据" in page
+    assert "全部数据均未导入" in page
     assert "不是目录中的设备类别" in page and "只能填写“国家”或“省级”" in page and "与第 2 行重复" in page
     assert count() == before
     assert db.session.execute(select(LicenceItem).where(LicenceItem.item == "新型电梯")).first() is None
@@ -148,3 +150,28 @@ def test_admin_cannot_create_duplicate_item(client, login_as, catalogue):
     )
     assert "目录中已有相同的许可项目" in response.get_data(as_text=True)
     assert count() == before
+
+
+def test_import_shares_the_safe_reader_and_the_error_report(client, login_as, catalogue):
+    """Same validation as every import: formulas and non-.xlsx files are refused as a whole, and a
+    bad row yields an error report that only its uploader can download."""
+    login_as("admin")
+    before = count()
+    response = upload(client, xlsx([["电梯", "制造", '=CONCAT("新","梯")', "", "", "省级", "", "是"]]))
+    assert response.status_code == 400
+    assert "第 2 行“许可项目”含有公式" in response.get_data(as_text=True)
+    response = upload(client, b"a,b\n", name="目录.csv")
+    assert response.status_code == 400
+    assert "只能导入 Excel 2007 及以上格式（.xlsx）的文件" in response.get_data(as_text=True)
+    bad = xlsx([["电梯", "制造", "新型电梯", "", "", "部级", "", "是"]])
+    page = upload(client, bad).get_data(as_text=True)
+    assert "<td>2</td><td>审批级别</td><td>只能填写“国家”或“省级”</td>" in page
+    report_url = re.search(r'id="import-report" href="([^"]+)"', page).group(1)
+    assert count() == before
+    report = client.get(report_url)
+    assert report.status_code == 200
+    rows = list(openpyxl.load_workbook(io.BytesIO(report.data)).active.iter_rows(values_only=True))
+    assert rows[1] == (2, "审批级别", "只能填写“国家”或“省级”", "部级")
+    client.post("/logout")
+    login_as(make_user("admin"))
+    assert client.get(report_url).status_code == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 
 from openpyxl import Workbook, load_workbook
@@ -160,7 +161,7 @@ def test_import_all_or_nothing_with_a_chinese_report(client, login_as, projects)
     ]
     response = _import(client, rows)
     page = response.get_data(as_text=True)
-    assert "导入失败：文件中有" in flashes(response) and "未导入任何数据" in flashes(response)
+    assert "文件中有" in flashes(response) and "全部数据均未导入" in flashes(response)
     assert 'id="import-errors"' in page
     for expected in (
         "<td>3</td><td>人员类型</td>",
@@ -221,20 +222,20 @@ def test_import_refuses_files_it_cannot_read(client, login_as, projects):
     login_as(make_user("admin"))
     before = _snapshot()
     response = _import(client, data=BytesIO(b"not a workbook"), filename="目录.xlsx")
-    assert "无法读取该文件" in response.get_data(as_text=True)
+    assert "文件不是有效的 Excel（.xlsx）文件" in flashes(response)
     response = _import(client, data=BytesIO(b"a,b"), filename="目录.csv")
-    assert "只能导入 .xlsx" in flashes(response)
+    assert "只能导入 Excel 2007 及以上格式（.xlsx）的文件" in flashes(response)
     response = _import(client, data=_xlsx([["无损检测人员", "X"]], headers=["人员类型", "项目代号"]))
-    assert "缺少表头列：项目名称、级别、审批层级" in response.get_data(as_text=True)
+    assert "表头缺少列：项目名称、级别、审批层级" in flashes(response)
     response = _import(client, rows=[])
-    assert "文件中没有数据行" in response.get_data(as_text=True)
+    assert "文件中没有数据" in flashes(response)
     response = client.post(
         "/admin/personnel_projects/import/",
         data={},
         content_type="multipart/form-data",
         follow_redirects=True,
     )
-    assert "请选择要导入的 .xlsx 文件" in flashes(response)
+    assert "请选择要导入的 Excel 文件（.xlsx）" in flashes(response)
     # Two rows landing on the same project (by code and by name) are refused.
     rows = [
         ["检验人员", "Y-SY", "锅炉水(介)质检验员", "检验员", "国家", "", ""],
@@ -260,3 +261,28 @@ def test_template_contains_the_current_catalogue_and_round_trips(client, login_a
     response = _import(client, data=out)
     assert "新增 0 项，更新 0 项" in flashes(response)
     assert _snapshot() == before
+
+
+def test_import_shares_the_safe_reader_and_the_error_report(client, login_as, projects):
+    """Same validation as every import: formulas and non-.xlsx files are refused as a whole, and a
+    bad row yields an error report that only its uploader can download."""
+    login_as(make_user("admin"))
+    before = _snapshot()
+    response = _import(client, [["检验人员", "X-1", "=1+1", "", "国家", "", ""]])
+    assert response.status_code == 400
+    assert "第 2 行“项目名称”含有公式" in flashes(response)
+    response = _import(client, data=BytesIO(b"PK\x03\x04 not really"), filename="目录.xls")
+    assert response.status_code == 400
+    assert "只能导入 Excel 2007 及以上格式（.xlsx）的文件" in flashes(response)
+    response = _import(client, [["操作人员", "X-1", "名称", "", "国家", "", ""]])
+    page = response.get_data(as_text=True)
+    assert "<td>2</td><td>人员类型</td><td>只能填写：检验人员、无损检测人员</td>" in page
+    report_url = re.search(r'id="import-report" href="([^"]+)"', page).group(1)
+    assert _snapshot() == before
+    report = client.get(report_url)
+    assert report.status_code == 200
+    rows = list(load_workbook(BytesIO(report.data)).active.iter_rows(values_only=True))
+    assert rows[1] == (2, "人员类型", "只能填写：检验人员、无损检测人员", "操作人员")
+    client.post("/logout")
+    login_as(make_user("admin"))
+    assert client.get(report_url).status_code == 404

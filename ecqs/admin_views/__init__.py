@@ -95,6 +95,9 @@ def init_admin(app) -> Admin:
     admin.add_view(AuditView(AuditEvent, s, name=_l("审计日志"), category=CAT_SYSTEM, endpoint="audit"))
 
     # M1 views: from . import instruments; instruments.register(admin)
+    from . import instruments
+
+    instruments.register(admin)
 
     # M2 views
     from . import licences

@@ -20,7 +20,6 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .. import (
     access,
-    audit,
     licence_applications,
     licence_clock,
     licence_documents,
@@ -46,6 +45,7 @@ from ..models import (
     licence_type_label,
 )
 from .base import RoleView, choice_formatter, deny
+from .xlsx_import_page import ErrorReportMixin, import_page
 
 CAT_LICENCE = _l("特种设备生产单位许可")
 
@@ -64,7 +64,7 @@ ITEM_LABELS = {
 }
 
 
-class LicenceItemView(RoleView):
+class LicenceItemView(ErrorReportMixin, RoleView):
     """许可项目目录: administrators maintain the catalogue in the grid and by .xlsx import."""
 
     roles = frozenset({"admin"})
@@ -132,32 +132,18 @@ class LicenceItemView(RoleView):
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
-        result, error = None, None
-        if request.method == "POST":
-            upload = request.files.get("file")
-            if upload is None or not upload.filename:
-                error = _("请选择要上传的文件")
-            else:
-                try:
-                    result = licence_item_import.import_items(upload.read(licence_item_import.MAX_BYTES + 1))
-                except licence_item_import.CatalogueImportError as exc:
-                    error = str(exc)
-            if result is not None and result.ok:
-                audit.record(
-                    "import",
-                    user=current_user,
-                    object_type="LicenceItem",
-                    comment=f"added={result.added} updated={result.updated}",
-                )
-                db.session.commit()
-                flash(
-                    _("导入成功：新增 %(a)d 条，更新 %(u)d 条", a=result.added, u=result.updated), "success"
-                )
-                return redirect(self.get_url(".index_view"))
-            db.session.rollback()
-            if error is None:
-                error = _("文件中有 %(n)d 处错误，未导入任何数据，请修改后重新上传", n=len(result.errors))
-        return self.render("licence/item_import.html", result=result, error=error)
+        return import_page(
+            self,
+            licence_item_import.import_items,
+            template="licence/item_import.html",
+            action="import",
+            object_type="LicenceItem",
+            max_bytes=licence_item_import.MAX_BYTES,
+            summary=lambda r: (
+                f"added={r.added} updated={r.updated}",
+                _("导入成功：新增 %(a)d 条，更新 %(u)d 条", a=r.added, u=r.updated),
+            ),
+        )
 
     @expose("/import/template.xlsx")
     def import_template(self):
@@ -186,6 +172,15 @@ STATE_COLOURS = {
     "rejected": "danger",
     "withdrawn": "dark",
 }
+
+
+def _posted_selection() -> dict:
+    """The category, licence type and items chosen on an application's items form."""
+    return {
+        "category": request.form.get("category", ""),
+        "licence_type": request.form.get("licence_type", ""),
+        "items": request.form.getlist("items"),
+    }
 
 
 def status_badge(view, context, model, name):
@@ -795,11 +790,7 @@ class LicenceApplyView(BaseView):
         """Start a new application: category, licence type and items (审批机关 shown live)."""
         posted = None
         if request.method == "POST":
-            posted = {
-                "category": request.form.get("category", ""),
-                "licence_type": request.form.get("licence_type", ""),
-                "items": request.form.getlist("items"),
-            }
+            posted = _posted_selection()
             try:
                 application = licence_applications.create(
                     current_user.organization,
@@ -896,11 +887,7 @@ class LicenceApplyView(BaseView):
     def _items_page(self, application):
         posted = None
         if request.method == "POST":
-            posted = {
-                "category": request.form.get("category", ""),
-                "licence_type": request.form.get("licence_type", ""),
-                "items": request.form.getlist("items"),
-            }
+            posted = _posted_selection()
             try:
                 licence_applications.update_selection(
                     application, current_user, posted["category"], posted["licence_type"], posted["items"]

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from .. import access, audit, personnel_catalogue, qualifications, workdays, workflows, xlsx_export
+from .. import access, personnel_catalogue, qualifications, workdays, workflows, xlsx_export
 from ..extensions import db
 from ..models import (
     APPROVAL_LEVEL_LABELS,
@@ -31,6 +31,7 @@ from ..models import (
     QualificationCertificate,
 )
 from .base import RoleView, choice_formatter, masked
+from .xlsx_import_page import ErrorReportMixin, import_page
 
 CAT_PERSON = _l("特种设备检验、检测人员资格认定申请")
 CAT_SYSTEM = _l("系统管理")
@@ -78,7 +79,7 @@ class _MenuRoles:
 # --------------------------------------------------------------------------------------------
 
 
-class PersonnelProjectView(RoleView):
+class PersonnelProjectView(ErrorReportMixin, RoleView):
     """人员项目目录: the catalogue grid; .xlsx template download and all-or-nothing import."""
 
     roles = frozenset({"admin"})
@@ -153,53 +154,29 @@ class PersonnelProjectView(RoleView):
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
-        result = None
-        if request.method == "POST":
-            upload = request.files.get("file")
-            if upload is None or not upload.filename:
-                flash(_("请选择要导入的 .xlsx 文件"), "error")
-            elif not upload.filename.lower().endswith(".xlsx"):
-                flash(_("只能导入 .xlsx 格式的 Excel 文件"), "error")
-            else:
-                from flask import current_app
-
-                limit = current_app.config.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
-                data = upload.read(limit + 1)
-                if len(data) > limit:
-                    flash(_("文件过大"), "error")
-                else:
-                    result = personnel_catalogue.import_xlsx(data)
-                    if result.ok:
-                        audit.record(
-                            "import",
-                            user=current_user,
-                            object_type="PersonnelProject",
-                            comment=f"added={result.added} updated={result.updated}",
-                        )
-                        db.session.commit()
-                        flash(
-                            _(
-                                "导入成功：新增 %(added)d 项，更新 %(updated)d 项，未变化 %(same)d 项",
-                                added=result.added,
-                                updated=result.updated,
-                                same=result.unchanged,
-                            ),
-                            "success",
-                        )
-                        return redirect(self.get_url(".index_view"))
-                    db.session.rollback()
-                    flash(_("导入失败：文件中有 %(n)d 处错误，未导入任何数据", n=len(result.errors)), "error")
-        return self.render(
-            "qualification/project_import.html",
-            result=result,
-            headers=[str(label) for _n, label in personnel_catalogue.COLUMNS],
+        return import_page(
+            self,
+            personnel_catalogue.import_xlsx,
+            template="qualification/project_import.html",
+            action="import",
+            object_type="PersonnelProject",
+            summary=lambda r: (
+                f"added={r.added} updated={r.updated}",
+                _(
+                    "导入成功：新增 %(added)d 项，更新 %(updated)d 项，未变化 %(same)d 项",
+                    added=r.added,
+                    updated=r.updated,
+                    same=r.unchanged,
+                ),
+            ),
+            headers=personnel_catalogue.headers(),
         )
 
     @expose("/import/template/")
     def import_template(self):
         return xlsx_export.xlsx_response(
             f"人员项目目录导入模板_{datetime.now():%Y%m%d}.xlsx",
-            [str(label) for _n, label in personnel_catalogue.COLUMNS],
+            personnel_catalogue.headers(),
             personnel_catalogue.template_rows(),
             sheet_name=str(_("人员项目目录")),
         )

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3009e10e2cc1
+Revision ID: eea89d7b1efb
 Revises: 
-Create Date: 2026-11-24 05:16:53.462127
+Create Date: 2026-11-24 05:31:11.824416
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import ecqs.models
 
 
 # revision identifiers, used by Alembic.
-revision = '3009e10e2cc1'
+revision = 'eea89d7b1efb'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -37,6 +37,13 @@ def upgrade():
     with op.batch_alter_table('divisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_divisions_parent_code'), ['parent_code'], unique=False)
 
+    op.create_table('instrument_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_instrument_items')),
+    sa.UniqueConstraint('code', name=op.f('uq_instrument_items_code'))
+    )
     op.create_table('licence_application_counters',
     sa.Column('day', sa.String(length=8), nullable=False),
     sa.Column('last', sa.Integer(), nullable=False),
@@ -120,7 +127,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('stored_name', sa.String(length=80), nullable=False),
     sa.Column('original_name', sa.String(length=255), nullable=False),
-    sa.Column('content_type', sa.String(length=64), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
@@ -129,6 +136,20 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_uploads')),
     sa.UniqueConstraint('stored_name', name=op.f('uq_uploads_stored_name'))
     )
+    op.create_table('instrument_kinds',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('type_approval', sa.String(length=60), nullable=True),
+    sa.Column('compulsory_verification', sa.String(length=60), nullable=True),
+    sa.ForeignKeyConstraint(['item_id'], ['instrument_items.id'], name=op.f('fk_instrument_kinds_item_id_instrument_items')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_instrument_kinds')),
+    sa.UniqueConstraint('code', name=op.f('uq_instrument_kinds_code'))
+    )
+    with op.batch_alter_table('instrument_kinds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_instrument_kinds_item_id'), ['item_id'], unique=False)
+
     op.create_table('organizations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -238,6 +259,29 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_events_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_user_id'), ['user_id'], unique=False)
 
+    op.create_table('bookings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=24), nullable=True),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('contact_name', sa.String(length=50), nullable=True),
+    sa.Column('contact_phone', sa.String(length=30), nullable=True),
+    sa.Column('remark', sa.String(length=500), nullable=True),
+    sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(status = 'draft') = (submitted_at IS NULL)", name=op.f('ck_bookings_submitted_at_iff_submitted')),
+    sa.CheckConstraint("status IN ('draft', 'submitted', 'answered')", name=op.f('ck_bookings_status_known')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_bookings_created_by_id_users')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_bookings_organization_id_organizations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bookings')),
+    sa.UniqueConstraint('number', name=op.f('uq_bookings_number'))
+    )
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bookings_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bookings_status'), ['status'], unique=False)
+
     op.create_table('enterprise_links',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
@@ -256,6 +300,46 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_enterprise_links_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enterprise_links_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enterprise_links_status'), ['status'], unique=False)
+
+    op.create_table('instruments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('instrument_type', sa.String(length=20), nullable=False),
+    sa.Column('kind_id', sa.Integer(), nullable=False),
+    sa.Column('model_spec', sa.String(length=100), nullable=False),
+    sa.Column('measuring_range', sa.String(length=100), nullable=False),
+    sa.Column('accuracy_class', sa.String(length=50), nullable=False),
+    sa.Column('serial_no', sa.String(length=60), nullable=False),
+    sa.Column('manufacturer', sa.String(length=120), nullable=False),
+    sa.Column('origin', sa.String(length=10), nullable=False),
+    sa.Column('usage_division_code', sa.String(length=6), nullable=False),
+    sa.Column('usage_place', sa.String(length=200), nullable=False),
+    sa.Column('purchase_date', sa.Date(), nullable=True),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.String(length=20), nullable=False),
+    sa.Column('delivery_mode', sa.String(length=20), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.CheckConstraint("delivery_mode IN ('send', 'onsite')", name=op.f('ck_instruments_delivery_mode_known')),
+    sa.CheckConstraint("origin IN ('domestic', 'imported')", name=op.f('ck_instruments_origin_known')),
+    sa.CheckConstraint("purpose IN ('trade', 'safety', 'medical', 'environment')", name=op.f('ck_instruments_purpose_known')),
+    sa.CheckConstraint("status IN ('in_use', 'stopped', 'scrapped')", name=op.f('ck_instruments_status_known')),
+    sa.CheckConstraint('quantity >= 1', name=op.f('ck_instruments_quantity_positive')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_instruments_created_by_id_users')),
+    sa.ForeignKeyConstraint(['kind_id'], ['instrument_kinds.id'], name=op.f('fk_instruments_kind_id_instrument_kinds')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_instruments_organization_id_organizations')),
+    sa.ForeignKeyConstraint(['usage_division_code'], ['divisions.code'], name=op.f('fk_instruments_usage_division_code_divisions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_instruments')),
+    sa.UniqueConstraint('organization_id', 'kind_id', 'serial_no', name='uq_instruments_org_kind_serial')
+    )
+    with op.batch_alter_table('instruments', schema=None) as batch_op:
+        batch_op.create_index('ix_instruments_division_valid', ['usage_division_code', 'valid_until'], unique=False)
+        batch_op.create_index(batch_op.f('ix_instruments_kind_id'), ['kind_id'], unique=False)
+        batch_op.create_index('ix_instruments_org_id', ['organization_id', 'id'], unique=False)
 
     op.create_table('licence_applications',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -320,6 +404,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_licence_applications_authority_id'), ['authority_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_licence_applications_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_licence_applications_status'), ['status'], unique=False)
+
+    op.create_table('metrology_authorizations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=False),
+    sa.Column('kind_id', sa.Integer(), nullable=False),
+    sa.Column('division_code', sa.String(length=6), nullable=False),
+    sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_metrology_authorizations_created_by_id_users')),
+    sa.ForeignKeyConstraint(['division_code'], ['divisions.code'], name=op.f('fk_metrology_authorizations_division_code_divisions')),
+    sa.ForeignKeyConstraint(['institution_id'], ['organizations.id'], name=op.f('fk_metrology_authorizations_institution_id_organizations')),
+    sa.ForeignKeyConstraint(['kind_id'], ['instrument_kinds.id'], name=op.f('fk_metrology_authorizations_kind_id_instrument_kinds')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_metrology_authorizations')),
+    sa.UniqueConstraint('institution_id', 'kind_id', 'division_code', name='uq_metrology_authorizations_scope')
+    )
+    with op.batch_alter_table('metrology_authorizations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_metrology_authorizations_institution_id'), ['institution_id'], unique=False)
+        batch_op.create_index('ix_metrology_authorizations_kind_division', ['kind_id', 'division_code'], unique=False)
 
     op.create_table('notices',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -390,6 +492,46 @@ def upgrade():
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
 
+    op.create_table('booking_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=False),
+    sa.Column('instrument_id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('allocated_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('receipt_note', sa.String(length=500), nullable=True),
+    sa.Column('return_reason', sa.String(length=2000), nullable=True),
+    sa.Column('result', sa.String(length=20), nullable=True),
+    sa.Column('certificate_no', sa.String(length=60), nullable=True),
+    sa.Column('verified_on', sa.Date(), nullable=True),
+    sa.Column('new_valid_until', sa.Date(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(status = 'pending') = (institution_id IS NULL)", name=op.f('ck_booking_items_institution_iff_allocated')),
+    sa.CheckConstraint("(status = 'verified') = (result IS NOT NULL)", name=op.f('ck_booking_items_result_iff_verified')),
+    sa.CheckConstraint("result IS NULL OR result IN ('qualified', 'unqualified')", name=op.f('ck_booking_items_result_known')),
+    sa.CheckConstraint("status IN ('pending', 'allocated', 'accepted', 'verified', 'returned', 'cancelled')", name=op.f('ck_booking_items_status_known')),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_booking_items_booking_id_bookings')),
+    sa.ForeignKeyConstraint(['institution_id'], ['organizations.id'], name=op.f('fk_booking_items_institution_id_organizations')),
+    sa.ForeignKeyConstraint(['instrument_id'], ['instruments.id'], name=op.f('fk_booking_items_instrument_id_instruments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_booking_items'))
+    )
+    with op.batch_alter_table('booking_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_booking_items_booking_id'), ['booking_id'], unique=False)
+        batch_op.create_index('ix_booking_items_institution_status', ['institution_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_booking_items_instrument_id'), ['instrument_id'], unique=False)
+        batch_op.create_index('uq_booking_items_open_instrument', ['instrument_id'], unique=True, sqlite_where=sa.text("status IN ('pending', 'allocated', 'accepted')"), postgresql_where=sa.text("status IN ('pending', 'allocated', 'accepted')"))
+
+    op.create_table('instrument_reminders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('instrument_id', sa.Integer(), nullable=False),
+    sa.Column('window', sa.String(length=10), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('sent_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['instrument_id'], ['instruments.id'], name=op.f('fk_instrument_reminders_instrument_id_instruments'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_instrument_reminders')),
+    sa.UniqueConstraint('instrument_id', 'window', 'valid_until', name='uq_instrument_reminders_window')
+    )
     op.create_table('licence_application_items',
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -484,6 +626,14 @@ def downgrade():
     op.drop_table('qualification_applications')
     op.drop_table('licence_review_feedbacks')
     op.drop_table('licence_application_items')
+    op.drop_table('instrument_reminders')
+    with op.batch_alter_table('booking_items', schema=None) as batch_op:
+        batch_op.drop_index('uq_booking_items_open_instrument', sqlite_where=sa.text("status IN ('pending', 'allocated', 'accepted')"), postgresql_where=sa.text("status IN ('pending', 'allocated', 'accepted')"))
+        batch_op.drop_index(batch_op.f('ix_booking_items_instrument_id'))
+        batch_op.drop_index('ix_booking_items_institution_status')
+        batch_op.drop_index(batch_op.f('ix_booking_items_booking_id'))
+
+    op.drop_table('booking_items')
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
 
@@ -502,6 +652,11 @@ def downgrade():
 
     op.drop_table('notifications')
     op.drop_table('notices')
+    with op.batch_alter_table('metrology_authorizations', schema=None) as batch_op:
+        batch_op.drop_index('ix_metrology_authorizations_kind_division')
+        batch_op.drop_index(batch_op.f('ix_metrology_authorizations_institution_id'))
+
+    op.drop_table('metrology_authorizations')
     with op.batch_alter_table('licence_applications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_licence_applications_status'))
         batch_op.drop_index(batch_op.f('ix_licence_applications_organization_id'))
@@ -509,12 +664,23 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_licence_applications_assessor_org_id'))
 
     op.drop_table('licence_applications')
+    with op.batch_alter_table('instruments', schema=None) as batch_op:
+        batch_op.drop_index('ix_instruments_org_id')
+        batch_op.drop_index(batch_op.f('ix_instruments_kind_id'))
+        batch_op.drop_index('ix_instruments_division_valid')
+
+    op.drop_table('instruments')
     with op.batch_alter_table('enterprise_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enterprise_links_status'))
         batch_op.drop_index(batch_op.f('ix_enterprise_links_person_id'))
         batch_op.drop_index(batch_op.f('ix_enterprise_links_organization_id'))
 
     op.drop_table('enterprise_links')
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bookings_status'))
+        batch_op.drop_index(batch_op.f('ix_bookings_organization_id'))
+
+    op.drop_table('bookings')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_user_id'))
         batch_op.drop_index(batch_op.f('ix_audit_events_organization_id'))
@@ -539,6 +705,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_organizations_division_code'))
 
     op.drop_table('organizations')
+    with op.batch_alter_table('instrument_kinds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_instrument_kinds_item_id'))
+
+    op.drop_table('instrument_kinds')
     op.drop_table('uploads')
     with op.batch_alter_table('sms_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sms_messages_mobile'))
@@ -565,6 +735,7 @@ def downgrade():
 
     op.drop_table('licence_items')
     op.drop_table('licence_application_counters')
+    op.drop_table('instrument_items')
     with op.batch_alter_table('divisions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_divisions_parent_code'))
 

@@ -1,0 +1,729 @@
+"""M1 grids: the enterprise's 强检器具台账 (with copy, import, expiry colours), the reviewers'
+read-only 强检器具监管 with statistics, and the administrators' 强检器具目录 (with import).
+
+register(admin) adds every M1 view (bookings and institutions live in instrument_bookings.py)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+
+from flask import current_app, flash, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_admin.actions import action
+from flask_admin.model.template import DeleteRowAction, EndpointLinkRowAction
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from .. import access, audit, instrument_catalogue, instrument_import, workdays, xlsx_export
+from ..extensions import db
+from ..instrument_forms import InstrumentEditForm, InstrumentForm
+from ..models import (
+    DELIVERY_MODE_LABELS,
+    EXPIRY_WARNING_DAYS,
+    INSTRUMENT_ORIGIN_LABELS,
+    INSTRUMENT_PURPOSE_LABELS,
+    INSTRUMENT_STATUS_LABELS,
+    INSTRUMENT_TYPE_LABELS,
+    BookingItem,
+    Division,
+    Instrument,
+    InstrumentItem,
+    InstrumentKind,
+    Organization,
+)
+from .base import RoleView, choice_formatter, deny
+from .instrument_filters import (
+    DivisionFilter,
+    DynamicFilterMixin,
+    ExpiryFilter,
+    ItemFilter,
+    KindFilter,
+    StatusFilter,
+)
+from .xlsx_import_page import ErrorReportMixin, import_page
+
+CAT_M1 = _l("强制检定工作计量器具业务管理系统")
+CAT_SUPERVISION = _l("强检器具监管")
+CAT_SYSTEM = _l("系统管理")
+
+LEDGER_ROLES = access.LEDGER_ROLES
+INSTRUMENT_LABELS = {
+    "id": _l("编号"),
+    "organization": _l("使用单位"),
+    "organization.name": _l("使用单位"),
+    "organization.uscc": _l("统一社会信用代码"),
+    "name": _l("器具名称"),
+    "instrument_type": _l("器具类型"),
+    "kind.item": _l("器具项别"),
+    "kind": _l("器具种别"),
+    "kind.code": _l("种别代码"),
+    "model_spec": _l("型号规格"),
+    "measuring_range": _l("测量范围"),
+    "accuracy_class": _l("准确度等级"),
+    "serial_no": _l("出厂编号"),
+    "manufacturer": _l("生产厂家"),
+    "origin": _l("器具产地"),
+    "usage_division": _l("使用地点行政区划"),
+    "usage_division_code": _l("行政区划代码"),
+    "usage_place": _l("安装/使用地点"),
+    "purchase_date": _l("购置时间"),
+    "quantity": _l("器具数量"),
+    "purpose": _l("器具用途"),
+    "delivery_mode": _l("送检方式"),
+    "valid_until": _l("有效期至"),
+    "status": _l("状态"),
+    "created_at": _l("录入时间"),
+}
+INSTRUMENT_CHOICES = {
+    "instrument_type": list(INSTRUMENT_TYPE_LABELS.items()),
+    "origin": list(INSTRUMENT_ORIGIN_LABELS.items()),
+    "purpose": list(INSTRUMENT_PURPOSE_LABELS.items()),
+    "delivery_mode": list(DELIVERY_MODE_LABELS.items()),
+    "status": list(INSTRUMENT_STATUS_LABELS.items()),
+}
+DETAIL_COLUMNS = (
+    "name",
+    "instrument_type",
+    "kind.item",
+    "kind",
+    "model_spec",
+    "measuring_range",
+    "accuracy_class",
+    "serial_no",
+    "manufacturer",
+    "origin",
+    "usage_division",
+    "usage_place",
+    "purchase_date",
+    "quantity",
+    "purpose",
+    "delivery_mode",
+    "valid_until",
+    "status",
+)
+EXPORT_COLUMNS = (
+    "name",
+    "instrument_type",
+    "kind.item",
+    "kind",
+    "kind.code",
+    "model_spec",
+    "measuring_range",
+    "accuracy_class",
+    "serial_no",
+    "manufacturer",
+    "origin",
+    "usage_division",
+    "usage_division_code",
+    "usage_place",
+    "purchase_date",
+    "quantity",
+    "purpose",
+    "delivery_mode",
+    "valid_until",
+    "status",
+)
+STATUS_COLOURS = {"in_use": "success", "stopped": "warning", "scrapped": "secondary"}
+
+
+def badge(labels: dict, colours: dict, attr: str = "status"):
+    def formatter(view, context, model, name):
+        value = getattr(model, attr)
+        return Markup('<span class="badge badge-{}" data-status="{}">{}</span>').format(
+            colours.get(value, "secondary"), value, labels.get(value, value)
+        )
+
+    return formatter
+
+
+def expiry_formatter(view, context, model, name):
+    """Yellow when due within 30 days, red when overdue (seed 002 §3); the row takes the colour."""
+    if model.valid_until is None:
+        return ""
+    state = model.expiry_state(workdays.today())
+    text = model.valid_until.isoformat()
+    if state == "overdue":
+        return Markup(
+            '<span class="text-danger font-weight-bold" data-row-class="row-overdue" title="{}">{}</span>'
+        ).format(_("已超期，请发起检定申请"), text)
+    if state == "due_soon":
+        return Markup(
+            '<span class="font-weight-bold" data-row-class="row-due-soon" title="{}">{}</span>'
+        ).format(_("%(n)d 天内到期", n=EXPIRY_WARNING_DAYS), text)
+    return text
+
+
+LARGE_UPLOAD_ENDPOINTS = frozenset({"instruments.import_view", "instrument_kinds.import_view"})
+
+
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def import_request_limit() -> int:
+    """The body limit of an import request: the file limit plus room for the multipart envelope,
+    so that a file just over the limit gets read_upload's Chinese message."""
+    return current_app.config["IMPORT_MAX_BYTES"] + MULTIPART_OVERHEAD
+
+
+def _raise_upload_limit():
+    """The imports accept IMPORT_MAX_BYTES (20 MB) while every other request keeps the global
+    5 MB. Runs before CSRF protection, which reads the form (and so enforces the limit) first."""
+    if request.endpoint in LARGE_UPLOAD_ENDPOINTS and request.method == "POST":
+        request.max_content_length = import_request_limit()
+
+
+class ImportLimitMixin:
+    """A body beyond the import limit gets the import page with a Chinese message, not a bare 413."""
+
+    import_template_name = "instruments/import.html"
+
+    def create_blueprint(self, admin):
+        blueprint = super().create_blueprint(admin)
+        blueprint.register_error_handler(413, self._too_large)
+        return blueprint
+
+    def _too_large(self, error):
+        mb = current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024)
+        flash(_("文件超过 %(mb)d MB，请拆分后分批导入", mb=mb), "error")
+        return self.render(self.import_template_name, result=None), 413
+
+
+def export_query(query, names: list[str]):
+    """The grid's query selecting the export columns `names`, each one computed in SQL."""
+    kind, item = aliased(InstrumentKind), aliased(InstrumentItem)
+    county, city, province = aliased(Division), aliased(Division), aliased(Division)
+
+    def label(labels: dict, column):
+        return case({k: str(v) for k, v in labels.items()}, value=column, else_=column)
+
+    # Division.full_name in SQL: province + city (unless 市辖区/县) + the division itself.
+    city_part = case((city.name.in_(("市辖区", "县")), ""), else_=func.coalesce(city.name, ""))
+    full_division = func.coalesce(province.name, "") + city_part + county.name
+    expressions = {
+        "instrument_type": label(INSTRUMENT_TYPE_LABELS, Instrument.instrument_type),
+        "origin": label(INSTRUMENT_ORIGIN_LABELS, Instrument.origin),
+        "purpose": label(INSTRUMENT_PURPOSE_LABELS, Instrument.purpose),
+        "delivery_mode": label(DELIVERY_MODE_LABELS, Instrument.delivery_mode),
+        "status": label(INSTRUMENT_STATUS_LABELS, Instrument.status),
+        "kind": kind.name,
+        "kind.code": kind.code,
+        "kind.item": item.name,
+        "usage_division": full_division,
+        "organization": Organization.name,
+        "organization.name": Organization.name,
+        "organization.uscc": Organization.uscc,
+    }
+    selected = [expressions.get(n) if n in expressions else getattr(Instrument, n) for n in names]
+    rows = (
+        query.with_entities(*selected)
+        .join(kind, kind.id == Instrument.kind_id)
+        .join(item, item.id == kind.item_id)
+        .join(county, county.code == Instrument.usage_division_code)
+        .outerjoin(city, city.code == county.parent_code)
+        .outerjoin(province, province.code == city.parent_code)
+    )
+    if any(n.startswith("organization") for n in names):
+        rows = rows.join(Organization, Organization.id == Instrument.organization_id)
+    return rows
+
+
+def ever_booked(instrument_ids) -> set[int]:
+    ids = list(instrument_ids)
+    if not ids:
+        return set()
+    return set(
+        db.session.execute(
+            select(BookingItem.instrument_id).where(BookingItem.instrument_id.in_(ids)).distinct()
+        ).scalars()
+    )
+
+
+class _InstrumentGrid(DynamicFilterMixin, RoleView):
+    """Shared configuration of the ledger and the supervision grid."""
+
+    list_template = "instruments/ledger_list.html"
+    details_template = "instruments/instrument_details.html"
+    column_labels = INSTRUMENT_LABELS
+    column_choices = INSTRUMENT_CHOICES
+    column_details_list = DETAIL_COLUMNS
+    column_export_list = EXPORT_COLUMNS
+    column_default_sort = ("id", True)
+    column_searchable_list = ("name", "serial_no", "manufacturer", "usage_place")
+    column_sortable_list = ("name", "serial_no", "valid_until", "purchase_date", "id")
+    simple_list_pager = True  # no count(*) over a million-row table on every page
+    page_size = 20
+
+    def __init__(self, *args, **kwargs):
+        self.column_filters = [
+            ItemFilter(),
+            KindFilter(),
+            DivisionFilter(),
+            StatusFilter(),
+            ExpiryFilter(),
+        ]
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {
+            "valid_until": expiry_formatter,
+            "status": badge(INSTRUMENT_STATUS_LABELS, STATUS_COLOURS),
+            "instrument_type": choice_formatter(INSTRUMENT_TYPE_LABELS),
+            "origin": choice_formatter(INSTRUMENT_ORIGIN_LABELS),
+            "purpose": choice_formatter(INSTRUMENT_PURPOSE_LABELS),
+            "delivery_mode": choice_formatter(DELIVERY_MODE_LABELS),
+        }
+        self.column_formatters_detail = dict(self.column_formatters)
+
+    def get_empty_list_message(self):
+        return _("暂无器具信息")
+
+    # ---- export: the filtered query as plain rows, names from small lookup tables ----------
+
+    def iter_export_rows(self, columns):
+        """Same filter, search and order as the grid, but every cell computed by the database
+        (labels, catalogue names, division names): rows go straight to XlsxWriter without ORM
+        objects or per-cell Python, so a 100,000-row export stays close to XlsxWriter's speed."""
+        names = [name for name, _label in columns]
+        yield from export_query(self.export_list_query(), names).yield_per(5000).tuples()
+
+
+class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
+    """强检器具台账维护: the enterprise (and linked persons) maintain their own instruments."""
+
+    roles = LEDGER_ROLES
+    can_create = True
+    can_edit = True
+    can_delete = True
+    form = InstrumentForm
+    edit_template = "instruments/instrument_edit.html"
+    create_template = "instruments/instrument_create.html"
+    column_list = (
+        "name",
+        "kind.item",
+        "kind",
+        "model_spec",
+        "serial_no",
+        "usage_division",
+        "usage_place",
+        "delivery_mode",
+        "valid_until",
+        "status",
+    )
+    column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-copy", ".create_view", title=_l("复制"), id_arg="copy_from")
+    ]
+
+    def is_accessible(self):
+        return super().is_accessible() and access.instrument_org_id(current_user) is not None
+
+    def get_list_row_actions(self):
+        # Deleting goes through the bulk action or the details page: a delete form on each of
+        # the rows is the most expensive part of rendering the grid.
+        return [a for a in super().get_list_row_actions() if not isinstance(a, DeleteRowAction)]
+
+    def get_create_form(self):
+        return InstrumentForm
+
+    def get_edit_form(self):
+        return InstrumentEditForm
+
+    def create_form(self, obj=None):
+        source_id = request.args.get("copy_from")
+        if request.method == "GET" and source_id:
+            # 复制: a new row pre-filled from one of our own rows, the serial cleared.
+            source = self.get_one(source_id)
+            form = InstrumentForm(obj=source)
+            form.serial_no.data = ""
+            return form
+        return super().create_form(obj)
+
+    def on_model_change(self, form, model, is_created):
+        org_id = access.instrument_org_id(current_user)
+        if is_created:
+            model.organization_id = org_id
+            model.created_by_id = current_user.id
+        elif model.status == "scrapped":
+            raise ValidationError(_("已报废的器具不能修改"))
+        with db.session.no_autoflush:
+            clash = db.session.execute(
+                select(Instrument.id).where(
+                    Instrument.organization_id == model.organization_id,
+                    Instrument.kind_id == model.kind_id,
+                    Instrument.serial_no == model.serial_no,
+                    Instrument.id != (model.id or 0),
+                )
+            ).first()
+        if clash:
+            raise ValidationError(_("同一种别下出厂编号“%(serial)s”已存在", serial=model.serial_no))
+        super().on_model_change(form, model, is_created)
+
+    def on_model_delete(self, model):
+        if ever_booked([model.id]):
+            raise ValidationError(_("器具“%(name)s”已有预约记录，不能删除，请改为报废", name=model))
+        super().on_model_delete(model)
+
+    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
+    def action_delete(self, ids):
+        rows = self.scoped_rows(ids)
+        booked = ever_booked(r.id for r in rows)
+        deleted = 0
+        for obj in rows:
+            if obj.id in booked:
+                flash(_("器具“%(name)s”已有预约记录，不能删除，请改为报废", name=obj), "error")
+                continue
+            super().on_model_delete(obj)
+            db.session.delete(obj)
+            deleted += 1
+        db.session.commit()
+        if deleted:
+            flash(_("已删除 %(n)d 条记录", n=deleted), "success")
+
+    # ---- 导入 -----------------------------------------------------------------------------
+
+    @expose("/import/", methods=("GET", "POST"))
+    def import_view(self):
+        request.max_content_length = import_request_limit()
+        org_id = access.instrument_org_id(current_user)
+        return import_page(
+            self,
+            lambda data: instrument_import.import_file(data, current_user, org_id),
+            template="instruments/import.html",
+            action="instrument_import",
+            object_type="Instrument",
+            summary=lambda r: (None, _("导入成功，共导入 %(n)d 条器具信息", n=r.added)),
+        )
+
+    @expose("/import/template/")
+    def import_template(self):
+        fd, path = tempfile.mkstemp(suffix=".xlsx")
+        os.close(fd)
+        instrument_import.write_template(path)
+        return _send_temp(path, "强制检定器具信息导入模板.xlsx")
+
+
+def _send_temp(path: str, download_name: str):
+    """Send a generated file and delete it afterwards."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    os.unlink(path)
+    import io
+
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=download_name,
+        max_age=0,
+    )
+
+
+class InstrumentSupervisionView(_InstrumentGrid):
+    """强检器具监管 → 器具台账: reviewers see their province's instruments read-only."""
+
+    roles = frozenset({"reviewer", "admin"})
+    primary_for_model = False
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = (
+        "organization",
+        "name",
+        "kind",
+        "serial_no",
+        "usage_division",
+        "usage_place",
+        "valid_until",
+        "status",
+    )
+    column_details_list = ("organization", "organization.uscc", *DETAIL_COLUMNS)
+    column_export_list = ("organization.name", "organization.uscc", *EXPORT_COLUMNS)
+    column_searchable_list = ("name", "serial_no", "manufacturer")
+
+    def is_accessible(self):
+        if not super().is_accessible():
+            return False
+        return current_user.role == "admin" or access.reviewer_province(current_user) is not None
+
+
+class InstrumentStatsView(BaseView):
+    """强检器具监管 → 统计: counts by status and overdue per division of the reviewer's province."""
+
+    roles = frozenset({"reviewer", "admin"})
+
+    def is_accessible(self):
+        user = current_user
+        if not user.is_authenticated or user.role not in self.roles:
+            return False
+        return user.role == "admin" or access.reviewer_province(user) is not None
+
+    def is_visible(self):
+        return self.is_accessible()
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        deny(f"view:{self.endpoint}")
+
+    def statistics(self):
+        """Rows (division code, name, in use, stopped, scrapped, total, overdue, due soon)."""
+        user = current_user
+        prefix = "" if user.role == "admin" else access.reviewer_province(user)
+        width = 2 if prefix == "" else 4  # national: per province; provincial: per city
+        group = func.substr(Instrument.usage_division_code, 1, width)
+        from .instrument_filters import expiry_condition
+
+        live = Instrument.status != "scrapped"
+        stmt = access.scoped(
+            select(
+                group.label("grp"),
+                func.sum(case((Instrument.status == "in_use", 1), else_=0)),
+                func.sum(case((Instrument.status == "stopped", 1), else_=0)),
+                func.sum(case((Instrument.status == "scrapped", 1), else_=0)),
+                func.count(Instrument.id),
+                func.sum(case((expiry_condition("overdue") & live, 1), else_=0)),
+                func.sum(case((expiry_condition("due_soon") & live, 1), else_=0)),
+            ).group_by(group),
+            Instrument,
+            user,
+        ).order_by(group)
+        rows = []
+        for grp, in_use, stopped, scrapped, total, overdue, due in db.session.execute(stmt):
+            code = grp.ljust(6, "0")
+            division = db.session.get(Division, code)
+            rows.append(
+                [
+                    code,
+                    division.full_name if division else code,
+                    int(in_use or 0),
+                    int(stopped or 0),
+                    int(scrapped or 0),
+                    int(total or 0),
+                    int(overdue or 0),
+                    int(due or 0),
+                ]
+            )
+        return rows
+
+    def headers(self):
+        return [
+            _("行政区划代码"),
+            _("地区"),
+            _("在用"),
+            _("停用"),
+            _("报废"),
+            _("合计"),
+            _("已超期"),
+            _("30天内到期"),
+        ]
+
+    @expose("/")
+    def index(self):
+        rows = self.statistics()
+        totals = [sum(r[i] for r in rows) for i in range(2, 8)]
+        return self.render("instruments/stats.html", rows=rows, headers=self.headers(), totals=totals)
+
+    @expose("/export/")
+    def export(self):
+        audit.record("export", user=current_user, object_type="InstrumentStatistics")
+        db.session.commit()
+        return xlsx_export.xlsx_response(
+            f"强检器具统计_{datetime.now():%Y%m%d%H%M%S}.xlsx",
+            self.headers(),
+            self.statistics(),
+            sheet_name=_("强检器具统计"),
+        )
+
+
+# ---- 强检器具目录 (administrators) ----------------------------------------------------------
+
+
+def _check_catalogue_code(model, taken_message: str) -> None:
+    """A 项别/种别 code typed in the grid: the catalogue's code format, not used by another row."""
+    if not instrument_catalogue.CODE_RE.match(model.code or ""):
+        raise ValidationError(_("代码只能由字母、数字、点和短横线组成（不超过 20 位）"))
+    cls = type(model)
+    with db.session.no_autoflush:
+        clash = db.session.execute(
+            select(cls.id).where(cls.code == model.code, cls.id != (model.id or 0))
+        ).first()
+    if clash:
+        raise ValidationError(taken_message)
+
+
+class InstrumentItemView(RoleView):
+    """强检器具项别."""
+
+    roles = frozenset({"admin"})
+    column_list = ("code", "name")
+    column_export_list = ("code", "name")
+    column_labels = {"code": _l("项别代码"), "name": _l("项别名称"), "kinds": _l("种别")}
+    column_searchable_list = ("code", "name")
+    column_default_sort = "code"
+    form_columns = ("code", "name")
+    form_args = {
+        "code": {"validators": [DataRequired(), Length(max=20)]},
+        "name": {"validators": [DataRequired(), Length(max=100)]},
+    }
+    form_overrides = {"code": StringField, "name": StringField}
+
+    def on_model_change(self, form, model, is_created):
+        _check_catalogue_code(model, _("项别代码“%(code)s”已存在", code=model.code))
+        super().on_model_change(form, model, is_created)
+
+    def on_model_delete(self, model):
+        if model.kinds:
+            raise ValidationError(_("该项别下还有种别，不能删除"))
+        super().on_model_delete(model)
+
+    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
+    def action_delete(self, ids):
+        for obj in self.scoped_rows(ids):
+            if obj.kinds:
+                flash(_("项别“%(name)s”下还有种别，不能删除", name=obj.name), "error")
+                continue
+            super().on_model_delete(obj)
+            db.session.delete(obj)
+        db.session.commit()
+
+
+class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
+    """强检器具目录: 项别 → 种别 with codes; maintained here and by .xlsx import."""
+
+    roles = frozenset({"admin"})
+    list_template = "instruments/catalogue_list.html"
+    import_template_name = "instruments/catalogue_import.html"
+    column_list = ("item.code", "item", "code", "name", "type_approval", "compulsory_verification")
+    column_export_list = column_list
+    column_labels = {
+        "item": _l("项别"),
+        "item.code": _l("项别代码"),
+        "code": _l("种别代码"),
+        "name": _l("种别"),
+        "type_approval": _l("监管方式"),
+        "compulsory_verification": _l("强制检定方式"),
+    }
+    column_searchable_list = ("code", "name")
+    column_default_sort = "code"
+    form_columns = ("item", "code", "name", "type_approval", "compulsory_verification")
+    form_args = {
+        "code": {"validators": [DataRequired(), Length(max=20)]},
+        "name": {"validators": [DataRequired(), Length(max=100)]},
+        "item": {"validators": [DataRequired()]},
+    }
+    form_overrides = {"code": StringField, "name": StringField}
+    page_size = 50
+
+    def on_model_change(self, form, model, is_created):
+        _check_catalogue_code(model, _("种别代码“%(code)s”已存在", code=model.code))
+        super().on_model_change(form, model, is_created)
+
+    def _in_use(self, kind_ids) -> set[int]:
+        from ..models import MetrologyAuthorization
+
+        ids = list(kind_ids)
+        used = set(
+            db.session.execute(
+                select(Instrument.kind_id).where(Instrument.kind_id.in_(ids)).distinct()
+            ).scalars()
+        )
+        used |= set(
+            db.session.execute(
+                select(MetrologyAuthorization.kind_id)
+                .where(MetrologyAuthorization.kind_id.in_(ids))
+                .distinct()
+            ).scalars()
+        )
+        return used
+
+    def on_model_delete(self, model):
+        if self._in_use([model.id]):
+            raise ValidationError(_("种别“%(name)s”已被台账或授权使用，不能删除", name=model.name))
+        super().on_model_delete(model)
+
+    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
+    def action_delete(self, ids):
+        rows = self.scoped_rows(ids)
+        used = self._in_use(r.id for r in rows)
+        for obj in rows:
+            if obj.id in used:
+                flash(_("种别“%(name)s”已被台账或授权使用，不能删除", name=obj.name), "error")
+                continue
+            super().on_model_delete(obj)
+            db.session.delete(obj)
+        db.session.commit()
+
+    @expose("/import/", methods=("GET", "POST"))
+    def import_view(self):
+        request.max_content_length = import_request_limit()
+        return import_page(
+            self,
+            instrument_catalogue.import_xlsx,
+            template="instruments/catalogue_import.html",
+            action="catalogue_import",
+            object_type="InstrumentKind",
+            summary=lambda r: (
+                f"items+{r.items_added} kinds+{r.kinds_added} updated {r.updated}",
+                _(
+                    "导入成功：新增项别 %(items)d 个、种别 %(kinds)d 个，更新 %(updated)d 条",
+                    items=r.items_added,
+                    kinds=r.kinds_added,
+                    updated=r.updated,
+                ),
+            ),
+        )
+
+    @expose("/import/template/")
+    def import_template(self):
+        fd, path = tempfile.mkstemp(suffix=".xlsx")
+        os.close(fd)
+        instrument_catalogue.write_template(path)
+        return _send_temp(path, "强检器具目录.xlsx")
+
+
+def register(admin) -> None:
+    """Add every M1 view to the admin, the public query blueprint and the upload-limit hook."""
+    from . import instrument_bookings
+
+    s = db.session
+    admin.add_view(
+        InstrumentLedgerView(
+            Instrument, s, name=_l("强检器具台账维护"), category=CAT_M1, endpoint="instruments"
+        )
+    )
+    instrument_bookings.register_booking_views(admin, CAT_M1)
+    admin.add_view(
+        InstrumentSupervisionView(
+            Instrument, s, name=_l("器具台账"), category=CAT_SUPERVISION, endpoint="instrument_supervision"
+        )
+    )
+    instrument_bookings.register_supervision_views(admin, CAT_SUPERVISION)
+    admin.add_view(
+        InstrumentStatsView(name=_l("统计"), category=CAT_SUPERVISION, endpoint="instrument_stats")
+    )
+    instrument_bookings.register_institution_views(admin)
+    admin.add_view(
+        InstrumentKindView(
+            InstrumentKind, s, name=_l("强检器具目录"), category=CAT_SYSTEM, endpoint="instrument_kinds"
+        )
+    )
+    admin.add_view(
+        InstrumentItemView(
+            InstrumentItem, s, name=_l("强检器具项别"), category=CAT_SYSTEM, endpoint="instrument_items"
+        )
+    )
+
+    app = admin.app
+    if app is not None:
+        app.before_request_funcs.setdefault(None, []).insert(0, _raise_upload_limit)
+        from .. import instrument_public
+
+        app.register_blueprint(instrument_public.bp)
+
+
+__all__ = ["register"]

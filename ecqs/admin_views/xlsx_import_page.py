@@ -1,0 +1,84 @@
+"""The web side shared by every all-or-nothing .xlsx import page (instrument ledger, 强检器具目录,
+许可项目目录, 人员项目目录): receiving the upload, refusing a file as a whole, keeping the error
+report of a file with row errors, and the report's download door (its uploader only).
+The page shows the errors with templates/import_errors.html."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, request
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import audit, uploads, xlsx_import
+from ..extensions import db
+from ..models import Upload
+from .base import deny
+
+
+def receive_import(run, *, action: str, object_type: str, max_bytes: int | None = None):
+    """Handle the POST: read the upload safely and call `run(data)`, which validates and applies
+    all or nothing and returns an xlsx_import.ImportResult.
+
+    Returns None when the file is refused as a whole (flashed and audited; answer 400). With row
+    errors nothing was applied: the error report is stored for its uploader and committed, and
+    the common message flashed. On success the caller audits, commits and flashes its counts."""
+    limit = max_bytes or current_app.config["IMPORT_MAX_BYTES"]
+    try:
+        result = run(xlsx_import.read_upload(request.files.get("file"), limit))
+    except xlsx_import.ImportRefused as exc:
+        db.session.rollback()
+        audit.record_now(action, user=current_user, object_type=object_type, comment=str(exc))
+        flash(str(exc), "error")
+        return None
+    if result.errors:
+        if result.report is None:
+            db.session.rollback()
+            result.report = xlsx_import.save_error_report(result.errors, current_user)
+        db.session.commit()
+        flash(
+            _(
+                "文件中有 %(n)d 处错误，全部数据均未导入；请下载错误报告，修改后重新导入",
+                n=len(result.errors),
+            ),
+            "error",
+        )
+    return result
+
+
+def import_page(
+    view, run, *, template: str, action: str, object_type: str, summary, max_bytes=None, **context
+):
+    """An import page of `view`: GET shows `template`; POST runs receive_import and answers 400
+    when the file is refused, the page with the errors and the report link when rows are wrong,
+    and on success audits `summary(result)` = (audit comment or None, Chinese message), commits,
+    flashes the message and goes back to the list."""
+    result = None
+    if request.method == "POST":
+        result = receive_import(run, action=action, object_type=object_type, max_bytes=max_bytes)
+        if result is None:
+            return view.render(template, result=None, **context), 400
+        if result.ok:
+            comment, message = summary(result)
+            if comment is not None:
+                audit.record(action, user=current_user, object_type=object_type, comment=comment)
+            db.session.commit()
+            flash(message, "success")
+            return redirect(view.get_url(".index_view"))
+    return view.render(template, result=result, **context)
+
+
+class ErrorReportMixin:
+    """/import/report/<id>/ of an import page: the error report, for the user who uploaded the
+    file only; any other upload id is a 404."""
+
+    @expose("/import/report/<int:upload_id>/")
+    def import_report(self, upload_id):
+        upload = db.session.get(Upload, upload_id)
+        if (
+            upload is None
+            or upload.uploaded_by_id != current_user.id
+            or not upload.original_name.startswith(xlsx_import.ERROR_REPORT_PREFIX)
+        ):
+            deny(f"import_report:{upload_id}", code=404)
+        return uploads.serve(upload)

@@ -1,0 +1,172 @@
+"""Seed 000 end to end in a real browser (M3, personnel qualification): a person applies for
+RT-II (取证) through 特种设备检验、检测人员资格认定申请 → 资格认定申请; the reviewer of the
+Shaanxi bureau finds it in 待办事项, receives the materials (材料已接收) and approves it
+(已审核) entering the certificate data; the person sees the certificate under 我的证书."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from ecqs import workdays
+from ecqs.extensions import db
+from ecqs.models import QualificationApplication, QualificationCertificate
+from tests.browser.flow_helpers import (
+    confirm_click,
+    expect_flash,
+    grid_headers,
+    login,
+    logout,
+    open_menu,
+    shot,
+    submit_and_wait,
+)
+from tests.conftest import PASSWORD
+from tests.qualification_fixtures import *  # noqa: F403  (fixtures projects, authorities, reviewers)
+from tests.qualification_fixtures import make_person
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SEED_COLUMNS = [
+    "申请年度",
+    "人员类型",
+    "项目代号",
+    "项目名称",
+    "申请类别",
+    "申请状态",
+    "提交机构",
+    "申请日期",
+    "受理日期",
+]
+
+
+def test_person_applies_reviewer_receives_and_approves_person_sees_certificate(
+    page, live_server, artifacts, projects, reviewers
+):
+    base = live_server
+    person = make_person("61", real_name="王检测", username="wangjiance")
+    person_id = person.id
+    reviewer = reviewers["shaanxi"]
+    reviewer_username = reviewer.username
+    other_reviewer_username = reviewers["sichuan"].username
+    today = workdays.today()
+    valid_until = today + timedelta(days=4 * 365)
+    number = "TS-RT-610000-2026-0001"
+    db.session.rollback()
+
+    # 1. The person: menu → 资格认定申请, choose RT-II, category 取证, submit.
+    login(page, base, "person", "wangjiance", PASSWORD)
+    open_menu(page, "资格认定申请", category="特种设备检验、检测人员资格认定申请")
+    page.wait_for_url(re.compile(r".*/admin/qualification_apply/.*"))
+    assert page.locator("#province").input_value() == "610000"  # from the ID number
+    page.locator("#project-table tr", has_text="RT-II").locator("input[type=radio]").first.check()
+    submit_and_wait(page, "#next-step", r".*/qualification_apply/fill/.*")
+    assert page.inner_text("#summary-code").strip() == "RT-II"
+    assert page.inner_text("#summary-authority").strip() == "陕西省市场监督管理局"
+    page.get_by_label("取证").check()
+    page.fill("#work_unit", "陕西省特种设备检验检测研究院")
+    shot(page, artifacts, "m3_1_person_fills_application.png")
+    dialogs = confirm_click(page, "#submit-application")
+    assert dialogs == ["确定提交该资格认定申请吗？"]
+    expect_flash(page, "申请已提交，提交机构：陕西省市场监督管理局", artifacts)
+
+    db.session.rollback()
+    application = db.session.execute(
+        select(QualificationApplication).where(QualificationApplication.applicant_id == person_id)
+    ).scalar_one()
+    app_id = application.id
+    assert (application.project_code, application.category, application.status) == (
+        "RT-II",
+        "initial",
+        "pending",
+    )
+    assert application.authority.name == "陕西省市场监督管理局"
+    assert application.work_unit == "陕西省特种设备检验检测研究院"
+    db.session.rollback()
+
+    # The person's grid (seed 000 §1.6) has the seed's columns and shows the row as 待受理.
+    open_menu(page, "检验、检测人员资格认定申请管理", category="特种设备检验、检测人员资格认定申请")
+    page.wait_for_url(re.compile(r".*/admin/my_qualification_applications/.*"))
+    assert grid_headers(page) == SEED_COLUMNS
+    row = page.locator("table.model-list tbody tr", has_text="RT-II")
+    assert row.count() == 1
+    cells = row.inner_text()
+    seen = (str(today.year), "无损检测人员", "射线胶片照相检测", "取证", "待受理", "陕西省市场监督管理局")
+    for expected in seen:
+        assert expected in cells, (expected, cells)
+    assert today.isoformat() in cells
+    logout(page)
+
+    # A reviewer of another province has nothing to do with it.
+    login(page, base, "staff", other_reviewer_username, PASSWORD)
+    assert "王检测" not in page.inner_text("#inbox")
+    logout(page)
+
+    # 2. The Shaanxi reviewer finds it in 待办事项 and opens it.
+    login(page, base, "staff", reviewer_username, PASSWORD)
+    item = page.locator("#inbox tr", has_text="王检测")
+    assert "接收材料" in item.inner_text()
+    item.locator("a").first.click()
+    page.wait_for_url(re.compile(rf".*/admin/qualification_applications/details/.*id={app_id}.*"))
+    assert "待受理" in page.inner_text("#current-state")
+
+    # 材料已接收
+    dialogs = confirm_click(page, "#workflow-actions button[data-action=receive]")
+    assert dialogs and "接收" in dialogs[0]
+    expect_flash(page, "操作成功", artifacts)
+    assert "材料已接收" in page.inner_text("#current-state")
+    application = db.session.get(QualificationApplication, app_id)
+    assert (application.status, application.accepted_on) == ("received", today)
+    db.session.rollback()
+
+    # 已审核, entering the certificate data.
+    page.fill("#cert-number", number)
+    page.fill("#cert-issued-on", today.isoformat())
+    page.fill("#cert-valid-until", valid_until.isoformat())
+    shot(page, artifacts, "m3_2_reviewer_approves.png")
+    dialogs = confirm_click(page, "#workflow-actions button[data-action=approve]")
+    assert dialogs and "审核通过" in dialogs[0]
+    expect_flash(page, f"已审核通过，证书编号：{number}", artifacts)
+    assert "已审核" in page.inner_text("#current-state")
+    timeline = page.inner_text("#timeline")
+    assert "待受理 → 材料已接收" in timeline and "材料已接收 → 已审核" in timeline
+
+    db.session.rollback()
+    application = db.session.get(QualificationApplication, app_id)
+    cert = application.certificate
+    assert application.status == "approved" and cert is not None
+    assert (cert.number, cert.holder_id, cert.project_code, cert.level, cert.status) == (
+        number,
+        person_id,
+        "RT-II",
+        "II",
+        "valid",
+    )
+    assert (cert.issued_on, cert.valid_until) == (today, valid_until)
+    assert cert.authority.name == "陕西省市场监督管理局"
+    assert db.session.query(QualificationCertificate).count() == 1
+    db.session.rollback()
+    logout(page)
+
+    # 3. The person sees the certificate under 我的证书, and 已审核 with 受理日期 in the grid.
+    login(page, base, "person", "wangjiance", PASSWORD)
+    assert "已审核通过" in page.inner_text("body")  # in-app notice on the home page
+    open_menu(page, "我的证书")
+    page.wait_for_url(re.compile(r".*/admin/my_certificates/.*"))
+    cert_row = page.locator("table.model-list tbody tr", has_text=number)
+    assert cert_row.count() == 1
+    text = cert_row.inner_text()
+    seen = ("RT-II", "射线胶片照相检测", today.isoformat(), valid_until.isoformat(), "陕西省市场监督管理局")
+    seen += ("有效",)
+    for expected in seen:
+        assert expected in text, (expected, text)
+    shot(page, artifacts, "m3_3_person_certificate.png")
+
+    open_menu(page, "检验、检测人员资格认定申请管理", category="特种设备检验、检测人员资格认定申请")
+    row_text = page.locator("table.model-list tbody tr", has_text="RT-II").inner_text()
+    assert "已审核" in row_text and row_text.count(today.isoformat()) == 2  # 申请日期 and 受理日期
+    shot(page, artifacts, "m3_4_person_grid.png")
+    assert not page.js_errors, page.js_errors
