@@ -107,6 +107,9 @@ def record_now(event_name: str, **kwargs) -> None:
 
 
 def timeline(obj) -> list[AuditEvent]:
+    # Events name their object by an integer id; rows keyed otherwise (divisions) have none.
+    if not isinstance(getattr(obj, "id", None), int):
+        return []
     return list(
         db.session.execute(
             db.select(AuditEvent)

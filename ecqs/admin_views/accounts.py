@@ -468,6 +468,9 @@ class SmsOutboxView(RoleView):
         "status": _l("状态"),
     }
     column_searchable_list = ("mobile",)
+    # Masked in the grid and its export (SPEC: lists, exports, logs); full on the details page.
+    column_formatters = {"mobile": masked("mobile", "mobile")}
+    column_formatters_detail: dict = {}
     column_filters = ("purpose", "status", "created_at")
     column_default_sort = ("created_at", True)
     column_choices = {
@@ -540,6 +543,20 @@ class NotificationView(RoleView):
         return super().details_view()
 
 
+def _audit_label(view, context, model, name):
+    """States and actions of an audit event by their Chinese label (the object's workflow)."""
+    from ..workflows import WORKFLOWS
+
+    value = getattr(model, name)
+    wf = next((w for w in WORKFLOWS.values() if w.model.__name__ == model.object_type), None)
+    if wf is None or not value:
+        return value or ""
+    if name == "action":
+        t = wf.by_action.get(value)
+        return str(t.label) if t is not None else value
+    return wf.state_label(value)
+
+
 class AuditView(RoleView):
     """审计日志: read-only and append-only."""
 
@@ -580,6 +597,7 @@ class AuditView(RoleView):
         "event": list(audit.EVENT_LABELS.items()),
         "result": list(audit.RESULT_LABELS.items()),
     }
+    column_formatters = {"action": _audit_label, "from_state": _audit_label, "to_state": _audit_label}
     simple_list_pager = True
     page_size = 50
 

@@ -22,6 +22,7 @@ from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy.exc import IntegrityError
 from wtforms.validators import ValidationError
@@ -370,6 +371,15 @@ class RoleView(ModelView):
         wf = self.workflow
         return wf.state_label(getattr(obj, wf.field)) if wf else ""
 
+    @pass_context
+    def get_detail_value(self, context, model, name):
+        # The workflow's state shows its Chinese label on details pages too, even where a
+        # view only gave a list formatter (column_formatters_detail is bound at __init__).
+        wf = self.workflow
+        if wf is not None and name == wf.field and name not in (self.column_formatters_detail or {}):
+            return wf.state_label(getattr(model, name))
+        return super().get_detail_value(context, model, name)
+
     # ---- file downloads through the scope ----------------------------------------------------
 
     @expose("/file/<id>/<field>")
@@ -405,6 +415,9 @@ class RoleView(ModelView):
         if formatter is not None:
             value = formatter(self, None, obj, name)
             return str(value) if isinstance(value, Markup) else value
+        wf = self.workflow
+        if wf is not None and name == wf.field:
+            return wf.state_label(getattr(obj, name))
         value = obj
         for part in name.split("."):
             value = getattr(value, part, None) if value is not None else None
