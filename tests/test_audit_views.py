@@ -45,6 +45,23 @@ STATE_CHANGE = re.compile(
 )
 DOCUMENT_SKIP = ("export", "file_view", "import", "ajax", "create_view", "new_view", "action_view")
 STATE_KEYS = {key for wf in WORKFLOWS.values() for key in wf.states}
+SECRET_COLUMN = re.compile(r"password|_hash|secret|token")
+
+
+def label_codes() -> set[str]:
+    """Codes that have a Chinese label: keys of every *_LABELS dict of the app's modules."""
+    import importlib
+    import pkgutil
+
+    import ecqs
+
+    codes: set[str] = set()
+    for info in pkgutil.walk_packages(ecqs.__path__, "ecqs."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if name.endswith("_LABELS") and isinstance(value, dict):
+                codes.update(k for k in value if isinstance(k, str) and re.fullmatch(r"[a-z][a-z_]{2,}", k))
+    return codes
 
 
 def fill(rule, row_id) -> str:
@@ -258,6 +275,8 @@ def test_stored_xss_escaped_on_every_page(app, world, clients):
         if response.status_code >= 500:
             problems.append(f"{label}: {response.status_code}")
         body = page_text(response)
+        if "pbkdf2:" in body or "scrypt:" in body:
+            problems.append(f"{label}: shows a password hash")
         if RAW in body:
             at = body.index(RAW)
             problems.append(f"{label}: raw markup …{body[max(0, at - 80) : at + 40]!r}")
@@ -332,18 +351,31 @@ def cells(body: str) -> list[str]:
 
 
 def test_no_raw_state_codes_in_grids_or_details(app, world, clients):
+    """No cell is a workflow state key, a code of any *_LABELS dict, or Python's 'None'."""
+    codes = STATE_KEYS | label_codes() | {"None"}
     problems, rows_seen = [], 0
     for view in model_views(app):
         for role in sorted(view.roles):
             client, user = clients[role], world.users[role]
             ids = sorted(scoped_ids(view.model, user))
             bodies = {"list": page_text(client.get(f"{view.url}/?page_size=100"))}
-            if ids:
+            for row_id in ids[-3:]:
                 rows_seen += 1
-                bodies["details"] = page_text(client.get(f"{view.url}/details/?id={ids[-1]}"))
+                bodies[f"details {row_id}"] = page_text(client.get(f"{view.url}/details/?id={row_id}"))
             for where, body in bodies.items():
-                raw = sorted({c for c in cells(body)} & STATE_KEYS)
+                raw = sorted({c for c in cells(body)} & codes)
                 if raw:
                     problems.append(f"{role} {view.endpoint} {where}: raw {raw}")
     assert rows_seen > 20, rows_seen
+    assert not problems, "\n".join(problems)
+
+
+def test_no_secret_columns_in_any_grid_details_or_export(app):
+    problems = []
+    for view in model_views(app):
+        for kind in ("_list_columns", "_details_columns", "_export_columns"):
+            names = [name for name, _label in getattr(view, kind, None) or []]
+            secret = [n for n in names if SECRET_COLUMN.search(n)]
+            if secret:
+                problems.append(f"{view.endpoint} {kind}: {secret}")
     assert not problems, "\n".join(problems)

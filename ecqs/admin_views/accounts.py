@@ -303,6 +303,8 @@ class SubAccountView(_AccountFormMixin, RoleView):
     can_delete = False
     can_export = True
     column_list = ("username", "real_name", "mobile", "is_org_admin", "active", "created_at", "last_login_at")
+    # Never the password hash, lock counters or the role code.
+    column_details_list = ("organization", "username", "real_name", "mobile", "email", *column_list[3:])
     column_export_list = column_list
     column_labels = USER_LABELS
     form_columns = ("username", "real_name", "mobile", "email")

@@ -171,6 +171,11 @@ class RoleView(ModelView):
 
     def __init__(self, model, session=None, **kwargs):
         super().__init__(model, session or db.session, **kwargs)
+        # Flask-Admin binds column_formatters_detail to the list formatters of THIS moment; a
+        # view that sets its formatters after super().__init__ would show raw codes on details.
+        self._defaulted_detail_formatters = (
+            self.column_formatters_detail if type(self).column_formatters_detail is None else None
+        )
         if self.primary_for_model:
             MODEL_ENDPOINTS.setdefault(model, self.endpoint)
 
@@ -375,8 +380,15 @@ class RoleView(ModelView):
     def get_detail_value(self, context, model, name):
         # The workflow's state shows its Chinese label on details pages too, even where a
         # view only gave a list formatter (column_formatters_detail is bound at __init__).
+        detail = self.column_formatters_detail if self.column_formatters_detail is not None else {}
+        if name not in detail and detail is self._defaulted_detail_formatters:
+            # Follow the list's labels, but keep full personal numbers on details (masked
+            # formatters are for lists and exports).
+            candidate = (self.column_formatters or {}).get(name)
+            if candidate is not None and not getattr(candidate, "masked", False):
+                return candidate(self, context, model, name)
         wf = self.workflow
-        if wf is not None and name == wf.field and name not in (self.column_formatters_detail or {}):
+        if wf is not None and name == wf.field and name not in detail:
             return wf.state_label(getattr(model, name))
         return super().get_detail_value(context, model, name)
 
