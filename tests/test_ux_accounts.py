@@ -7,7 +7,7 @@ import re
 from ecqs import audit, sms, workflows
 from ecqs.extensions import db
 from ecqs.models import Division, Organization
-from tests.conftest import make_org, make_user
+from tests.conftest import flashes, make_org, make_user
 
 
 def page(client, url: str) -> str:
@@ -106,3 +106,62 @@ def test_admin_centre_has_no_enterprise_entry(client, login_as):
 def test_enterprise_keeps_its_link_menu(client, login_as):
     login_as("enterprise")
     assert "我的企业授权" in menu(page(client, "/admin/"))
+
+
+def test_failed_create_says_so_in_chinese_with_field_errors(client, login_as):
+    boss = login_as("enterprise")
+    before = db.session.execute(db.select(db.func.count()).select_from(type(boss))).scalar()
+    response = client.post("/admin/subaccounts/new/", data={"username": "", "mobile": "123"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Failed to create record" not in html
+    assert "保存失败，请按提示修改后重新提交" in html
+    assert "手机号格式不正确" in html  # the field's own message stays under the field
+    after = db.session.execute(db.select(db.func.count()).select_from(type(boss))).scalar()
+    assert after == before
+
+
+def test_successful_create_says_xinzeng(client, login_as):
+    login_as("admin")
+    response = client.post(
+        "/admin/notices/new/",
+        data={"title": "停电通知", "body": "周六停电", "audience": "all"},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "新增成功" in html and "创建记录成功" not in html
+
+
+def test_user_form_offers_roles_and_creates_the_account(client, login_as):
+    login_as("admin")
+    html = page(client, "/admin/users/new/")
+    assert '<option value="reviewer">审批人员</option>' in html
+    response = client.post(
+        "/admin/users/new/",
+        data={
+            "username": "clerk01",
+            "role": "reviewer",
+            "organization": "__None",
+            "real_name": "办事员",
+            "mobile": "13912345678",
+            "active": "y",
+            "password": "Clerk@2026ecqs",
+            "password_confirm": "Clerk@2026ecqs",
+        },
+    )
+    assert response.status_code == 302, flashes(response)
+    from ecqs.models import User
+
+    user = db.session.execute(db.select(User).filter_by(username="clerk01")).scalar_one()
+    assert user.role == "reviewer"
+
+
+def test_notice_form_offers_audiences_and_saves(client, login_as):
+    from ecqs.models import Notice
+
+    login_as("admin")
+    html = page(client, "/admin/notices/new/")
+    assert 'value="all">全部用户</option>' in html
+    response = client.post("/admin/notices/new/", data={"title": "停电", "body": "周六", "audience": "all"})
+    assert response.status_code == 302
+    assert db.session.execute(db.select(Notice).filter_by(title="停电")).scalar_one().audience == "all"

@@ -253,12 +253,13 @@ class UserView(_AccountFormMixin, RoleView):
         "mobile": {"validators": [Optional(), validators.mobile_field]},
         "id_number": {"validators": [Optional(), validators.id_number_field]},
         "email": {"validators": [Optional(), Email(message=_l("邮箱格式不正确"))]},
+        # Choices at class level: the form is built inside __init__, later assignments are lost.
+        "role": {"choices": list(ROLE_LABELS.items())},
     }
     form_overrides = {"role": SelectField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.form_args = dict(self.form_args, role={"choices": list(ROLE_LABELS.items())})
         self.column_formatters = {
             "role": choice_formatter(ROLE_LABELS),
             "mobile": masked("mobile", "mobile"),
@@ -551,16 +552,11 @@ class NoticeView(RoleView):
     form_args = {
         "title": {"validators": [DataRequired(), Length(max=200)]},
         "body": {"validators": [DataRequired(), Length(max=20000)]},
+        "audience": {"choices": [("all", _l("全部用户")), *ROLE_LABELS.items()]},
     }
     column_default_sort = ("published_at", True)
     column_searchable_list = ("title",)
     column_filters = ("audience", "published_at")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form_args = dict(
-            self.form_args, audience={"choices": [("all", _l("全部用户")), *ROLE_LABELS.items()]}
-        )
 
     def on_model_change(self, form, model, is_created):
         if is_created:

@@ -10,7 +10,7 @@ import logging
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_admin import babel as admin_babel
 from flask_admin import expose
 from flask_admin.actions import action
@@ -122,6 +122,23 @@ TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: _local_datetime, date: _
 ADMIN_WORDING = {"Create": _l("新增"), "Create New Record": _l("新增记录"), "items": _l("条/页")}
 
 
+# Flask-Admin flashes these with its own catalogue, whose compiled zh_Hans_CN file lacks the two
+# failure messages (they appear in English); keyed by the msgid and by its Chinese text.
+ADMIN_FLASHES = {
+    "Failed to create record.": _l("保存失败，请按提示修改后重新提交"),
+    "Failed to save record.": _l("保存失败，请按提示修改后重新提交"),
+    "Record was successfully created.": _l("新增成功"),
+    "创建记录成功。": _l("新增成功"),
+}
+
+
+def reword_admin_flashes() -> None:
+    """Replace Flask-Admin's queued flash messages by ours before the page shows them."""
+    queued = session.get("_flashes")
+    if queued and any(message in ADMIN_FLASHES for _cat, message in queued):
+        session["_flashes"] = [(cat, str(ADMIN_FLASHES.get(message, message))) for cat, message in queued]
+
+
 def admin_gettext(string, **variables):
     if string in ADMIN_WORDING:
         text = str(ADMIN_WORDING[string])
@@ -207,6 +224,7 @@ class RoleView(ModelView):
         return access.scoped(super().get_count_query(), self.model, current_user)
 
     def render(self, template, **kwargs):
+        reword_admin_flashes()
         self._template_args["_gettext"] = admin_gettext
         self._template_args["_ngettext"] = admin_ngettext
         return super().render(template, **kwargs)
