@@ -107,9 +107,8 @@ def record_now(event_name: str, **kwargs) -> None:
 
 
 def timeline(obj) -> list[AuditEvent]:
-    # Events name their object by an integer id; rows keyed otherwise (divisions) have none.
-    if not isinstance(getattr(obj, "id", None), int):
-        return []
+    if getattr(obj, "id", None) is None:
+        return []  # e.g. Division (keyed by its code): its events carry no object_id
     return list(
         db.session.execute(
             db.select(AuditEvent)
