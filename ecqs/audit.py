@@ -107,6 +107,8 @@ def record_now(event_name: str, **kwargs) -> None:
 
 
 def timeline(obj) -> list[AuditEvent]:
+    if getattr(obj, "id", None) is None:
+        return []  # e.g. Division (keyed by its code): its events carry no object_id
     return list(
         db.session.execute(
             db.select(AuditEvent)

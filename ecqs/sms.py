@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select
 
 from .extensions import db
+from .masking import mask_mobile
 from .models import SmsCode, SmsMessage, utcnow
 
 log = logging.getLogger("ecqs.sms")
@@ -49,7 +50,9 @@ class OutboxBackend:
     name = "outbox"
 
     def deliver(self, message: SmsMessage) -> None:
-        log.warning("SMS outbox (not sent to any carrier) to %s: %s", message.mobile, message.body)
+        log.warning(
+            "SMS outbox (not sent to any carrier) to %s: %s", mask_mobile(message.mobile), message.body
+        )
 
 
 BACKENDS = {"outbox": OutboxBackend}

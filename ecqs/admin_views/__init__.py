@@ -77,6 +77,11 @@ def init_admin(app) -> Admin:
     )
     admin.add_link(
         RoleMenuLink(
+            _l("关联企业信息"), endpoint="links.index_view", category=CAT_CENTRE, roles=frozenset({"person"})
+        )
+    )
+    admin.add_link(
+        RoleMenuLink(
             _l("申请关联企业"), endpoint="register.link", category=CAT_CENTRE, roles=frozenset({"person"})
         )
     )
@@ -93,6 +98,11 @@ def init_admin(app) -> Admin:
     )
     admin.add_view(NoticeView(Notice, s, name=_l("通知公告"), category=CAT_SYSTEM, endpoint="notices"))
     admin.add_view(AuditView(AuditEvent, s, name=_l("审计日志"), category=CAT_SYSTEM, endpoint="audit"))
+    admin.add_link(
+        RoleMenuLink(
+            _l("企业关联授权"), endpoint="links.index_view", category=CAT_SYSTEM, roles=frozenset({"admin"})
+        )
+    )
 
     # M1 views: from . import instruments; instruments.register(admin)
     from . import instruments

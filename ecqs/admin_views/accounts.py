@@ -3,9 +3,10 @@ outbox, notices, notifications and the audit log."""
 
 from __future__ import annotations
 
-from flask import flash, request
+from flask import flash, has_request_context, request
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.model import template as row_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -252,12 +253,13 @@ class UserView(_AccountFormMixin, RoleView):
         "mobile": {"validators": [Optional(), validators.mobile_field]},
         "id_number": {"validators": [Optional(), validators.id_number_field]},
         "email": {"validators": [Optional(), Email(message=_l("邮箱格式不正确"))]},
+        # Choices at class level: the form is built inside __init__, later assignments are lost.
+        "role": {"choices": list(ROLE_LABELS.items())},
     }
     form_overrides = {"role": SelectField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.form_args = dict(self.form_args, role={"choices": list(ROLE_LABELS.items())})
         self.column_formatters = {
             "role": choice_formatter(ROLE_LABELS),
             "mobile": masked("mobile", "mobile"),
@@ -295,6 +297,17 @@ class UserView(_AccountFormMixin, RoleView):
         flash(_("已启用所选账号"), "success")
 
 
+class _NotForOrgAdmin(row_template.BaseListRowAction):
+    """A row action hidden on the organisation admin's own row."""
+
+    def __init__(self, inner):
+        super().__init__(title=inner.title)
+        self.inner = inner
+
+    def render(self, context, row_id, row):
+        return "" if getattr(row, "is_org_admin", False) else self.inner.render(context, row_id, row)
+
+
 class SubAccountView(_AccountFormMixin, RoleView):
     """子账号 / 单位账号管理: only an organisation's admin account creates and disables them."""
 
@@ -303,6 +316,19 @@ class SubAccountView(_AccountFormMixin, RoleView):
     can_delete = False
     can_export = True
     column_list = ("username", "real_name", "mobile", "is_org_admin", "active", "created_at", "last_login_at")
+    column_details_list = (
+        "username",
+        "organization",
+        "real_name",
+        "id_number",
+        "mobile",
+        "email",
+        "is_org_admin",
+        "active",
+        "locked_until",
+        "created_at",
+        "last_login_at",
+    )
     column_export_list = column_list
     column_labels = USER_LABELS
     form_columns = ("username", "real_name", "mobile", "email")
@@ -316,9 +342,20 @@ class SubAccountView(_AccountFormMixin, RoleView):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.column_formatters = {"mobile": masked("mobile", "mobile")}
+        self.column_formatters_detail = {
+            "mobile": masked("mobile", "mobile"),
+            "id_number": masked("id_number", "id"),
+        }
 
     def is_accessible(self):
         return super().is_accessible() and current_user.is_org_admin
+
+    def get_list_row_actions(self):
+        # The organisation's admin account is not edited here (edit_view refuses it): no pencil.
+        return [
+            _NotForOrgAdmin(a) if isinstance(a, row_template.EditRowAction) else a
+            for a in super().get_list_row_actions()
+        ]
 
     @property
     def can_create(self):
@@ -411,6 +448,25 @@ class EnterpriseLinkView(RoleView):
     column_filters = ("status",)
     column_default_sort = ("created_at", True)
 
+    @property
+    def name(self):
+        """The heading matches the menu entry each role reached it by."""
+        if has_request_context() and current_user.is_authenticated:
+            if current_user.role == "person":
+                return _("关联企业信息")
+            if current_user.role == "admin":
+                return _("企业关联授权")
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+
+    def is_visible(self):
+        # 个人中心 shows it to the enterprise admin only; the person has 关联企业信息 and the
+        # administrator 企业关联授权 (系统管理), both links to this same grid.
+        return self.is_accessible() and current_user.role == "enterprise"
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.column_formatters = {
@@ -458,8 +514,10 @@ class SmsOutboxView(RoleView):
     can_edit = False
     can_delete = False
     column_list = ("created_at", "mobile", "purpose", "body", "backend", "status")
+    column_details_list = (*column_list, "sent_at")
     column_export_list = column_list
     column_labels = {
+        "sent_at": _l("发送时间"),
         "created_at": _l("时间"),
         "mobile": _l("手机号"),
         "purpose": _l("用途"),
@@ -468,6 +526,9 @@ class SmsOutboxView(RoleView):
         "status": _l("状态"),
     }
     column_searchable_list = ("mobile",)
+    # Masked in the grid and its export (SPEC: lists, exports, logs); full on the details page.
+    column_formatters = {"mobile": masked("mobile", "mobile")}
+    column_formatters_detail: dict = {}
     column_filters = ("purpose", "status", "created_at")
     column_default_sort = ("created_at", True)
     column_choices = {
@@ -494,16 +555,11 @@ class NoticeView(RoleView):
     form_args = {
         "title": {"validators": [DataRequired(), Length(max=200)]},
         "body": {"validators": [DataRequired(), Length(max=20000)]},
+        "audience": {"choices": [("all", _l("全部用户")), *ROLE_LABELS.items()]},
     }
     column_default_sort = ("published_at", True)
     column_searchable_list = ("title",)
     column_filters = ("audience", "published_at")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form_args = dict(
-            self.form_args, audience={"choices": [("all", _l("全部用户")), *ROLE_LABELS.items()]}
-        )
 
     def on_model_change(self, form, model, is_created):
         if is_created:
@@ -572,6 +628,7 @@ class AuditView(RoleView):
         "to_state": _l("新状态"),
         "ip": _l("IP 地址"),
         "comment": _l("说明"),
+        "organization_id": _l("单位编号"),
     }
     column_searchable_list = ("username", "event")
     column_filters = ("event", "result", "at", "object_type")
@@ -580,6 +637,20 @@ class AuditView(RoleView):
         "event": list(audit.EVENT_LABELS.items()),
         "result": list(audit.RESULT_LABELS.items()),
     }
+    column_details_list = (
+        "at",
+        "username",
+        "organization_id",
+        "event",
+        "result",
+        "object_type",
+        "object_id",
+        "action",
+        "from_state",
+        "to_state",
+        "ip",
+        "comment",
+    )
     simple_list_pager = True
     page_size = 50
 
@@ -587,6 +658,56 @@ class AuditView(RoleView):
         super().__init__(*args, **kwargs)
         self._actions = []
         self._actions_data = {}
+        self.column_formatters = {
+            "object_type": self._object_type_label,
+            "action": self._action_label,
+            "from_state": self._state_label,
+            "to_state": self._state_label,
+        }
+        self.column_formatters_export = dict(self.column_formatters)
+
+    # Raw keys (LicenceApplication, approve, pending) stay in the database; the grid shows the
+    # Chinese names the workflow table and the menu already give them.
+
+    def _model_by_name(self, name):
+        from ..workflows import WORKFLOWS
+
+        for view in self.admin._views if self.admin else ():
+            model = getattr(view, "model", None)
+            if model is not None and model.__name__ == name:
+                return model, view
+        for model in WORKFLOWS:
+            if model.__name__ == name:
+                return model, None
+        return None, None
+
+    def _object_type_label(self, view, context, model, name):
+        from .base import endpoint_for_model
+
+        found, first_view = self._model_by_name(model.object_type)
+        if found is None:
+            return model.object_type or ""
+        endpoint = endpoint_for_model(found)
+        for candidate in self.admin._views:
+            if getattr(candidate, "endpoint", None) == endpoint:
+                return str(candidate.name)
+        return str(first_view.name) if first_view is not None else model.object_type
+
+    def _workflow_of(self, model):
+        from ..workflows import workflow_for
+
+        found, _view = self._model_by_name(model.object_type)
+        return workflow_for(found) if found is not None else None
+
+    def _action_label(self, view, context, model, name):
+        wf = self._workflow_of(model)
+        t = wf.by_action.get(model.action) if wf and model.action else None
+        return str(t.label) if t is not None else (model.action or "")
+
+    def _state_label(self, view, context, model, name):
+        value = getattr(model, name)
+        wf = self._workflow_of(model)
+        return wf.state_label(value) if wf and value else (value or "")
 
 
 __all__ = [

@@ -10,7 +10,7 @@ import logging
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_admin import babel as admin_babel
 from flask_admin import expose
 from flask_admin.actions import action
@@ -22,6 +22,7 @@ from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy.exc import IntegrityError
 from wtforms.validators import ValidationError
@@ -110,11 +111,33 @@ def _iso_date(view, value, name=None):
     return value.isoformat()
 
 
-TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: _local_datetime, date: _iso_date}
+def _yes_no(view, value, name=None):
+    """是/否 in words: Flask-Admin's tick icon says nothing to a screen reader ("active true")."""
+    return _("是") if value else _("否")
+
+
+TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: _local_datetime, date: _iso_date, bool: _yes_no}
 
 
 # Flask-Admin's own words where the manuals use others (seed 003: 【新增】, not 创建).
 ADMIN_WORDING = {"Create": _l("新增"), "Create New Record": _l("新增记录"), "items": _l("条/页")}
+
+
+# Flask-Admin flashes these with its own catalogue, whose compiled zh_Hans_CN file lacks the two
+# failure messages (they appear in English); keyed by the msgid and by its Chinese text.
+ADMIN_FLASHES = {
+    "Failed to create record.": _l("保存失败，请按提示修改后重新提交"),
+    "Failed to save record.": _l("保存失败，请按提示修改后重新提交"),
+    "Record was successfully created.": _l("新增成功"),
+    "创建记录成功。": _l("新增成功"),
+}
+
+
+def reword_admin_flashes() -> None:
+    """Replace Flask-Admin's queued flash messages by ours before the page shows them."""
+    queued = session.get("_flashes")
+    if queued and any(message in ADMIN_FLASHES for _cat, message in queued):
+        session["_flashes"] = [(cat, str(ADMIN_FLASHES.get(message, message))) for cat, message in queued]
 
 
 def admin_gettext(string, **variables):
@@ -170,6 +193,11 @@ class RoleView(ModelView):
 
     def __init__(self, model, session=None, **kwargs):
         super().__init__(model, session or db.session, **kwargs)
+        # Flask-Admin binds column_formatters_detail to the list formatters of THIS moment; a
+        # view that sets its formatters after super().__init__ would show raw codes on details.
+        self._defaulted_detail_formatters = (
+            self.column_formatters_detail if type(self).column_formatters_detail is None else None
+        )
         if self.primary_for_model:
             MODEL_ENDPOINTS.setdefault(model, self.endpoint)
 
@@ -202,6 +230,7 @@ class RoleView(ModelView):
         return access.scoped(super().get_count_query(), self.model, current_user)
 
     def render(self, template, **kwargs):
+        reword_admin_flashes()
         self._template_args["_gettext"] = admin_gettext
         self._template_args["_ngettext"] = admin_ngettext
         return super().render(template, **kwargs)
@@ -246,6 +275,9 @@ class RoleView(ModelView):
 
     def _scope_relation_fields(self, form):
         for field in form:
+            if getattr(field, "allow_blank", False) and not getattr(field, "blank_text", None):
+                # Without a text the empty choice shows its value "__None".
+                field.blank_text = _("（无）")
             factory = getattr(field, "query_factory", None)
             if factory is None or getattr(factory, "_scoped", False):
                 continue
@@ -370,6 +402,22 @@ class RoleView(ModelView):
         wf = self.workflow
         return wf.state_label(getattr(obj, wf.field)) if wf else ""
 
+    @pass_context
+    def get_detail_value(self, context, model, name):
+        # The workflow's state shows its Chinese label on details pages too, even where a
+        # view only gave a list formatter (column_formatters_detail is bound at __init__).
+        detail = self.column_formatters_detail if self.column_formatters_detail is not None else {}
+        if name not in detail and detail is self._defaulted_detail_formatters:
+            # Follow the list's labels, but keep full personal numbers on details (masked
+            # formatters are for lists and exports).
+            candidate = (self.column_formatters or {}).get(name)
+            if candidate is not None and not getattr(candidate, "masked", False):
+                return candidate(self, context, model, name)
+        wf = self.workflow
+        if wf is not None and name == wf.field and name not in detail:
+            return wf.state_label(getattr(model, name))
+        return super().get_detail_value(context, model, name)
+
     # ---- file downloads through the scope ----------------------------------------------------
 
     @expose("/file/<id>/<field>")
@@ -405,11 +453,16 @@ class RoleView(ModelView):
         if formatter is not None:
             value = formatter(self, None, obj, name)
             return str(value) if isinstance(value, Markup) else value
+        wf = self.workflow
+        if wf is not None and name == wf.field:
+            return wf.state_label(getattr(obj, name))
         value = obj
         for part in name.split("."):
             value = getattr(value, part, None) if value is not None else None
         if self.column_choices and name in self.column_choices:
             return str(dict(self.column_choices[name]).get(value, value or ""))
+        if isinstance(value, bool):
+            return _("是") if value else _("否")
         if value is None or isinstance(value, str | int | float | bool | date | datetime):
             return value
         return str(value)

@@ -1,0 +1,241 @@
+"""The audit world: one populated database touching every module (M0 accounts, M1 instruments,
+M2 production licences, M3 personnel qualification) in two provinces, so that generic tests can
+walk every registered Flask-Admin view as every role.
+
+Side A is 陕西 (the logged-in users of every role), side B is 北京 (rows A must never see).
+Text fields of one record per module carry a stored-XSS probe."""
+
+from __future__ import annotations
+
+import io
+import re
+from types import SimpleNamespace
+
+from flask_admin.contrib.sqla import ModelView
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from ecqs import access, licence_form, personnel_catalogue, seeding, workflows
+from ecqs.admin_views.base import RoleView
+from ecqs.extensions import db
+from ecqs.models import Notice, Notification, SmsMessage
+from tests.conftest import PASSWORD, USER_TYPE, make_org, make_user
+from tests.instrument_fixtures import authorise, kind, make_booking, make_instrument
+from tests.licence_fixtures import advance, draft, item, sample_values
+from tests.qualification_fixtures import approve_data, id_number_in
+
+XSS = "<img src=x onerror=alert(1)>"
+RAW = "<img src=x"
+ROLES = ("person", "enterprise", "metrology", "assessor", "unit", "reviewer", "association", "admin")
+
+
+def admin_of(app):
+    return app.extensions["admin"][0]
+
+
+def model_views(app):
+    return [v for v in admin_of(app)._views if isinstance(v, ModelView)]
+
+
+def role_views(app):
+    """Every registered view that declares roles (grids and plain admin pages)."""
+    return [v for v in admin_of(app)._views if getattr(v, "roles", None)]
+
+
+def view_rules(app, view):
+    """The url rules a view exposes (its own endpoint prefix), static files excluded."""
+    return [r for r in app.url_map.iter_rules() if r.endpoint.startswith(view.endpoint + ".")]
+
+
+def log_in(app, user):
+    client = app.test_client()
+    response = client.post(
+        "/login",
+        data={
+            "user_type": USER_TYPE[user.role],
+            "username": user.username,
+            "password": PASSWORD,
+            "captcha": "",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return client
+
+
+def scoped_ids(model, user) -> set:
+    pk = model.__mapper__.primary_key[0]
+    return set(db.session.execute(access.scoped(select(pk), model, user)).scalars())
+
+
+def all_ids(model) -> set:
+    pk = model.__mapper__.primary_key[0]
+    return set(db.session.execute(select(pk)).scalars())
+
+
+def xlsx_rows(data: bytes) -> list[list]:
+    wb = load_workbook(io.BytesIO(data), read_only=True)
+    return [list(row) for row in wb.active.iter_rows(values_only=True)]
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def build_world():
+    """Create the two-province world; returns a namespace with the side-A user of each role
+    (`w.users[role]`) and the notable rows."""
+    from ecqs import instrument_catalogue
+    from ecqs.licence_seed import load_licence_items
+
+    instrument_catalogue.load_seed(seeding.read_csv("instrument_catalogue.csv"))
+    load_licence_items()
+    personnel_catalogue.load_personnel_projects(seeding.read_csv("personnel_projects.csv"))
+    db.session.commit()
+    w = SimpleNamespace()
+
+    # ---- M0: authorities, organisations, users ----------------------------------------------
+    w.samr = make_org(
+        "authority", name="国家市场监督管理总局", authority_level="national", division_code="110000"
+    )
+    w.shaanxi = make_org(
+        "authority", name="陕西省市场监督管理局", authority_level="provincial", division_code="610000"
+    )
+    w.beijing = make_org(
+        "authority", name="北京市市场监督管理局", authority_level="provincial", division_code="110000"
+    )
+    ids = {"legal_rep_id_number": id_number_in("61"), "contact_id_number": id_number_in("61")}
+    w.ent_a = make_org(
+        "enterprise", name=f"西安{XSS}阀门有限公司", division_code="610113", address=XSS, **ids
+    )
+    ids = {"legal_rep_id_number": id_number_in("11"), "contact_id_number": id_number_in("11")}
+    w.ent_b = make_org("enterprise", name="北京测试阀门有限公司", division_code="110105", **ids)
+    w.met_a = make_org("metrology", name=f"陕西计量院{XSS}", division_code="610000", address="西安市")
+    w.met_b = make_org("metrology", name="北京计量院", division_code="110000", address="北京市")
+    w.ass_a = make_org("assessor", name=f"评审中心{XSS}", division_code="610000")
+    w.ass_b = make_org("assessor", name="北京评审中心", division_code="110000")
+    w.unit_a = make_org("unit", name=f"陕西检验单位{XSS}", division_code="610000")
+    w.unit_b = make_org("unit", name="北京检验单位", division_code="110000")
+
+    u = {}
+    u["enterprise"] = make_user("enterprise", org=w.ent_a, real_name=f"企{XSS}")
+    u["person"] = make_user("person", real_name=f"张{XSS}", id_number=id_number_in("61"))
+    u["metrology"] = make_user("metrology", org=w.met_a)
+    u["assessor"] = make_user("assessor", org=w.ass_a)
+    u["unit"] = make_user("unit", org=w.unit_a)
+    u["reviewer"] = make_user("reviewer", org=w.shaanxi)
+    u["association"] = make_user("association")
+    u["admin"] = make_user("admin")
+    w.users = u
+    # A sub-account of enterprise A (the org admin sees it, with a mobile to mask).
+    w.sub_a = make_user("enterprise", org=w.ent_a, is_org_admin=False, real_name=f"子{XSS}")
+    w.ent_b_user = make_user("enterprise", org=w.ent_b)
+    w.met_b_user = make_user("metrology", org=w.met_b)
+    w.ass_b_user = make_user("assessor", org=w.ass_b)
+    w.unit_b_user = make_user("unit", org=w.unit_b)
+    w.bj_reviewer = make_user("reviewer", org=w.beijing)
+    w.samr_reviewer = make_user("reviewer", org=w.samr)
+    w.person_b = make_user("person", id_number=id_number_in("11"))
+
+    from ecqs.models import EnterpriseLink, utcnow
+
+    db.session.add(
+        EnterpriseLink(
+            person_id=u["person"].id, organization_id=w.ent_a.id, status="approved", decided_at=utcnow()
+        )
+    )
+    db.session.add(EnterpriseLink(person_id=w.person_b.id, organization_id=w.ent_b.id, status="pending"))
+    db.session.add(Notice(title=f"通知{XSS}", body=XSS, audience="all"))
+    for user in [*u.values(), w.ent_b_user, w.person_b]:
+        db.session.add(Notification(user_id=user.id, title=f"消息{XSS}", body=XSS))
+    db.session.add(
+        SmsMessage(mobile=u["person"].mobile, body="验证码 123456", purpose="login", backend="outbox")
+    )
+    db.session.commit()
+
+    # ---- M1: instruments, authorisations, bookings ------------------------------------------
+    authorise(w.met_a, kind("0101"), "610000")
+    authorise(w.met_b, kind("0101"), "110000")
+    w.inst_a = make_instrument(
+        w.ent_a, name=f"压力表{XSS}", usage_place=f"锅炉房{XSS}", usage_division_code="610113"
+    )
+    w.inst_a2 = make_instrument(w.ent_a, usage_division_code="610113")
+    w.inst_b = make_instrument(w.ent_b, usage_division_code="110105")
+    w.booking_a = make_booking(w.ent_a, [w.inst_a], user=u["enterprise"])
+    workflows.transition(w.booking_a, "submit", u["enterprise"])
+    w.booking_a2 = make_booking(w.ent_a, [w.inst_a2], user=u["enterprise"])  # draft
+    w.booking_b = make_booking(w.ent_b, [w.inst_b], user=w.ent_b_user)
+    workflows.transition(w.booking_b, "submit", w.ent_b_user)
+    db.session.commit()
+
+    # ---- M2: licence applications -------------------------------------------------------------
+    side_a = SimpleNamespace(
+        enterprise_org=w.ent_a,
+        enterprise=u["enterprise"],
+        sn_reviewer=u["reviewer"],
+        assessor_org=w.ass_a,
+        assessor=u["assessor"],
+    )
+    side_b = SimpleNamespace(
+        enterprise_org=w.ent_b,
+        enterprise=w.ent_b_user,
+        sn_reviewer=w.bj_reviewer,
+        assessor_org=w.ass_b,
+        assessor=w.ass_b_user,
+    )
+    w.licence_a = draft(side_a, items=[item("安全阀", "B")])
+    for page in licence_form.PAGES:
+        values = sample_values(page, w.ent_a)
+        for field in page.fields:
+            if field.kind in ("text", "textarea") and field.name != "company_name":
+                values[field.name] = XSS
+        licence_form.save_page(w.licence_a, page.key, values)
+    db.session.commit()
+    advance(side_a, w.licence_a, "reviewed")
+    w.licence_a_draft = draft(side_a, items=[item("安全阀", "B")])
+    w.licence_b = advance(side_b, draft(side_b, items=[item("安全阀", "B")]), "reviewed")
+
+    # ---- M3: qualification applications and certificates ------------------------------------
+    from ecqs.models import PersonnelProject
+
+    project = db.session.execute(
+        select(PersonnelProject).where(PersonnelProject.code == "RT-II")
+    ).scalar_one()
+    w.qual_a = workflows.submit_qualification_application(
+        u["person"], project, "initial", work_unit=f"单位{XSS}", remarks=f"说明{XSS}"
+    )
+    db.session.commit()
+    workflows.transition(w.qual_a, "receive", u["reviewer"])
+    workflows.transition(w.qual_a, "approve", u["reviewer"], **approve_data())
+    db.session.commit()
+    project2 = db.session.execute(
+        select(PersonnelProject).where(PersonnelProject.code == "MT-II")
+    ).scalar_one()
+    w.qual_a2 = workflows.submit_qualification_application(u["person"], project2, "initial")
+    w.qual_b = workflows.submit_qualification_application(w.person_b, project, "initial")
+    db.session.commit()
+    w.qual_b_reviewer = w.bj_reviewer
+    return w
+
+
+def personal_numbers(w) -> dict[str, set]:
+    """Every full resident ID and mobile in the world, by owner user id (None: organisation)."""
+    from ecqs.models import Organization, QualificationApplication, QualificationCertificate, User
+
+    owned: dict = {}
+    for user in db.session.execute(select(User)).scalars():
+        owned.setdefault(user.id, set()).update(v for v in (user.id_number, user.mobile) if v)
+    for org in db.session.execute(select(Organization)).scalars():
+        values = (
+            org.contact_mobile,
+            getattr(org, "legal_rep_id_number", None),
+            getattr(org, "contact_id_number", None),
+        )
+        owned.setdefault(("org", org.id), set()).update(v for v in values if v)
+    for row in db.session.execute(select(QualificationApplication)).scalars():
+        owned.setdefault(row.applicant_id, set()).add(row.applicant_id_number)
+    for row in db.session.execute(select(QualificationCertificate)).scalars():
+        owned.setdefault(row.holder_id, set()).add(row.holder_id_number)
+    return owned
+
+
+def is_role_view(view) -> bool:
+    return isinstance(view, RoleView)
