@@ -168,3 +168,24 @@ def test_switching_back_to_chinese(client, fresh_translations):
     _switch(client, "zh_Hans_CN")
     html = client.get("/login").get_data(as_text=True)
     assert "用户登录" in html and "User login" not in html
+
+
+def test_every_string_in_the_code_is_in_the_english_catalogue():
+    """A new gettext string without an English translation fails here (run `make babel-update`)."""
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    method_map = [("ecqs/**.py", "python"), ("ecqs/templates/**.html", "jinja2")]
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+    found = set()
+    for _file, _line, message, _comments, _ctx in extract_from_dir(
+        str(root), method_map=method_map, keywords=keywords
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    with open(root / "translations/en/LC_MESSAGES/messages.po", "rb") as fh:
+        english = {m.id if isinstance(m.id, str) else m.id[0]: m for m in read_po(fh) if m.id}
+    missing = sorted(m for m in found if m not in english or not english[m].string)
+    assert not missing, f"untranslated in en: {missing[:10]}"

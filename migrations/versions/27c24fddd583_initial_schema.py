@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: eea89d7b1efb
+Revision ID: 27c24fddd583
 Revises: 
-Create Date: 2026-11-24 05:31:11.824416
+Create Date: 2026-11-24 06:33:38.141169
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import ecqs.models
 
 
 # revision identifiers, used by Alembic.
-revision = 'eea89d7b1efb'
+revision = '27c24fddd583'
 down_revision = None
 branch_labels = None
 depends_on = None
