@@ -225,6 +225,17 @@ def _instrument_kinds(query, user):
     return query.where(true())
 
 
+def within_reviewer_province(query, user, condition):
+    """A reviewer sees rows of its authority's province: `condition(prefix)` filters them; a
+    national authority ('' prefix) sees all, a reviewer without an authority sees nothing."""
+    prefix = reviewer_province(user)
+    if prefix is None:
+        return query.where(false())
+    if prefix == "":
+        return query
+    return query.where(condition(prefix))
+
+
 @scope_for(Instrument)
 def _instruments(query, user):
     if user.role == "admin":
@@ -233,12 +244,9 @@ def _instruments(query, user):
         org_id = instrument_org_id(user)
         return query.where(Instrument.organization_id == org_id) if org_id else query.where(false())
     if user.role == "reviewer":
-        prefix = reviewer_province(user)
-        if prefix is None:
-            return query.where(false())
-        if prefix == "":
-            return query
-        return query.where(division_range(unindexed(Instrument.usage_division_code), prefix))
+        return within_reviewer_province(
+            query, user, lambda prefix: division_range(unindexed(Instrument.usage_division_code), prefix)
+        )
     if user.role == "metrology" and user.organization_id and user.org_approved:
         return query.where(
             Instrument.id.in_(
@@ -253,12 +261,9 @@ def _metrology_authorizations(query, user):
     if user.role == "admin":
         return query
     if user.role == "reviewer":
-        prefix = reviewer_province(user)
-        if prefix is None:
-            return query.where(false())
-        if prefix == "":
-            return query
-        return query.where(division_range(MetrologyAuthorization.division_code, prefix))
+        return within_reviewer_province(
+            query, user, lambda prefix: division_range(MetrologyAuthorization.division_code, prefix)
+        )
     if user.role == "metrology" and user.organization_id:
         return query.where(MetrologyAuthorization.institution_id == user.organization_id)
     return query.where(false())
@@ -276,17 +281,14 @@ def _bookings(query, user):
         org_id = instrument_org_id(user)
         return query.where(Booking.organization_id == org_id) if org_id else query.where(false())
     if user.role == "reviewer":
-        prefix = reviewer_province(user)
-        if prefix is None:
-            return query.where(false())
-        if prefix == "":
-            return query
-        return query.where(
-            Booking.id.in_(
+        return within_reviewer_province(
+            query,
+            user,
+            lambda prefix: Booking.id.in_(
                 select(BookingItem.booking_id).where(
                     BookingItem.instrument_id.in_(_instruments_in_province(prefix))
                 )
-            )
+            ),
         )
     return query.where(false())
 
@@ -305,12 +307,9 @@ def _booking_items(query, user):
     if user.role == "metrology" and user.organization_id and user.org_approved:
         return query.where(BookingItem.institution_id == user.organization_id)
     if user.role == "reviewer":
-        prefix = reviewer_province(user)
-        if prefix is None:
-            return query.where(false())
-        if prefix == "":
-            return query
-        return query.where(BookingItem.instrument_id.in_(_instruments_in_province(prefix)))
+        return within_reviewer_province(
+            query, user, lambda prefix: BookingItem.instrument_id.in_(_instruments_in_province(prefix))
+        )
     return query.where(false())
 
 
