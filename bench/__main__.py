@@ -49,7 +49,7 @@ def login(app, username: str, user_type: str):
 def import_file(rows: int) -> bytes:
     import xlsxwriter
 
-    from ecqs.instrument_import import HEADERS
+    from ecqs.instruments.ledger_import import HEADERS
 
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"constant_memory": True})

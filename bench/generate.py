@@ -55,9 +55,10 @@ def bench_config(path: Path) -> dict:
 
 def generate(app, s: float, log=print) -> dict:
     """Fill the database (idempotent: skips when the instruments are already there)."""
-    from ecqs import seeding, workdays
+    from ecqs import seeding
     from ecqs.extensions import db
     from ecqs.models import Division, Instrument, InstrumentKind, Organization, User, utcnow
+    from ecqs.services import workdays
 
     n = sizes(s)
     with app.app_context():

@@ -8,8 +8,8 @@ import secrets
 from flask import Flask, abort, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
 
-from . import config as config_module
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from ecqs import config as config_module
+from ecqs.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def select_locale():
@@ -41,22 +41,22 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = "basic"
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
-    from . import rate_limits  # noqa: F401  (registers the ecqsdb:// storage scheme)
+    from ecqs.services import rate_limits  # noqa: F401  (registers the ecqsdb:// storage scheme)
 
     limiter.init_app(app)
 
-    from . import models, workflows  # noqa: F401  (register models and workflow tables)
-    from .auth import bp as auth_bp
-    from .cli import register_cli
-    from .registration import bp as register_bp
+    from ecqs import domains, models  # noqa: F401  (register models, state tables and scopes)
+    from ecqs.accounts.auth import bp as auth_bp
+    from ecqs.accounts.registration import bp as register_bp
+    from ecqs.cli import register_cli
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(register_bp)
-    from .admin_views import init_admin
+    from ecqs.admin_views import init_admin
 
     init_admin(app)
     register_cli(app)
-    from .errors import register_error_pages
+    from ecqs.errors import register_error_pages
 
     register_error_pages(app)
     _security(app)
@@ -74,7 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.context_processor
     def _globals():
-        from .models import ROLE_LABELS
+        from ecqs.models import ROLE_LABELS
 
         return {
             "csp_nonce": g.get("csp_nonce", ""),
@@ -122,8 +122,8 @@ def _security(app: Flask) -> None:
 def _filters(app: Flask) -> None:
     from zoneinfo import ZoneInfo
 
-    from .audit import EVENT_LABELS
-    from .models import LINK_STATUS_LABELS
+    from ecqs.models import LINK_STATUS_LABELS
+    from ecqs.services.audit import EVENT_LABELS
 
     cn = ZoneInfo("Asia/Shanghai")
 

@@ -6,7 +6,7 @@ import click
 
 
 def register_cli(app) -> None:
-    from .instrument_reminders import register_remind_command
+    from ecqs.instruments.reminders import register_remind_command
 
     register_remind_command(app)
 
@@ -14,7 +14,7 @@ def register_cli(app) -> None:
     @click.option("--no-demo", is_flag=True, help="Load reference data only, no demo accounts.")
     def seed_command(no_demo: bool):
         """Load reference data and demo data; safe to run again."""
-        from . import seeding
+        from ecqs import seeding
 
         counts = seeding.load_reference()
         click.echo(f"reference data: {counts}")

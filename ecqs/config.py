@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+SEED_DIR = BASE_DIR / "seed"  # reference data files, each naming its source on its first line
 
 
 def _flag(name: str, default: bool) -> bool:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 from sqlalchemy import select
 from stdnum.cn import ric, uscc
 
-from . import workflows
-from .extensions import db
-from .models import Division, Organization, User, utcnow
+from ecqs import workflows
+from ecqs.config import SEED_DIR
+from ecqs.extensions import db
+from ecqs.models import Division, Organization, User, utcnow
 
-SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 DEMO_PASSWORD = "Demo@2026ecqs"  # noqa: S105  (documented demo password; demo data only)
 
 
@@ -49,17 +48,17 @@ def _area_loaders() -> dict:
     """Reference loaders of each business area, in load order (areas add one line each)."""
     loaders = {"divisions": load_divisions}
     # M1 reference loaders
-    from .instrument_catalogue import load_seed as load_instrument_catalogue
+    from ecqs.instruments.catalogue import load_seed as load_instrument_catalogue
 
     loaders["instrument_catalogue"] = lambda: load_instrument_catalogue(read_csv("instrument_catalogue.csv"))
 
     # M2 reference loaders
-    from .licence_seed import load_licence_items
+    from ecqs.licences.seed import load_licence_items
 
     loaders["licence_items"] = load_licence_items
 
     # M3 reference loaders
-    from .personnel_catalogue import load_personnel_projects
+    from ecqs.qualifications.catalogue import load_personnel_projects
 
     loaders["personnel_projects"] = lambda: load_personnel_projects(read_csv("personnel_projects.csv"))
 
@@ -70,17 +69,17 @@ def _area_demo_loaders() -> list:
     """Demo-data loaders of each business area, run after the demo accounts exist."""
     loaders = []
     # M1 demo loaders
-    from .instrument_demo import load_instrument_demo
+    from ecqs.instruments.demo import load_instrument_demo
 
     loaders.append(load_instrument_demo)
 
     # M2 demo loaders
-    from .licence_seed import load_licence_demo
+    from ecqs.licences.seed import load_licence_demo
 
     loaders.append(load_licence_demo)
 
     # M3 demo loaders
-    from .qualification_demo import qualification_applications
+    from ecqs.qualifications.demo import qualification_applications
 
     loaders.append(qualification_applications)
 

@@ -15,10 +15,13 @@ from flask_admin.contrib.sqla import ModelView
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from ecqs import access, licence_form, personnel_catalogue, seeding, workflows
+from ecqs import access, seeding, workflows
 from ecqs.admin_views.base import RoleView
 from ecqs.extensions import db
+from ecqs.licences import form as licence_form
 from ecqs.models import Notice, Notification, SmsMessage
+from ecqs.qualifications import catalogue as personnel_catalogue
+from ecqs.qualifications import workflows as qualification_workflows
 from tests.conftest import PASSWORD, USER_TYPE, make_org, make_user
 from tests.instrument_fixtures import authorise, kind, make_booking, make_instrument
 from tests.licence_fixtures import advance, draft, item, sample_values
@@ -83,8 +86,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def build_world():
     """Create the two-province world; returns a namespace with the side-A user of each role
     (`w.users[role]`) and the notable rows."""
-    from ecqs import instrument_catalogue
-    from ecqs.licence_seed import load_licence_items
+    from ecqs.instruments import catalogue as instrument_catalogue
+    from ecqs.licences.seed import load_licence_items
 
     instrument_catalogue.load_seed(seeding.read_csv("instrument_catalogue.csv"))
     load_licence_items()
@@ -199,7 +202,7 @@ def build_world():
     project = db.session.execute(
         select(PersonnelProject).where(PersonnelProject.code == "RT-II")
     ).scalar_one()
-    w.qual_a = workflows.submit_qualification_application(
+    w.qual_a = qualification_workflows.submit_qualification_application(
         u["person"], project, "initial", work_unit=f"单位{XSS}", remarks=f"说明{XSS}"
     )
     db.session.commit()
@@ -209,8 +212,8 @@ def build_world():
     project2 = db.session.execute(
         select(PersonnelProject).where(PersonnelProject.code == "MT-II")
     ).scalar_one()
-    w.qual_a2 = workflows.submit_qualification_application(u["person"], project2, "initial")
-    w.qual_b = workflows.submit_qualification_application(w.person_b, project, "initial")
+    w.qual_a2 = qualification_workflows.submit_qualification_application(u["person"], project2, "initial")
+    w.qual_b = qualification_workflows.submit_qualification_application(w.person_b, project, "initial")
     db.session.commit()
     w.qual_b_reviewer = w.bj_reviewer
     return w

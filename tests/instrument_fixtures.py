@@ -10,9 +10,9 @@ import pytest
 import xlsxwriter
 from sqlalchemy import select, update
 
-from ecqs import instrument_catalogue, workdays
 from ecqs.extensions import db
-from ecqs.instrument_import import HEADERS
+from ecqs.instruments import catalogue as instrument_catalogue
+from ecqs.instruments.ledger_import import HEADERS
 from ecqs.models import (
     Booking,
     BookingItem,
@@ -24,6 +24,7 @@ from ecqs.models import (
     utcnow,
 )
 from ecqs.seeding import read_csv
+from ecqs.services import workdays
 from tests.conftest import make_org, make_user
 
 _serial = itertools.count(1)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from ecqs import licence_applications, licence_form, workflows
+from ecqs import workflows
 from ecqs.extensions import db
-from ecqs.licence_seed import load_licence_items
+from ecqs.licences import form as licence_form
+from ecqs.licences import operations as licence_applications
+from ecqs.licences.seed import load_licence_items
 from ecqs.models import LicenceItem
 from tests.conftest import make_org, make_user
 
@@ -130,7 +132,7 @@ def action_data(world, action, application):
     """Valid data for an action (what the view's form would post)."""
     from datetime import timedelta
 
-    from ecqs import workdays
+    from ecqs.services import workdays
 
     today = workdays.today()
     if action == "accept":

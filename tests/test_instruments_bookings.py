@@ -12,9 +12,11 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from ecqs import workdays, workflows
+from ecqs import workflows
 from ecqs.extensions import db
+from ecqs.instruments import workflows as instrument_workflows
 from ecqs.models import AuditEvent, Booking, BookingItem, MetrologyAuthorization, Notification
+from ecqs.services import workdays
 from tests.conftest import flashes, make_org, make_user
 from tests.instrument_fixtures import (
     authorise,
@@ -363,7 +365,7 @@ def test_new_allocation_reopens_an_answered_booking(world):
     db.session.commit()
     assert fresh(booking).status == "answered"
     authorise(world["institution"], kind("0102"), "610000")
-    assert workflows.retry_unallocated(world["user"]) == 1
+    assert instrument_workflows.retry_unallocated(world["user"]) == 1
     db.session.commit()
     assert fresh(booking).status == "submitted"
 

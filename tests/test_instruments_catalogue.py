@@ -11,8 +11,8 @@ import pytest
 import xlsxwriter
 from sqlalchemy import select
 
-from ecqs import instrument_catalogue
 from ecqs.extensions import db
+from ecqs.instruments import catalogue as instrument_catalogue
 from ecqs.models import InstrumentItem, InstrumentKind
 from ecqs.seeding import SEED_DIR, read_csv
 from tests.conftest import make_org

@@ -12,10 +12,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from ecqs import xlsx_import
 from ecqs.extensions import db
-from ecqs.instrument_import import HEADERS
+from ecqs.instruments.ledger_import import HEADERS
 from ecqs.models import AuditEvent, Instrument, Upload
+from ecqs.services import xlsx_import
 from tests.conftest import make_org, make_user
 from tests.instrument_fixtures import (
     catalogue,  # noqa: F401

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ecqs import workdays
 from ecqs.extensions import db
 from ecqs.models import AuditEvent, Instrument
+from ecqs.services import workdays
 from tests.conftest import flashes, make_org, make_user
 from tests.instrument_fixtures import (
     catalogue,  # noqa: F401

@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from ecqs import workdays, workflows
+from ecqs import workflows
 from ecqs.extensions import db
-from ecqs.instrument_reminders import send_reminders
+from ecqs.instruments.reminders import send_reminders
 from ecqs.models import InstrumentReminder, Notification, SmsMessage
+from ecqs.services import workdays
 from tests.conftest import make_org, make_user
 from tests.instrument_fixtures import (
     authorise,

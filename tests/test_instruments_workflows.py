@@ -8,6 +8,7 @@ import itertools
 import pytest
 
 from ecqs import workflows
+from ecqs.instruments import workflows as instrument_workflows
 from ecqs.models import (
     BOOKING_ITEM_STATUS_LABELS,
     BOOKING_STATUS_LABELS,
@@ -148,9 +149,9 @@ def test_system_transitions_are_never_buttons_or_todos(actors):
         for t in workflows.workflow_for(model).transitions:
             if t.roles == workflows.SYSTEM:
                 assert not t.bulk
-    ledger_actions = {t.action for t in workflows.INSTRUMENT_STATUS.transitions}
-    assert all(not t.todo for t in workflows.INSTRUMENT_STATUS.transitions), ledger_actions
-    assert not workflows.BOOKING_ITEM.get("cancel").todo
+    ledger_actions = {t.action for t in instrument_workflows.INSTRUMENT_STATUS.transitions}
+    assert all(not t.todo for t in instrument_workflows.INSTRUMENT_STATUS.transitions), ledger_actions
+    assert not instrument_workflows.BOOKING_ITEM.get("cancel").todo
 
 
 def test_inbox_lists_drafts_and_allocated_items_not_every_instrument(client, login_as, actors):

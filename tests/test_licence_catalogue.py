@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from ecqs import licence_item_import
 from ecqs.extensions import db
-from ecqs.licence_seed import load_licence_items
+from ecqs.licences import item_import as licence_item_import
+from ecqs.licences.seed import load_licence_items
 from ecqs.models import LicenceItem
 from ecqs.seeding import SEED_DIR
 from tests.conftest import make_user

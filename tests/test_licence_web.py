@@ -10,9 +10,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from ecqs import licence_form, workdays
 from ecqs.extensions import db
+from ecqs.licences import form as licence_form
 from ecqs.models import LicenceApplication, LicenceReviewFeedback, Upload
+from ecqs.services import workdays
 from tests.conftest import flashes
 from tests.licence_fixtures import (  # noqa: F401  (fixtures)
     SAMPLE,
@@ -536,6 +537,6 @@ def test_inbox_shows_remaining_days_to_the_reviewer(client, login_as, world):
 
 
 def licence_deadline(application):
-    from ecqs import licence_clock
+    from ecqs.licences import clock as licence_clock
 
     return licence_clock.deadline(application).isoformat()

@@ -10,15 +10,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from ecqs import licence_applications, licence_clock, workdays, workflows
+from ecqs import workflows
 from ecqs.extensions import db
-from ecqs.models import (
-    LICENCE_STATUS_LABELS,
-    AuditEvent,
-    LicenceApplication,
-    Notification,
-    SmsMessage,
-)
+from ecqs.licences import clock as licence_clock
+from ecqs.licences import operations as licence_applications
+from ecqs.licences import workflows as licence_workflows
+from ecqs.models import LICENCE_STATUS_LABELS, AuditEvent, LicenceApplication, Notification, SmsMessage
+from ecqs.services import workdays
 from tests.licence_fixtures import (  # noqa: F401  (fixtures)
     PATHS,
     action_data,
@@ -61,7 +59,7 @@ ALLOWED = {
     ("reviewed", "grant"): {"sn_reviewer"},
     ("reviewed", "refuse"): {"sn_reviewer"},
 }
-TARGET = {t.action: t.target for t in workflows.LICENCE_APPLICATION.transitions}
+TARGET = {t.action: t.target for t in licence_workflows.LICENCE_APPLICATION.transitions}
 COMMENTS = {"request_correction": "1. 补充材料", "reject": "理由", "refuse": "理由"}
 
 
@@ -112,7 +110,7 @@ def attempt(world, application, action, who):
 
 
 def test_table_covers_every_action():
-    actions = {t.action for t in workflows.LICENCE_APPLICATION.transitions}
+    actions = {t.action for t in licence_workflows.LICENCE_APPLICATION.transitions}
     assert {a for _s, a in ALLOWED} == actions
 
 
@@ -120,7 +118,7 @@ def test_table_covers_every_action():
 def test_state_action_role_table(world, scenario):
     shared = in_scenario(world, scenario)
     state, version = shared.status, shared.version
-    for t in workflows.LICENCE_APPLICATION.transitions:
+    for t in licence_workflows.LICENCE_APPLICATION.transitions:
         allowed = ALLOWED.get((scenario, t.action), set())
         for who in ACTORS:
             if who in allowed:
@@ -434,7 +432,7 @@ def test_clock_pauses_during_correction_and_expert_review(world, monkeypatch):
 
 
 def test_inbox_sorts_by_deadline_and_flags_breaches(app, world):
-    from ecqs import inbox
+    from ecqs.services import inbox
 
     new = advance(world, draft(world), "submitted")
     old = advance(world, draft(world), "submitted")

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from ecqs import auth, sms
+from ecqs.accounts import auth
 from ecqs.extensions import db
 from ecqs.models import AuditEvent, SmsCode, User, UserSession, utcnow
+from ecqs.services import sms
 from tests.conftest import PASSWORD, login, make_user
 from tests.m0_fixtures import count, csrf_from, last_sms_code, text
 

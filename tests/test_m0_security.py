@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import delete, select, update
 
-from ecqs import audit
 from ecqs.extensions import db
 from ecqs.models import AuditEvent, Division, Notice
+from ecqs.services import audit
 from tests.conftest import login, make_org, make_user
 from tests.m0_fixtures import count, text
 

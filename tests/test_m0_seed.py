@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ecqs import seeding, validators
+from ecqs import seeding
 from ecqs.extensions import db
 from ecqs.models import AuditEvent, Division, Organization, User
+from ecqs.services import validators
 from tests.conftest import USER_TYPE
 from tests.m0_fixtures import count
 

@@ -9,17 +9,10 @@ import pytest
 from flask_login import login_user
 from sqlalchemy import event, select
 
-from ecqs import xlsx_export
 from ecqs.admin_views.base import RoleView
 from ecqs.extensions import db
-from ecqs.models import (
-    AuditEvent,
-    EnterpriseLink,
-    Notice,
-    Organization,
-    Upload,
-    User,
-)
+from ecqs.models import AuditEvent, EnterpriseLink, Notice, Organization, Upload, User
+from ecqs.services import xlsx_export
 from tests.conftest import make_org, make_user
 from tests.m0_fixtures import (
     PDF_BYTES,
@@ -351,7 +344,7 @@ def _save_upload(app, name: str, data: bytes):
 
     from werkzeug.datastructures import FileStorage
 
-    from ecqs import uploads
+    from ecqs.services import uploads
 
     with app.test_request_context():
         row = uploads.save(FileStorage(BytesIO(data), filename=name))
@@ -384,7 +377,7 @@ def test_upload_keeps_chinese_name_and_random_stored_name(app):
     ],
 )
 def test_upload_refused_by_content(app, name, data, message):
-    from ecqs import uploads
+    from ecqs.services import uploads
 
     with pytest.raises(uploads.UploadError, match=message):
         _save_upload(app, name, data)

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select, text, update
 from stdnum.cn import ric, uscc
 
-from ecqs import validators, workdays, workflows
+from ecqs import workflows
 from ecqs.extensions import db
-from ecqs.masking import mask_id_number, mask_mobile
 from ecqs.models import ORG_ROLES, AuditEvent, EnterpriseLink, Organization
+from ecqs.services import validators, workdays
+from ecqs.services.masking import mask_id_number, mask_mobile
 from tests.conftest import make_org, make_user
 from tests.m0_fixtures import count
 

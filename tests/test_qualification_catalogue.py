@@ -8,9 +8,10 @@ from io import BytesIO
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from ecqs import personnel_catalogue, seeding
+from ecqs import seeding
 from ecqs.extensions import db
 from ecqs.models import PersonnelProject
+from ecqs.qualifications import catalogue as personnel_catalogue
 from tests.conftest import flashes, make_user
 from tests.qualification_fixtures import *  # noqa: F403
 from tests.qualification_fixtures import make_person, submit

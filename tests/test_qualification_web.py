@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from ecqs import workdays
 from ecqs.extensions import db
 from ecqs.models import QualificationApplication, QualificationCertificate
+from ecqs.qualifications import workflows as qualification_workflows
+from ecqs.services import workdays
 from tests.conftest import flashes, make_user
 from tests.qualification_fixtures import *  # noqa: F403
 from tests.qualification_fixtures import drive_to, give_certificate, id_number_in, make_person, submit
@@ -327,7 +328,7 @@ def test_admin_sees_all_but_cannot_act(client, login_as, projects, reviewers):
 
 
 def test_id_number_province_derivation(projects, authorities):
-    from ecqs import qualifications
+    from ecqs.qualifications import rules as qualifications
 
     assert qualifications.province_from_id_number(id_number_in("61")) == "610000"
     assert qualifications.province_from_id_number("99" + "0" * 16) is None
@@ -341,9 +342,9 @@ def test_person_without_known_province_must_choose_for_provincial_projects(proje
     person.id_number = "990103199001011234"  # not a real province; the checksum is irrelevant here
     db.session.commit()
     with pytest.raises(workflows.GuardFailed, match="须选择所在省份"):
-        workflows.submit_qualification_application(person, projects["RT-II"], "initial")
+        qualification_workflows.submit_qualification_application(person, projects["RT-II"], "initial")
     db.session.rollback()
-    app = workflows.submit_qualification_application(
+    app = qualification_workflows.submit_qualification_application(
         person, projects["RT-II"], "initial", province_code="610000"
     )
     assert app.authority_id == authorities["shaanxi"].id

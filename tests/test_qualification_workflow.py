@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from ecqs import qualifications, workdays, workflows
+from ecqs import workflows
 from ecqs.extensions import db
 from ecqs.models import (
     AuditEvent,
@@ -17,6 +17,9 @@ from ecqs.models import (
     QualificationCertificate,
     SmsMessage,
 )
+from ecqs.qualifications import rules as qualifications
+from ecqs.qualifications import workflows as qualification_workflows
+from ecqs.services import workdays
 from tests.conftest import make_user
 from tests.qualification_fixtures import *  # noqa: F403
 from tests.qualification_fixtures import approve_data, drive_to, give_certificate, make_person, submit
@@ -168,7 +171,9 @@ def test_renewal_and_change_need_a_valid_certificate(projects, reviewers):
     project = projects["RT-II"]
     for category in ("exam_renewal", "review_renewal", "change"):
         with pytest.raises(workflows.GuardFailed, match=r"须持有该项目.*有效资格证书"):
-            workflows.submit_qualification_application(person, project, category, remarks="姓名变更")
+            qualification_workflows.submit_qualification_application(
+                person, project, category, remarks="姓名变更"
+            )
         db.session.rollback()
     assert db.session.execute(select(func.count(QualificationApplication.id))).scalar() == 0
     # An expired certificate does not count either.
@@ -176,13 +181,13 @@ def test_renewal_and_change_need_a_valid_certificate(projects, reviewers):
         person, project, reviewers["shaanxi"], valid_until=workdays.today() - timedelta(days=1)
     )
     with pytest.raises(workflows.GuardFailed, match="有效资格证书"):
-        workflows.submit_qualification_application(person, project, "exam_renewal")
+        qualification_workflows.submit_qualification_application(person, project, "exam_renewal")
     db.session.rollback()
     # A certificate of another project does not count.
     cert.valid_until = workdays.today() + timedelta(days=30)
     db.session.commit()
     with pytest.raises(workflows.GuardFailed, match="有效资格证书"):
-        workflows.submit_qualification_application(person, projects["UT-II"], "review_renewal")
+        qualification_workflows.submit_qualification_application(person, projects["UT-II"], "review_renewal")
     db.session.rollback()
 
 
@@ -192,7 +197,7 @@ def test_renewal_replaces_the_old_certificate(projects, reviewers):
     reviewer = reviewers["shaanxi"]
     old = give_certificate(person, project, reviewer)
     with pytest.raises(workflows.GuardFailed, match="已持有该项目的有效资格证书"):
-        workflows.submit_qualification_application(person, project, "initial")
+        qualification_workflows.submit_qualification_application(person, project, "initial")
     db.session.rollback()
     app = submit(person, project, "review_renewal")
     assert app.base_certificate_id == old.id
@@ -206,7 +211,7 @@ def test_change_requires_remarks(projects, reviewers):
     person = make_person("61")
     give_certificate(person, projects["RT-II"], reviewers["shaanxi"])
     with pytest.raises(workflows.GuardFailed, match="变更事项"):
-        workflows.submit_qualification_application(person, projects["RT-II"], "change")
+        qualification_workflows.submit_qualification_application(person, projects["RT-II"], "change")
     db.session.rollback()
     app = submit(person, projects["RT-II"], "change", remarks="姓名由张三变更为张叁")
     assert app.category == "change"
@@ -216,7 +221,7 @@ def test_one_open_application_per_project(projects, reviewers):
     person = make_person("61")
     app = submit(person, projects["RT-II"])
     with pytest.raises(workflows.GuardFailed, match="正在办理的申请（待受理）"):
-        workflows.submit_qualification_application(person, projects["RT-II"], "initial")
+        qualification_workflows.submit_qualification_application(person, projects["RT-II"], "initial")
     db.session.rollback()
     # Another project is fine; after a withdrawal the same project is open again.
     submit(person, projects["UT-II"])
@@ -353,7 +358,7 @@ def test_inbox_shows_applications_to_the_addressed_reviewer_only(app, projects, 
 
 
 def _inbox_checks(projects, reviewers):
-    from ecqs import inbox
+    from ecqs.services import inbox
 
     person = make_person("61")
     submit(person, projects["RT-II"])

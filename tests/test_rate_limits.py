@@ -2,7 +2,7 @@
 
 import time
 
-from ecqs.rate_limits import DatabaseStorage
+from ecqs.services.rate_limits import DatabaseStorage
 
 
 def test_counts_and_expires(app):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from ecqs import audit, sms, workflows
+from ecqs import workflows
 from ecqs.extensions import db
 from ecqs.models import Division, Organization
+from ecqs.services import audit, sms
 from tests.conftest import flashes, make_org, make_user
 
 

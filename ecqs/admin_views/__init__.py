@@ -9,18 +9,7 @@ from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
-from ..models import (
-    AuditEvent,
-    Division,
-    EnterpriseLink,
-    Notice,
-    Notification,
-    Organization,
-    SmsMessage,
-    User,
-)
-from .accounts import (
+from ecqs.admin_views.accounts import (
     AuditView,
     DivisionView,
     EnterpriseLinkView,
@@ -32,7 +21,18 @@ from .accounts import (
     SubAccountView,
     UserView,
 )
-from .home import HomeView
+from ecqs.admin_views.home import HomeView
+from ecqs.extensions import db
+from ecqs.models import (
+    AuditEvent,
+    Division,
+    EnterpriseLink,
+    Notice,
+    Notification,
+    Organization,
+    SmsMessage,
+    User,
+)
 
 CAT_CENTRE = _l("个人中心")
 CAT_SYSTEM = _l("系统管理")
@@ -105,17 +105,17 @@ def init_admin(app) -> Admin:
     )
 
     # M1 views: from . import instruments; instruments.register(admin)
-    from . import instruments
+    from ecqs.admin_views import instruments
 
     instruments.register(admin)
 
     # M2 views
-    from . import licences
+    from ecqs.admin_views import licences
 
     licences.register(admin)
 
     # M3 views
-    from . import qualifications
+    from ecqs.admin_views import qualifications
 
     qualifications.register(admin)
 

@@ -13,9 +13,9 @@ from flask_login import current_user
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from .. import audit, sms, validators
-from ..extensions import db
-from ..models import (
+from ecqs.admin_views.base import RoleView, choice_formatter, deny, masked, state_badge
+from ecqs.extensions import db
+from ecqs.models import (
     ENTERPRISE_TYPE_LABELS,
     LEGAL_FORM_LABELS,
     LINK_STATUS_LABELS,
@@ -24,7 +24,7 @@ from ..models import (
     ROLE_LABELS,
     User,
 )
-from .base import RoleView, choice_formatter, deny, masked, state_badge
+from ecqs.services import audit, sms, validators
 
 ORG_LABELS = {
     "id": _l("编号"),
@@ -477,7 +477,7 @@ class EnterpriseLinkView(RoleView):
 
 
 def _mask_mobile(value):
-    from ..masking import mask_mobile
+    from ecqs.services.masking import mask_mobile
 
     return mask_mobile(value)
 
@@ -587,7 +587,7 @@ class NotificationView(RoleView):
 
     @expose("/details/")
     def details_view(self):
-        from ..models import utcnow
+        from ecqs.models import utcnow
 
         obj = self.get_one(request.args.get("id"))
         if obj.read_at is None:
@@ -670,7 +670,7 @@ class AuditView(RoleView):
     # Chinese names the workflow table and the menu already give them.
 
     def _model_by_name(self, name):
-        from ..workflows import WORKFLOWS
+        from ecqs.workflows import WORKFLOWS
 
         for view in self.admin._views if self.admin else ():
             model = getattr(view, "model", None)
@@ -682,7 +682,7 @@ class AuditView(RoleView):
         return None, None
 
     def _object_type_label(self, view, context, model, name):
-        from .base import endpoint_for_model
+        from ecqs.admin_views.base import endpoint_for_model
 
         found, first_view = self._model_by_name(model.object_type)
         if found is None:
@@ -694,7 +694,7 @@ class AuditView(RoleView):
         return str(first_view.name) if first_view is not None else model.object_type
 
     def _workflow_of(self, model):
-        from ..workflows import workflow_for
+        from ecqs.workflows import workflow_for
 
         found, _view = self._model_by_name(model.object_type)
         return workflow_for(found) if found is not None else None

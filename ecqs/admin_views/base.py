@@ -27,9 +27,10 @@ from markupsafe import Markup, escape
 from sqlalchemy.exc import IntegrityError
 from wtforms.validators import ValidationError
 
-from .. import access, audit, uploads, workflows, xlsx_export
-from ..extensions import db
-from ..masking import mask_id_number, mask_mobile
+from ecqs import access, workflows
+from ecqs.extensions import db
+from ecqs.services import audit, uploads, xlsx_export
+from ecqs.services.masking import mask_id_number, mask_mobile
 
 log = logging.getLogger("ecqs.views")
 

@@ -7,9 +7,10 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import access, inbox, workflows
-from ..extensions import db
-from ..models import ROLE_LABELS, Notice, Notification
+from ecqs import access, workflows
+from ecqs.extensions import db
+from ecqs.models import ROLE_LABELS, Notice, Notification
+from ecqs.services import inbox
 
 
 class HomeView(AdminIndexView):

@@ -15,10 +15,20 @@ from markupsafe import Markup
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import access, audit, workdays, workflows
-from ..extensions import db
-from ..instrument_forms import AuthorizationForm, VerificationResultForm
-from ..models import (
+from ecqs import access, workflows
+from ecqs.admin_views.base import RoleView, choice_formatter, deny
+from ecqs.admin_views.instrument_filters import (
+    DivisionFilter,
+    DynamicFilterMixin,
+    ItemStatusFilter,
+    KindFilter,
+    StatusFilter,
+)
+from ecqs.extensions import db
+from ecqs.instruments import scopes as instrument_scopes
+from ecqs.instruments import workflows as instrument_workflows
+from ecqs.instruments.forms import AuthorizationForm, VerificationResultForm
+from ecqs.models import (
     BOOKING_ITEM_STATUS_LABELS,
     BOOKING_STATUS_LABELS,
     DELIVERY_MODE_LABELS,
@@ -31,10 +41,9 @@ from ..models import (
     MetrologyAuthorization,
     Organization,
 )
-from .base import RoleView, choice_formatter, deny
-from .instrument_filters import DivisionFilter, DynamicFilterMixin, ItemStatusFilter, KindFilter, StatusFilter
+from ecqs.services import audit, workdays
 
-LEDGER_ROLES = access.LEDGER_ROLES
+LEDGER_ROLES = instrument_scopes.LEDGER_ROLES
 CHOOSER_PAGE_SIZE = 100  # seed 003 §4: the 选择器具 page shows at most 100 instruments
 BOOKING_COLOURS = {"draft": "secondary", "submitted": "primary", "answered": "success"}
 ITEM_COLOURS = {
@@ -152,7 +161,7 @@ class BookingView(RoleView):
         }
 
     def is_accessible(self):
-        return super().is_accessible() and access.instrument_org_id(current_user) is not None
+        return super().is_accessible() and instrument_scopes.instrument_org_id(current_user) is not None
 
     def available_transitions(self, obj):
         return [t for t in super().available_transitions(obj) if t.roles != workflows.SYSTEM]
@@ -161,7 +170,7 @@ class BookingView(RoleView):
         return workflows.available(item, current_user)
 
     def item_state(self, item):
-        return workflows.BOOKING_ITEM.state_label(item.status)
+        return instrument_workflows.BOOKING_ITEM.state_label(item.status)
 
     def delivery_arrangement(self, item):
         return delivery_arrangement(item)
@@ -254,7 +263,7 @@ class BookingView(RoleView):
         if not ids and (booking is None or not booking.items):
             flash(_("请至少选择一件器具"), "error")
             return redirect(request.full_path)
-        org_id = access.instrument_org_id(current_user)
+        org_id = instrument_scopes.instrument_org_id(current_user)
         if booking is None:
             booking = Booking(organization_id=org_id, created_by_id=current_user.id, status="draft")
             db.session.add(booking)
@@ -629,7 +638,7 @@ class AuthorizationView(DynamicFilterMixin, RoleView):
                 created.append(row)
             if not created:
                 raise ValidationError(_("所选授权已存在"))
-            allocated = workflows.retry_unallocated(current_user)
+            allocated = instrument_workflows.retry_unallocated(current_user)
             db.session.commit()
         except ValidationError as exc:
             db.session.rollback()
@@ -640,7 +649,7 @@ class AuthorizationView(DynamicFilterMixin, RoleView):
         return created[0]
 
     def after_model_delete(self, model):
-        workflows.retry_unallocated(current_user)
+        instrument_workflows.retry_unallocated(current_user)
         db.session.commit()
 
     @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))

@@ -12,9 +12,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, select
 
-from .. import access, workdays
-from ..extensions import db
-from ..models import (
+from ecqs import access
+from ecqs.extensions import db
+from ecqs.instruments import scopes as instrument_scopes
+from ecqs.models import (
     BOOKING_ITEM_STATUS_LABELS,
     EXPIRY_WARNING_DAYS,
     INSTRUMENT_STATUS_LABELS,
@@ -23,6 +24,7 @@ from ..models import (
     InstrumentItem,
     InstrumentKind,
 )
+from ecqs.services import workdays
 
 
 def division_prefix(code: str) -> str:
@@ -96,7 +98,7 @@ class DivisionFilter(_OptionsFilter):
         prefix = access.reviewer_province(current_user) if current_user.role == "reviewer" else ""
         if prefix:
             stmt = stmt.where(access.division_range(Division.code, prefix))
-        org_id = access.instrument_org_id(current_user)
+        org_id = instrument_scopes.instrument_org_id(current_user)
         if org_id:
             used = db.session.execute(
                 select(Instrument.usage_division_code).where(Instrument.organization_id == org_id).distinct()

@@ -22,10 +22,23 @@ from sqlalchemy.orm import aliased
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from .. import access, audit, instrument_catalogue, instrument_import, workdays, xlsx_export
-from ..extensions import db
-from ..instrument_forms import InstrumentEditForm, InstrumentForm
-from ..models import (
+from ecqs import access
+from ecqs.admin_views.base import RoleView, choice_formatter, deny
+from ecqs.admin_views.instrument_filters import (
+    DivisionFilter,
+    DynamicFilterMixin,
+    ExpiryFilter,
+    ItemFilter,
+    KindFilter,
+    StatusFilter,
+)
+from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
+from ecqs.extensions import db
+from ecqs.instruments import catalogue as instrument_catalogue
+from ecqs.instruments import ledger_import as instrument_import
+from ecqs.instruments import scopes as instrument_scopes
+from ecqs.instruments.forms import InstrumentEditForm, InstrumentForm
+from ecqs.models import (
     DELIVERY_MODE_LABELS,
     EXPIRY_WARNING_DAYS,
     INSTRUMENT_ORIGIN_LABELS,
@@ -39,22 +52,13 @@ from ..models import (
     InstrumentKind,
     Organization,
 )
-from .base import RoleView, choice_formatter, deny
-from .instrument_filters import (
-    DivisionFilter,
-    DynamicFilterMixin,
-    ExpiryFilter,
-    ItemFilter,
-    KindFilter,
-    StatusFilter,
-)
-from .xlsx_import_page import ErrorReportMixin, import_page
+from ecqs.services import audit, workdays, xlsx_export
 
 CAT_M1 = _l("强制检定工作计量器具业务管理系统")
 CAT_SUPERVISION = _l("强检器具监管")
 CAT_SYSTEM = _l("系统管理")
 
-LEDGER_ROLES = access.LEDGER_ROLES
+LEDGER_ROLES = instrument_scopes.LEDGER_ROLES
 INSTRUMENT_LABELS = {
     "id": _l("编号"),
     "organization": _l("使用单位"),
@@ -320,7 +324,7 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
     ]
 
     def is_accessible(self):
-        return super().is_accessible() and access.instrument_org_id(current_user) is not None
+        return super().is_accessible() and instrument_scopes.instrument_org_id(current_user) is not None
 
     def get_list_row_actions(self):
         # Deleting goes through the bulk action or the details page: a delete form on each of
@@ -344,7 +348,7 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
         return super().create_form(obj)
 
     def on_model_change(self, form, model, is_created):
-        org_id = access.instrument_org_id(current_user)
+        org_id = instrument_scopes.instrument_org_id(current_user)
         if is_created:
             model.organization_id = org_id
             model.created_by_id = current_user.id
@@ -389,7 +393,7 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
         request.max_content_length = import_request_limit()
-        org_id = access.instrument_org_id(current_user)
+        org_id = instrument_scopes.instrument_org_id(current_user)
         return import_page(
             self,
             lambda data: instrument_import.import_file(data, current_user, org_id),
@@ -476,7 +480,7 @@ class InstrumentStatsView(BaseView):
         prefix = "" if user.role == "admin" else access.reviewer_province(user)
         width = 2 if prefix == "" else 4  # national: per province; provincial: per city
         group = func.substr(Instrument.usage_division_code, 1, width)
-        from .instrument_filters import expiry_condition
+        from ecqs.admin_views.instrument_filters import expiry_condition
 
         live = Instrument.status != "scrapped"
         stmt = access.scoped(
@@ -624,7 +628,7 @@ class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
         super().on_model_change(form, model, is_created)
 
     def _in_use(self, kind_ids) -> set[int]:
-        from ..models import MetrologyAuthorization
+        from ecqs.models import MetrologyAuthorization
 
         ids = list(kind_ids)
         used = set(
@@ -688,7 +692,7 @@ class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
 
 def register(admin) -> None:
     """Add every M1 view to the admin, the public query blueprint and the upload-limit hook."""
-    from . import instrument_bookings
+    from ecqs.admin_views import instrument_bookings
 
     s = db.session
     admin.add_view(
@@ -721,7 +725,7 @@ def register(admin) -> None:
     app = admin.app
     if app is not None:
         app.before_request_funcs.setdefault(None, []).insert(0, _raise_upload_limit)
-        from .. import instrument_public
+        from ecqs.instruments import public as instrument_public
 
         app.register_blueprint(instrument_public.bp)
 

@@ -18,21 +18,17 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from .. import (
-    access,
-    licence_applications,
-    licence_clock,
-    licence_documents,
-    licence_feedback,
-    licence_form,
-    licence_item_import,
-    uploads,
-    workdays,
-    workflows,
-    xlsx_export,
-)
-from ..extensions import db
-from ..models import (
+from ecqs import access, workflows
+from ecqs.admin_views.base import RoleView, choice_formatter, deny
+from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
+from ecqs.extensions import db
+from ecqs.licences import clock as licence_clock
+from ecqs.licences import documents as licence_documents
+from ecqs.licences import feedback as licence_feedback
+from ecqs.licences import form as licence_form
+from ecqs.licences import item_import as licence_item_import
+from ecqs.licences import operations as licence_applications
+from ecqs.models import (
     LICENCE_APPROVAL_LABELS,
     LICENCE_CATEGORY_LABELS,
     LICENCE_CONCLUSION_LABELS,
@@ -44,8 +40,7 @@ from ..models import (
     Organization,
     licence_type_label,
 )
-from .base import RoleView, choice_formatter, deny
-from .xlsx_import_page import ErrorReportMixin, import_page
+from ecqs.services import uploads, workdays, xlsx_export
 
 CAT_LICENCE = _l("特种设备生产单位许可")
 
@@ -954,7 +949,7 @@ class LicenceApplyView(BaseView):
 
 def register(admin) -> None:
     """Add the M2 views to the admin (called from the M2 line of admin_views/__init__.py)."""
-    from . import CAT_SYSTEM
+    from ecqs.admin_views import CAT_SYSTEM
 
     s = db.session
     admin.add_view(

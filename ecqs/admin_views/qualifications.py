@@ -18,9 +18,11 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from .. import access, personnel_catalogue, qualifications, workdays, workflows, xlsx_export
-from ..extensions import db
-from ..models import (
+from ecqs import access, workflows
+from ecqs.admin_views.base import RoleView, choice_formatter, masked
+from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
+from ecqs.extensions import db
+from ecqs.models import (
     APPROVAL_LEVEL_LABELS,
     CERTIFICATE_STATUS_LABELS,
     PERSONNEL_TYPES,
@@ -30,8 +32,10 @@ from ..models import (
     QualificationApplication,
     QualificationCertificate,
 )
-from .base import RoleView, choice_formatter, masked
-from .xlsx_import_page import ErrorReportMixin, import_page
+from ecqs.qualifications import catalogue as personnel_catalogue
+from ecqs.qualifications import rules as qualifications
+from ecqs.qualifications import workflows as qualification_workflows
+from ecqs.services import workdays, xlsx_export
 
 CAT_PERSON = _l("特种设备检验、检测人员资格认定申请")
 CAT_SYSTEM = _l("系统管理")
@@ -217,7 +221,7 @@ class QualificationApplyView(BaseView):
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
-        from .base import deny
+        from ecqs.admin_views.base import deny
 
         deny(f"view:{self.endpoint}")
         return None
@@ -268,7 +272,7 @@ class QualificationApplyView(BaseView):
         )
         province = None
         if province_code:
-            from ..models import Division
+            from ecqs.models import Division
 
             province = db.session.get(Division, province_code)
             if province is None or province.level != 1:
@@ -286,7 +290,7 @@ class QualificationApplyView(BaseView):
         error = None
         if request.method == "POST" and form.validate():
             try:
-                application = workflows.submit_qualification_application(
+                application = qualification_workflows.submit_qualification_application(
                     current_user,
                     project,
                     form.category.data,

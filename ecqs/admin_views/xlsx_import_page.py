@@ -10,10 +10,10 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit, uploads, xlsx_import
-from ..extensions import db
-from ..models import Upload
-from .base import deny
+from ecqs.admin_views.base import deny
+from ecqs.extensions import db
+from ecqs.models import Upload
+from ecqs.services import audit, uploads, xlsx_import
 
 
 def receive_import(run, *, action: str, object_type: str, max_bytes: int | None = None):

@@ -16,9 +16,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from ecqs import licence_documents, licence_form, workdays
 from ecqs.extensions import db
+from ecqs.licences import documents as licence_documents
+from ecqs.licences import form as licence_form
 from ecqs.models import LicenceApplication, LicenceReviewFeedback
+from ecqs.services import workdays
 from tests.browser.flow_helpers import (
     confirm_click,
     expect_flash,

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from ecqs import workdays
 from ecqs.extensions import db
 from ecqs.models import QualificationApplication, QualificationCertificate
+from ecqs.services import workdays
 from tests.browser.flow_helpers import (
     confirm_click,
     expect_flash,

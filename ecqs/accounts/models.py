@@ -1,0 +1,296 @@
+"""Accounts and organisations 账号与单位: divisions, organisations and their qualifications,
+users and their server-side sessions, enterprise links."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ecqs.extensions import db
+from ecqs.services.models import TZDateTime, Upload, utcnow
+
+ROLE_LABELS = {
+    "person": _l("个人用户"),
+    "enterprise": _l("企业用户"),
+    "metrology": _l("计量技术机构"),
+    "assessor": _l("鉴定评审机构"),
+    "unit": _l("执业单位"),
+    "reviewer": _l("审批人员"),
+    "association": _l("协会审核人员"),
+    "admin": _l("系统管理员"),
+}
+STAFF_ROLES = frozenset({"reviewer", "association", "admin"})
+ORG_ROLES = frozenset({"enterprise", "metrology", "assessor", "unit"})
+
+ORG_KIND_LABELS = {
+    "enterprise": _l("企业"),
+    "metrology": _l("计量技术机构"),
+    "assessor": _l("鉴定评审机构"),
+    "unit": _l("检验检测执业单位"),
+    "authority": _l("审批机关"),
+    "association": _l("协会"),
+}
+# Which role a user of an organisation of this kind has.
+ROLE_FOR_ORG_KIND = {
+    "enterprise": "enterprise",
+    "metrology": "metrology",
+    "assessor": "assessor",
+    "unit": "unit",
+    "authority": "reviewer",
+    "association": "association",
+}
+LEGAL_FORM_LABELS = {"legal": _l("法人企业"), "non_legal": _l("非法人企业")}
+ENTERPRISE_TYPE_LABELS = {
+    "company": _l("公司"),
+    "individual_business": _l("个体工商户"),
+    "partnership": _l("合伙企业"),
+    "sole_proprietorship": _l("个人独资企业"),
+    "public_institution": _l("事业单位"),
+    "other": _l("其他"),
+}
+ORG_STATUS_LABELS = {"pending": _l("待审核"), "approved": _l("已通过"), "rejected": _l("已驳回")}
+LINK_STATUS_LABELS = {"pending": _l("待审核"), "approved": _l("已通过"), "rejected": _l("已驳回")}
+
+
+class Division(db.Model):
+    """GB/T 2260 administrative division (province, city, county)."""
+
+    __tablename__ = "divisions"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[int] = mapped_column(Integer)  # 1 province, 2 city, 3 county
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"), index=True)
+
+    parent: Mapped[Division | None] = relationship(remote_side=[code])
+
+    @property
+    def province_code(self) -> str:
+        return self.code[:2] + "0000"
+
+    @property
+    def full_name(self) -> str:
+        names, node = [], self
+        while node is not None:
+            if node.name not in {"市辖区", "县"} or node is self:
+                names.append(node.name)
+            node = node.parent
+        return "".join(reversed(names))
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def __repr__(self) -> str:
+        return f"<Division {self.code} {self.name}>"
+
+
+class Organization(db.Model):
+    """Enterprise, institution, authority or association. New ones wait for staff review."""
+
+    __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint("(status = 'approved') = (approved_at IS NOT NULL)", name="approved_at_iff_approved"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    legal_form: Mapped[str | None] = mapped_column(String(20))
+    enterprise_type: Mapped[str | None] = mapped_column(String(30))
+    division_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"), index=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(6))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(120))
+    legal_rep_name: Mapped[str | None] = mapped_column(String(50))
+    legal_rep_id_number: Mapped[str | None] = mapped_column(String(18))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_id_number: Mapped[str | None] = mapped_column(String(18))
+    contact_mobile: Mapped[str | None] = mapped_column(String(11))
+    licence_upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+    # Inspection-unit certification (seed 004 §2.1 step 2).
+    cert_type: Mapped[str | None] = mapped_column(String(60))
+    cert_level: Mapped[str | None] = mapped_column(String(30))
+    cert_industry: Mapped[str | None] = mapped_column(String(30))
+    # Authorities: national (SAMR) or the bureau of one province.
+    authority_level: Mapped[str | None] = mapped_column(String(10))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
+    submitted_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    division: Mapped[Division | None] = relationship()
+    licence_upload: Mapped[Upload | None] = relationship()
+    parent: Mapped[Organization | None] = relationship(remote_side=[id], back_populates="branches")
+    branches: Mapped[list[Organization]] = relationship(back_populates="parent")
+    users: Mapped[list[User]] = relationship(back_populates="organization")
+    qualifications: Mapped[list[OrganizationQualification]] = relationship(
+        back_populates="organization", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == "approved"
+
+    @property
+    def province_code(self) -> str | None:
+        return self.division_code[:2] + "0000" if self.division_code else None
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.id} {self.kind} {self.name!r} {self.status}>"
+
+
+class OrganizationQualification(db.Model):
+    """单位资质: a qualification an institution holds (optional wizard step 3 of seed 004)."""
+
+    __tablename__ = "organization_qualifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    number: Mapped[str] = mapped_column(String(60))
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+    organization: Mapped[Organization] = relationship(back_populates="qualifications")
+
+    def __repr__(self) -> str:
+        return f"<OrganizationQualification {self.name} {self.number}>"
+
+
+class User(db.Model):
+    """A login account: a person, an organisation's admin or sub-account, or staff."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('person','enterprise','metrology','assessor','unit','reviewer','association','admin')",
+            name="role_known",
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    is_org_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    real_name: Mapped[str | None] = mapped_column(String(50))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    mobile: Mapped[str | None] = mapped_column(String(11), unique=True)
+    email: Mapped[str | None] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(TZDateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    organization: Mapped[Organization | None] = relationship(back_populates="users")
+
+    # Flask-Login protocol; the id it stores in the cookie is the server-side session token.
+    session_token = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    def set_password(self, password: str) -> None:
+        # scrypt by default; the test suite picks a cheaper KDF through PASSWORD_HASH_METHOD.
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
+        self.password_changed_at = utcnow()
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def org_approved(self) -> bool:
+        """Whether this user may use business functions (staff and persons always may)."""
+        if self.role in ORG_ROLES:
+            return self.organization is not None and self.organization.is_approved
+        return True
+
+    def can_manage_subaccounts(self) -> bool:
+        return self.role in ORG_ROLES and self.is_org_admin and self.org_approved
+
+    def __str__(self) -> str:
+        return self.real_name or self.username
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.username} {self.role}>"
+
+
+class UserSession(db.Model):
+    """Server-side session: logout and idle expiry end it for every worker at once."""
+
+    __tablename__ = "user_sessions"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<UserSession user={self.user_id} ended={self.ended_at}>"
+
+
+class EnterpriseLink(db.Model):
+    """关联企业: a person asks to work for an enterprise; the enterprise's admin decides."""
+
+    __tablename__ = "enterprise_links"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    person: Mapped[User] = relationship()
+    organization: Mapped[Organization] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<EnterpriseLink {self.person_id}->{self.organization_id} {self.status}>"

@@ -1,0 +1,42 @@
+"""Row scopes of personnel qualification."""
+
+from __future__ import annotations
+
+from sqlalchemy import false, true
+
+from ecqs.access import (
+    scope_for,
+)
+from ecqs.models import (
+    PersonnelProject,
+    QualificationApplication,
+    QualificationCertificate,
+)
+
+
+@scope_for(PersonnelProject)
+def _personnel_projects(query, user):
+    # The catalogue is public reference data for every signed-in user (the project chooser).
+    return query.where(true())
+
+
+@scope_for(QualificationApplication)
+def _qualification_applications(query, user):
+    if user.role == "admin":
+        return query
+    if user.role == "person":
+        return query.where(QualificationApplication.applicant_id == user.id)
+    if user.role == "reviewer" and user.organization_id:
+        return query.where(QualificationApplication.authority_id == user.organization_id)
+    return query.where(false())
+
+
+@scope_for(QualificationCertificate)
+def _qualification_certificates(query, user):
+    if user.role == "admin":
+        return query
+    if user.role == "person":
+        return query.where(QualificationCertificate.holder_id == user.id)
+    if user.role == "reviewer" and user.organization_id:
+        return query.where(QualificationCertificate.authority_id == user.organization_id)
+    return query.where(false())

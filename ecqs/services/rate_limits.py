@@ -1,0 +1,74 @@
+"""A Flask-Limiter (limits) storage kept in the application's own database, so that request
+limits hold across gunicorn workers and hosts with no extra service. Selected by
+RATELIMIT_STORAGE_URI = "ecqsdb://" (the default); a Redis URI works as well."""
+
+from __future__ import annotations
+
+import time
+
+from flask import has_app_context
+from limits.storage import Storage
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from ecqs.extensions import db
+from ecqs.models import RateCounter
+
+
+class DatabaseStorage(Storage):
+    """Fixed-window counters in the rate_counters table (INSERT ... ON CONFLICT DO UPDATE)."""
+
+    STORAGE_SCHEME = ["ecqsdb"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    @property
+    def base_exceptions(self):
+        return SQLAlchemyError
+
+    def _insert(self, dialect_name: str):
+        return (postgresql if dialect_name == "postgresql" else sqlite).insert(RateCounter.__table__)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        table = RateCounter.__table__
+        now = time.time()
+        with db.engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.key == key, table.c.expires_at <= now))
+            stmt = self._insert(conn.dialect.name).values(key=key, count=amount, expires_at=now + expiry)
+            stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"count": table.c.count + amount})
+            conn.execute(stmt)
+            return conn.execute(select(table.c.count).where(table.c.key == key)).scalar_one()
+
+    def get(self, key: str) -> int:
+        table = RateCounter.__table__
+        with db.engine.connect() as conn:
+            value = conn.execute(
+                select(table.c.count).where(table.c.key == key, table.c.expires_at > time.time())
+            ).scalar()
+        return int(value or 0)
+
+    def get_expiry(self, key: str) -> float:
+        table = RateCounter.__table__
+        with db.engine.connect() as conn:
+            value = conn.execute(select(table.c.expires_at).where(table.c.key == key)).scalar()
+        return float(value) if value else time.time()
+
+    def check(self) -> bool:
+        if not has_app_context():
+            return True
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(select(1))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def reset(self) -> int | None:
+        with db.engine.begin() as conn:
+            return conn.execute(delete(RateCounter.__table__)).rowcount
+
+    def clear(self, key: str) -> None:
+        with db.engine.begin() as conn:
+            conn.execute(delete(RateCounter.__table__).where(RateCounter.__table__.c.key == key))

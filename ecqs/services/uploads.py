@@ -1,0 +1,97 @@
+"""Uploads: JPEG, PNG or PDF up to 5 MB, type checked by content, stored under a random name
+outside the web root; the original filename is kept in the database."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from pathlib import Path
+
+import filetype
+from flask import current_app, send_file
+from flask_babel import gettext as _
+
+from ecqs.extensions import db
+from ecqs.models import Upload
+
+ALLOWED = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+MAX_BYTES = 5 * 1024 * 1024
+STORED_NAME_RE = re.compile(r"[0-9a-f]{32}\.(jpg|png|pdf)")
+
+
+class UploadError(Exception):
+    """The file was refused; str(exc) is the Chinese message."""
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store(file_storage) -> dict:
+    """Check an uploaded file and write it under a random name; no database row yet.
+
+    Returns the metadata `record()` needs. A multi-step form keeps this dict until its last
+    step, so that an abandoned form leaves no Upload row behind."""
+    if file_storage is None or not file_storage.filename:
+        raise UploadError(_("请选择要上传的文件"))
+    data = file_storage.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise UploadError(_("文件不能超过 5 MB"))
+    if not data:
+        raise UploadError(_("文件为空"))
+    kind = filetype.guess(data)
+    if kind is None or kind.mime not in ALLOWED:
+        raise UploadError(_("只能上传 JPG、PNG 图片或 PDF 文件（按文件内容检查）"))
+    stored = f"{secrets.token_hex(16)}.{ALLOWED[kind.mime]}"
+    (upload_dir() / stored).write_bytes(data)
+    original = Path(file_storage.filename.replace("\\", "/")).name[:255] or stored
+    return {
+        "stored_name": stored,
+        "original_name": original,
+        "content_type": kind.mime,
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def record(meta: dict, user=None) -> Upload:
+    """The (flushed) Upload row of a file `store()` kept."""
+    if (
+        not STORED_NAME_RE.fullmatch(meta.get("stored_name", ""))
+        or not (upload_dir() / meta["stored_name"]).is_file()
+    ):
+        raise UploadError(_("上传的文件已失效，请重新上传"))
+    row = Upload(
+        stored_name=meta["stored_name"],
+        original_name=meta["original_name"],
+        content_type=meta["content_type"],
+        size=meta["size"],
+        sha256=meta["sha256"],
+        uploaded_by_id=getattr(user, "id", None),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def save(file_storage, user=None) -> Upload:
+    """Check and store an uploaded file; returns the (flushed) Upload row."""
+    return record(store(file_storage), user)
+
+
+def serve(upload: Upload):
+    """Send a stored file as an attachment with its original name (never inline as HTML)."""
+    path = upload_dir() / upload.stored_name
+    response = send_file(
+        path,
+        mimetype=upload.content_type,
+        as_attachment=True,
+        download_name=upload.original_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

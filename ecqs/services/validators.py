@@ -1,0 +1,100 @@
+"""Field checks with Chinese messages: USCC (GB 32100) and resident ID (GB 11643) by checksum
+through python-stdnum, mobiles by format, passwords by the policy of SPEC's security baseline."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from flask_babel import gettext as _
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+from wtforms.validators import ValidationError
+
+from ecqs.config import SEED_DIR
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,39}$")
+
+
+def clean_uscc(value: str) -> str:
+    """Return the compact USCC or raise ValueError with a Chinese message."""
+    value = (value or "").strip().upper()
+    try:
+        return uscc.validate(value)
+    except StdnumError:
+        raise ValueError(_("统一社会信用代码不正确（应为 18 位，且校验位正确）")) from None
+
+
+def clean_id_number(value: str) -> str:
+    """Return the 18-character resident ID or raise ValueError with a Chinese message."""
+    value = (value or "").strip().upper()
+    try:
+        return ric.validate(value)
+    except StdnumError:
+        raise ValueError(_("身份证号码不正确（应为 18 位，出生日期和校验位正确）")) from None
+
+
+def clean_mobile(value: str) -> str:
+    value = (value or "").strip()
+    if not MOBILE_RE.match(value):
+        raise ValueError(_("手机号格式不正确（应为 11 位中国大陆手机号）"))
+    return value
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    path = SEED_DIR / "common_passwords.txt"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def password_problems(password: str, username: str | None = None) -> list[str]:
+    """Every rule the password breaks, as Chinese messages; empty when it is acceptable."""
+    problems = []
+    if not 8 <= len(password) <= 128:
+        problems.append(_("密码长度应为 8 至 128 位"))
+    classes = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
+    if classes < 3:
+        problems.append(_("密码须包含大写字母、小写字母、数字、特殊字符中的至少三类"))
+    if password.lower() in common_passwords():
+        problems.append(_("该密码过于常见，请更换"))
+    if username and len(username) >= 3 and username.lower() in password.lower():
+        problems.append(_("密码不能包含用户名"))
+    return problems
+
+
+# WTForms adapters -----------------------------------------------------------------------------
+
+
+def _adapter(cleaner):
+    def check(form, field):
+        if field.data:
+            try:
+                field.data = cleaner(field.data)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
+
+    return check
+
+
+uscc_field = _adapter(clean_uscc)
+id_number_field = _adapter(clean_id_number)
+mobile_field = _adapter(clean_mobile)
+
+
+def username_field(form, field):
+    if field.data and not USERNAME_RE.match(field.data):
+        raise ValidationError(_("用户名应为 4 至 40 位字母、数字或下划线，并以字母开头"))
+
+
+def password_field(username_attr: str | None = "username"):
+    def check(form, field):
+        username = (
+            getattr(form, username_attr).data if username_attr and hasattr(form, username_attr) else None
+        )
+        problems = password_problems(field.data or "", username)
+        if problems:
+            raise ValidationError("；".join(problems))
+
+    return check
