@@ -16,6 +16,13 @@ from ecqs import create_app
 from ecqs.extensions import db
 from ecqs.models import Organization, User, utcnow
 
+# Each domain's fixtures are a pytest plugin: every test may ask for them by name.
+pytest_plugins = [
+    "tests.instruments.fixtures",
+    "tests.licences.fixtures",
+    "tests.qualifications.fixtures",
+]
+
 PASSWORD = "Test@2026pass"
 REFERENCE_TABLES = {"divisions"}
 _seq = itertools.count(1)

@@ -26,8 +26,7 @@ from tests.browser.flow_helpers import (
     wait_for_url,
 )
 from tests.conftest import PASSWORD, make_org, make_user
-from tests.instrument_fixtures import *  # noqa: F403  (fixture catalogue)
-from tests.instrument_fixtures import authorise, kind
+from tests.instruments.fixtures import authorise, kind
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,7 +34,7 @@ CAT = "强制检定工作计量器具业务管理系统"
 
 
 def test_enterprise_adds_and_books_a_pressure_gauge_institution_verifies_it(
-    page, live_server, artifacts, catalogue
+    page, live_server, artifacts, instrument_kinds
 ):
     base = live_server
     today = workdays.today()

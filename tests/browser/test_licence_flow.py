@@ -34,8 +34,7 @@ from tests.browser.flow_helpers import (
     wait_for_url,
 )
 from tests.conftest import PASSWORD
-from tests.licence_fixtures import *  # noqa: F403  (fixtures catalogue, world)
-from tests.licence_fixtures import item
+from tests.licences.fixtures import item
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -25,8 +25,7 @@ from tests.browser.flow_helpers import (
     submit_and_wait,
 )
 from tests.conftest import PASSWORD
-from tests.qualification_fixtures import *  # noqa: F403  (fixtures projects, authorities, reviewers)
-from tests.qualification_fixtures import make_person
+from tests.qualifications.fixtures import make_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

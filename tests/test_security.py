@@ -11,8 +11,8 @@ from sqlalchemy import delete, select, update
 from ecqs.extensions import db
 from ecqs.models import AuditEvent, Division, Notice
 from ecqs.services import audit
+from tests.accounts.fixtures import count, text
 from tests.conftest import login, make_org, make_user
-from tests.m0_fixtures import count, text
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -217,7 +217,7 @@ def test_nul_bytes_refused_and_never_break_the_audit(app, client):
 
 
 def test_masking_in_lists_and_exports(client):
-    from tests.m0_fixtures import xlsx_rows
+    from tests.accounts.fixtures import xlsx_rows
 
     org = make_org(legal_rep_id_number="61011319900101123X")
     org.contact_mobile = "13812345678"

@@ -18,9 +18,8 @@ from ecqs.instruments import workflows as instrument_workflows
 from ecqs.models import AuditEvent, Booking, BookingItem, MetrologyAuthorization, Notification
 from ecqs.services import workdays
 from tests.conftest import flashes, make_org, make_user
-from tests.instrument_fixtures import (
+from tests.instruments.fixtures import (
     authorise,
-    catalogue,  # noqa: F401
     kind,
     link_person,
     make_booking,
@@ -29,7 +28,7 @@ from tests.instrument_fixtures import (
     make_reviewer,
 )
 
-pytestmark = pytest.mark.usefixtures("catalogue")
+pytestmark = pytest.mark.usefixtures("instrument_kinds")
 
 
 def fresh(obj):

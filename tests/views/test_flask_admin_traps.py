@@ -13,8 +13,7 @@ from ecqs.admin_views.base import RoleView
 from ecqs.extensions import db
 from ecqs.models import AuditEvent, EnterpriseLink, Notice, Organization, Upload, User
 from ecqs.services import xlsx_export
-from tests.conftest import make_org, make_user
-from tests.m0_fixtures import (
+from tests.accounts.fixtures import (
     PDF_BYTES,
     PNG_BYTES,
     count,
@@ -23,6 +22,7 @@ from tests.m0_fixtures import (
     text,
     xlsx_rows,
 )
+from tests.conftest import make_org, make_user
 
 # ---- CSRF ---------------------------------------------------------------------------------------
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.licence_fixtures)
 """Row scope of licence applications through every door: a reviewer of another authority, another
 enterprise and an assessment institution not engaged can neither see nor act — list, details,
 edit, delete, bulk actions, workflow endpoints, export, file download, documents, wizard."""
@@ -14,12 +13,10 @@ from sqlalchemy import func, select
 from ecqs import workflows
 from ecqs.extensions import db
 from ecqs.models import AuditEvent, LicenceApplication, LicenceReviewFeedback
-from tests.licence_fixtures import (  # noqa: F401  (fixtures)
+from tests.licences.fixtures import (
     action_data,
     advance,
-    catalogue,
     draft,
-    world,
 )
 
 VIEWS = ("licence_applications", "licence_review", "licence_tasks", "licence_negotiation", "licence_reports")

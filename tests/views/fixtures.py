@@ -23,9 +23,9 @@ from ecqs.models import Notice, Notification, SmsMessage
 from ecqs.qualifications import catalogue as personnel_catalogue
 from ecqs.qualifications import workflows as qualification_workflows
 from tests.conftest import PASSWORD, USER_TYPE, make_org, make_user
-from tests.instrument_fixtures import authorise, kind, make_booking, make_instrument
-from tests.licence_fixtures import advance, draft, item, sample_values
-from tests.qualification_fixtures import approve_data, id_number_in
+from tests.instruments.fixtures import authorise, kind, make_booking, make_instrument
+from tests.licences.fixtures import advance, draft, item, sample_values
+from tests.qualifications.fixtures import approve_data, id_number_in
 
 XSS = "<img src=x onerror=alert(1)>"
 RAW = "<img src=x"

@@ -19,7 +19,8 @@ from flask_admin.contrib.sqla import ModelView
 from ecqs import access, domains
 from ecqs.licences import form as licence_form
 from ecqs.workflows import WORKFLOWS
-from tests.audit_fixtures import (
+from tests.accounts.fixtures import session_login
+from tests.views.fixtures import (
     CJK,
     RAW,
     ROLES,
@@ -36,7 +37,6 @@ from tests.audit_fixtures import (
     view_rules,
     xlsx_rows,
 )
-from tests.m0_fixtures import session_login
 
 # Views that are deliberately not RoleViews (none today): endpoint -> reason.
 NOT_ROLE_VIEW_OK: dict[str, str] = {}

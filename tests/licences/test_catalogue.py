@@ -6,7 +6,6 @@ import io
 import re
 
 import openpyxl
-import pytest
 from sqlalchemy import func, select
 
 from ecqs.extensions import db
@@ -17,17 +16,11 @@ from ecqs.seeding import SEED_DIR
 from tests.conftest import make_user
 
 
-@pytest.fixture
-def catalogue(app):
-    load_licence_items()
-    db.session.commit()
-
-
 def count() -> int:
     return db.session.execute(select(func.count(LicenceItem.id))).scalar_one()
 
 
-def test_seed_file_names_its_source_and_loader_is_idempotent(catalogue):
+def test_seed_file_names_its_source_and_loader_is_idempotent(licence_catalogue):
     first = (SEED_DIR / "licence_items.csv").read_text(encoding="utf-8").splitlines()[0]
     assert first.startswith("# source:") and "2021年第41号" in first
     assert count() == 131
@@ -43,7 +36,7 @@ def test_seed_file_names_its_source_and_loader_is_idempotent(catalogue):
     assert valve.label == "紧急切断阀B" and valve.approval == "provincial"
 
 
-def test_grid_is_admin_only(client, login_as, catalogue):
+def test_grid_is_admin_only(client, login_as, licence_catalogue):
     login_as("enterprise")
     assert client.get("/admin/licence_items/").status_code == 403
     assert client.get("/admin/licence_items/import/").status_code == 403
@@ -73,7 +66,7 @@ def upload(client, data: bytes, name="目录.xlsx"):
     )
 
 
-def test_import_with_one_bad_row_imports_nothing(client, login_as, catalogue):
+def test_import_with_one_bad_row_imports_nothing(client, login_as, licence_catalogue):
     login_as("admin")
     before = count()
     data = xlsx(
@@ -91,7 +84,7 @@ def test_import_with_one_bad_row_imports_nothing(client, login_as, catalogue):
     assert db.session.execute(select(LicenceItem).where(LicenceItem.item == "新型电梯")).first() is None
 
 
-def test_clean_import_adds_and_updates_in_one_go(client, login_as, catalogue):
+def test_clean_import_adds_and_updates_in_one_go(client, login_as, licence_catalogue):
     login_as("admin")
     before = count()
     data = xlsx(
@@ -109,7 +102,7 @@ def test_clean_import_adds_and_updates_in_one_go(client, login_as, catalogue):
     assert valve.active is False and valve.notes == "已停止受理"
 
 
-def test_import_refuses_non_xlsx_and_missing_columns(client, login_as, catalogue):
+def test_import_refuses_non_xlsx_and_missing_columns(client, login_as, licence_catalogue):
     login_as("admin")
     before = count()
     page = upload(client, b"not a zip file at all").get_data(as_text=True)
@@ -119,7 +112,7 @@ def test_import_refuses_non_xlsx_and_missing_columns(client, login_as, catalogue
     assert count() == before
 
 
-def test_template_round_trips(client, login_as, catalogue):
+def test_template_round_trips(client, login_as, licence_catalogue):
     login_as("admin")
     response = client.get("/admin/licence_items/import/template.xlsx")
     assert response.status_code == 200
@@ -131,7 +124,7 @@ def test_template_round_trips(client, login_as, catalogue):
     assert "导入成功：新增 0 条，更新 0 条" in page
 
 
-def test_admin_cannot_create_duplicate_item(client, login_as, catalogue):
+def test_admin_cannot_create_duplicate_item(client, login_as, licence_catalogue):
     login_as("admin")
     before = count()
     response = client.post(
@@ -152,7 +145,7 @@ def test_admin_cannot_create_duplicate_item(client, login_as, catalogue):
     assert count() == before
 
 
-def test_import_shares_the_safe_reader_and_the_error_report(client, login_as, catalogue):
+def test_import_shares_the_safe_reader_and_the_error_report(client, login_as, licence_catalogue):
     """Same validation as every import: formulas and non-.xlsx files are refused as a whole, and a
     bad row yields an error report that only its uploader can download."""
     login_as("admin")

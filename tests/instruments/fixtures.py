@@ -31,7 +31,7 @@ _serial = itertools.count(1)
 
 
 @pytest.fixture
-def catalogue(app):
+def instrument_kinds(app):
     """The seed catalogue (tables are emptied after every test): kinds 0101 and 0102."""
     instrument_catalogue.load_seed(read_csv("instrument_catalogue.csv"))
     db.session.commit()

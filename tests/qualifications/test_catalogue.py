@@ -13,8 +13,7 @@ from ecqs.extensions import db
 from ecqs.models import PersonnelProject
 from ecqs.qualifications import catalogue as personnel_catalogue
 from tests.conftest import flashes, make_user
-from tests.qualification_fixtures import *  # noqa: F403
-from tests.qualification_fixtures import make_person, submit
+from tests.qualifications.fixtures import make_person, submit
 
 HEADERS = ["人员类型", "项目代号", "项目名称", "级别", "审批层级", "备注", "是否启用"]
 

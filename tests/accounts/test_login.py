@@ -12,8 +12,8 @@ from ecqs.accounts import auth
 from ecqs.extensions import db
 from ecqs.models import AuditEvent, SmsCode, User, UserSession, utcnow
 from ecqs.services import sms
+from tests.accounts.fixtures import count, csrf_from, last_sms_code, text
 from tests.conftest import PASSWORD, login, make_user
-from tests.m0_fixtures import count, csrf_from, last_sms_code, text
 
 # ---- user type, wrong password, lockout ------------------------------------------------------------
 

@@ -8,8 +8,8 @@ from ecqs import seeding
 from ecqs.extensions import db
 from ecqs.models import AuditEvent, Division, Organization, User
 from ecqs.services import validators
+from tests.accounts.fixtures import count
 from tests.conftest import USER_TYPE
-from tests.m0_fixtures import count
 
 DEMO_ROLES = {
     "admin": "admin",

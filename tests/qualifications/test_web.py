@@ -13,8 +13,7 @@ from ecqs.models import QualificationApplication, QualificationCertificate
 from ecqs.qualifications import workflows as qualification_workflows
 from ecqs.services import workdays
 from tests.conftest import flashes, make_user
-from tests.qualification_fixtures import *  # noqa: F403
-from tests.qualification_fixtures import drive_to, give_certificate, id_number_in, make_person, submit
+from tests.qualifications.fixtures import drive_to, give_certificate, id_number_in, make_person, submit
 
 
 def _count(model=QualificationApplication) -> int:

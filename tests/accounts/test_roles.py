@@ -7,8 +7,8 @@ import pytest
 
 from ecqs.extensions import db
 from ecqs.models import ORG_ROLES, EnterpriseLink, Notification, Organization, User
+from tests.accounts.fixtures import count, text, xlsx_rows
 from tests.conftest import make_org, make_user
-from tests.m0_fixtures import count, text, xlsx_rows
 
 ROLES = ["person", "enterprise", "metrology", "assessor", "unit", "reviewer", "association", "admin"]
 GRID_ROLES = {

@@ -18,9 +18,9 @@ from ecqs.models import (
     Instrument,
 )
 from tests.conftest import make_org, make_user
-from tests.instrument_fixtures import catalogue, link_person, make_metrology, make_reviewer  # noqa: F401
+from tests.instruments.fixtures import link_person, make_metrology, make_reviewer
 
-pytestmark = pytest.mark.usefixtures("catalogue")
+pytestmark = pytest.mark.usefixtures("instrument_kinds")
 
 ROLES = (
     "person",
@@ -155,7 +155,7 @@ def test_system_transitions_are_never_buttons_or_todos(actors):
 
 
 def test_inbox_lists_drafts_and_allocated_items_not_every_instrument(client, login_as, actors):
-    from tests.instrument_fixtures import authorise, kind, make_booking, make_instrument
+    from tests.instruments.fixtures import authorise, kind, make_booking, make_instrument
 
     enterprise = actors["users"]["enterprise"]
     for i in range(3):

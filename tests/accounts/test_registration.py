@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from ecqs.extensions import db
 from ecqs.models import AuditEvent, Organization, OrganizationQualification, SmsCode, Upload, User
+from tests.accounts.fixtures import count, last_sms_code, pdf, text
 from tests.conftest import make_id_number, make_mobile, make_org, make_uscc, make_user
-from tests.m0_fixtures import count, last_sms_code, pdf, text
 
 PASSWORD = "Reg#Pass2026"
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.licence_fixtures)
 """M2 pages through the test client: menus, the application wizard, the grids, data-carrying
 workflow forms, printable documents, the public verification page and the feedback form."""
 
@@ -15,14 +14,12 @@ from ecqs.licences import form as licence_form
 from ecqs.models import LicenceApplication, LicenceReviewFeedback, Upload
 from ecqs.services import workdays
 from tests.conftest import flashes
-from tests.licence_fixtures import (  # noqa: F401  (fixtures)
+from tests.licences.fixtures import (
     SAMPLE,
     advance,
-    catalogue,
     draft,
     item,
     sample_values,
-    world,
 )
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -487,7 +484,7 @@ def test_feedback_only_after_the_review(client, login_as, world):
 # ---- the demo data -------------------------------------------------------------------------
 
 
-def test_demo_data_has_a_mid_workflow_application(app, catalogue):
+def test_demo_data_has_a_mid_workflow_application(app, licence_catalogue):
     from ecqs import seeding
 
     seeding.load_demo()

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.licence_fixtures)
 """The M2 workflow table over every state x action x actor, routing of the approving
 authority, numbering, the statutory clock and the notices at each decision."""
 
@@ -17,14 +16,12 @@ from ecqs.licences import operations as licence_applications
 from ecqs.licences import workflows as licence_workflows
 from ecqs.models import LICENCE_STATUS_LABELS, AuditEvent, LicenceApplication, Notification, SmsMessage
 from ecqs.services import workdays
-from tests.licence_fixtures import (  # noqa: F401  (fixtures)
+from tests.licences.fixtures import (  # noqa: F401  (fixtures)
     PATHS,
     action_data,
     advance,
-    catalogue,
     draft,
     item,
-    world,
 )
 
 ACTORS = (
@@ -336,7 +333,7 @@ def test_a_failed_review_cannot_be_granted(world):
 
 
 def _upload(world):
-    from tests.licence_fixtures import fake_upload
+    from tests.licences.fixtures import fake_upload
 
     return fake_upload(world.assessor)
 

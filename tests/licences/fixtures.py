@@ -16,7 +16,7 @@ from tests.conftest import make_org, make_user
 
 
 @pytest.fixture
-def catalogue(app):
+def licence_catalogue(app):
     """The catalogue is truncated after every test like any table; load it again."""
     load_licence_items()
     db.session.commit()
@@ -58,7 +58,7 @@ class World:
 
 
 @pytest.fixture
-def world(catalogue):
+def world(licence_catalogue):
     return World()
 
 

@@ -12,8 +12,7 @@ from openpyxl import load_workbook
 
 from ecqs.extensions import db
 from tests.conftest import flashes, make_user
-from tests.qualification_fixtures import *  # noqa: F403
-from tests.qualification_fixtures import drive_to, make_person, submit
+from tests.qualifications.fixtures import drive_to, make_person, submit
 
 APPS = "/admin/qualification_applications"
 MY_APPS = "/admin/my_qualification_applications"

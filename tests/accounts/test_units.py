@@ -14,8 +14,8 @@ from ecqs.extensions import db
 from ecqs.models import ORG_ROLES, AuditEvent, EnterpriseLink, Organization
 from ecqs.services import validators, workdays
 from ecqs.services.masking import mask_id_number, mask_mobile
+from tests.accounts.fixtures import count
 from tests.conftest import make_org, make_user
-from tests.m0_fixtures import count
 
 # ---- validators ---------------------------------------------------------------------------------
 

@@ -15,8 +15,7 @@ from ecqs.extensions import db
 from ecqs.models import AuditEvent, Instrument
 from ecqs.services import workdays
 from tests.conftest import flashes, make_org, make_user
-from tests.instrument_fixtures import (
-    catalogue,  # noqa: F401
+from tests.instruments.fixtures import (
     kind,
     link_person,
     make_booking,
@@ -25,7 +24,7 @@ from tests.instrument_fixtures import (
     make_reviewer,
 )
 
-pytestmark = pytest.mark.usefixtures("catalogue")
+pytestmark = pytest.mark.usefixtures("instrument_kinds")
 
 
 def form_data(**kw):

@@ -21,9 +21,9 @@ from ecqs.models import (
     User,
     utcnow,
 )
+from tests.accounts.fixtures import count, text, xlsx_rows
 from tests.conftest import login, make_org, make_uscc, make_user
-from tests.m0_fixtures import count, text, xlsx_rows
-from tests.test_m0_traps import _filter_arg
+from tests.views.test_flask_admin_traps import _filter_arg
 
 # ---- organisation review --------------------------------------------------------------------------
 
@@ -360,7 +360,7 @@ def test_divisions_loaded(app):
 
 
 def test_sms_outbox_records_delivery(client):
-    from tests.m0_fixtures import last_sms_code
+    from tests.accounts.fixtures import last_sms_code
 
     response = client.post("/sms/send", data={"mobile": "13900007777", "purpose": "register"})
     assert response.get_json()["ok"]

@@ -6,15 +6,14 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import make_org
-from tests.instrument_fixtures import (
+from tests.instruments.fixtures import (
     authorise,
-    catalogue,  # noqa: F401
     kind,
     make_instrument,
     make_metrology,
 )
 
-pytestmark = pytest.mark.usefixtures("catalogue")
+pytestmark = pytest.mark.usefixtures("instrument_kinds")
 
 
 def test_instrument_query_needs_enterprise_and_serial(client):

@@ -21,8 +21,7 @@ from ecqs.qualifications import rules as qualifications
 from ecqs.qualifications import workflows as qualification_workflows
 from ecqs.services import workdays
 from tests.conftest import make_user
-from tests.qualification_fixtures import *  # noqa: F403
-from tests.qualification_fixtures import approve_data, drive_to, give_certificate, make_person, submit
+from tests.qualifications.fixtures import approve_data, drive_to, give_certificate, make_person, submit
 
 STATES = ["pending", "received", "approved", "rejected", "withdrawn"]
 ACTIONS = ["receive", "approve", "reject", "withdraw"]

@@ -17,8 +17,7 @@ from ecqs.instruments.ledger_import import HEADERS
 from ecqs.models import AuditEvent, Instrument, Upload
 from ecqs.services import xlsx_import
 from tests.conftest import make_org, make_user
-from tests.instrument_fixtures import (
-    catalogue,  # noqa: F401
+from tests.instruments.fixtures import (
     link_person,
     make_instrument,
     template_row,
@@ -26,7 +25,7 @@ from tests.instrument_fixtures import (
     xlsx_bytes,
 )
 
-pytestmark = pytest.mark.usefixtures("catalogue")
+pytestmark = pytest.mark.usefixtures("instrument_kinds")
 URL = "/admin/instruments/import/"
 
 

@@ -16,9 +16,9 @@ from ecqs.instruments import catalogue as instrument_catalogue
 from ecqs.models import InstrumentItem, InstrumentKind
 from ecqs.seeding import SEED_DIR, read_csv
 from tests.conftest import make_org
-from tests.instrument_fixtures import catalogue, kind, make_instrument, upload  # noqa: F401
+from tests.instruments.fixtures import kind, make_instrument, upload
 
-pytestmark = pytest.mark.usefixtures("catalogue")
+pytestmark = pytest.mark.usefixtures("instrument_kinds")
 URL = "/admin/instrument_kinds/import/"
 
 

@@ -13,16 +13,15 @@ from ecqs.instruments.reminders import send_reminders
 from ecqs.models import InstrumentReminder, Notification, SmsMessage
 from ecqs.services import workdays
 from tests.conftest import make_org, make_user
-from tests.instrument_fixtures import (
+from tests.instruments.fixtures import (
     authorise,
-    catalogue,  # noqa: F401
     kind,
     make_booking,
     make_instrument,
     make_metrology,
 )
 
-pytestmark = pytest.mark.usefixtures("catalogue")
+pytestmark = pytest.mark.usefixtures("instrument_kinds")
 
 
 def sms_for(mobile):
