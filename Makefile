@@ -49,10 +49,10 @@ fmt: venv
 	$(VENV)/bin/ruff check --fix .
 
 babel-extract: venv
-	$(VENV)/bin/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
 
 babel-update: babel-extract
-	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations -D messages
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-pot-creation-date
 
 bench: setup
 	@if [ -f bench/__main__.py ]; then $(PY) -m bench; else echo "bench: no benchmarks yet (bench/__main__.py)"; fi

@@ -385,6 +385,8 @@ class RoleView(ModelView):
                 current_user,
                 comment=request.form.get("comment"),
                 expected_state=request.form.get("expected_state") or None,
+                expected_version=request.form.get("expected_version") or None,
+                **self.transition_inputs(obj, action_name),
             )
             db.session.commit()
             flash(_("操作成功"), "success")
@@ -392,6 +394,17 @@ class RoleView(ModelView):
             db.session.rollback()
             flash(str(exc), "error")
         return redirect(return_url)
+
+    def transition_inputs(self, obj, action_name) -> dict:
+        """The raw posted values of the inputs the transition declares (the engine parses them)."""
+        wf = self.workflow
+        t = wf.by_action.get(action_name) if wf else None
+        if t is None:
+            return {}
+        return {
+            f.name: request.files.get(f.name) if f.kind == "file" else request.form.get(f.name)
+            for f in t.fields
+        }
 
     def available_transitions(self, obj):
         return workflows.available(obj, current_user)
