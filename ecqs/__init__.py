@@ -120,12 +120,9 @@ def _security(app: Flask) -> None:
 
 
 def _filters(app: Flask) -> None:
-    from zoneinfo import ZoneInfo
-
     from ecqs.models import LINK_STATUS_LABELS
     from ecqs.services.audit import EVENT_LABELS
-
-    cn = ZoneInfo("Asia/Shanghai")
+    from ecqs.services.workdays import CN as cn
 
     @app.template_filter("localtime")
     def localtime(value):

@@ -178,6 +178,7 @@ class Workflow:
     notify: Callable[[object, Transition, User, str | None], Iterable[tuple]] | None = None
     deadline: Callable[[object], date | None] | None = None
     field: str = "status"
+    colours: dict = dataclasses.field(default_factory=dict)  # state -> badge colour (Bootstrap)
     by_action: dict = dataclasses.field(default_factory=dict, compare=False)
 
     def __post_init__(self):

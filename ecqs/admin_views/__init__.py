@@ -22,6 +22,7 @@ from ecqs.admin_views.accounts import (
     UserView,
 )
 from ecqs.admin_views.home import HomeView
+from ecqs.admin_views.menu import CAT_CENTRE, CAT_SYSTEM
 from ecqs.extensions import db
 from ecqs.models import (
     AuditEvent,
@@ -33,9 +34,6 @@ from ecqs.models import (
     SmsMessage,
     User,
 )
-
-CAT_CENTRE = _l("个人中心")
-CAT_SYSTEM = _l("系统管理")
 
 
 class RoleMenuLink(MenuLink):

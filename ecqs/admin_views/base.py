@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request, session, url_for
 from flask_admin import babel as admin_babel
@@ -29,7 +28,7 @@ from wtforms.validators import ValidationError
 
 from ecqs import access, workflows
 from ecqs.extensions import db
-from ecqs.services import audit, uploads, xlsx_export
+from ecqs.services import audit, uploads, workdays, xlsx_export
 from ecqs.services.masking import mask_id_number, mask_mobile
 
 log = logging.getLogger("ecqs.views")
@@ -87,24 +86,31 @@ def choice_formatter(labels: dict, attr: str | None = None):
     return formatter
 
 
-def state_badge(labels: dict, attr: str = "status"):
-    colours = {"approved": "success", "rejected": "danger", "pending": "warning"}
+DEFAULT_COLOURS = {"approved": "success", "rejected": "danger", "pending": "warning"}
+
+
+def state_badge(labels: dict | None = None, attr: str | None = None, colours: dict | None = None):
+    """The one badge formatter: a state's label in its colour. Without arguments it shows the
+    view's workflow state with the labels and colours declared in the state table."""
 
     def formatter(view, context, model, name):
-        value = getattr(model, attr)
-        label = labels.get(value, value)
-        return Markup('<span class="badge badge-{}">{}</span>').format(colours.get(value, "secondary"), label)
+        wf = view.workflow
+        field = attr or (wf.field if wf else "status")
+        value = getattr(model, field)
+        own = wf is not None and field == wf.field
+        names = labels if labels is not None else (wf.states if own else {})
+        palette = colours if colours is not None else (wf.colours if own and wf.colours else DEFAULT_COLOURS)
+        return Markup('<span class="badge badge-{}" data-status="{}">{}</span>').format(
+            palette.get(value, "secondary"), value or "", names.get(value, value or "")
+        )
 
     return formatter
-
-
-CN = ZoneInfo("Asia/Shanghai")
 
 
 def _local_datetime(view, value, name=None):
     """Timestamps are stored in UTC and shown in China Standard Time, to the second."""
     if value.tzinfo is not None:
-        value = value.astimezone(CN)
+        value = value.astimezone(workdays.CN)
     return value.strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -32,6 +32,7 @@ from ecqs.admin_views.instrument_filters import (
     KindFilter,
     StatusFilter,
 )
+from ecqs.admin_views.menu import CAT_INSTRUMENTS, CAT_SUPERVISION, CAT_SYSTEM
 from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
 from ecqs.extensions import db
 from ecqs.instruments import catalogue as instrument_catalogue
@@ -53,10 +54,6 @@ from ecqs.models import (
     Organization,
 )
 from ecqs.services import audit, workdays, xlsx_export
-
-CAT_M1 = _l("强制检定工作计量器具业务管理系统")
-CAT_SUPERVISION = _l("强检器具监管")
-CAT_SYSTEM = _l("系统管理")
 
 LEDGER_ROLES = instrument_scopes.LEDGER_ROLES
 INSTRUMENT_LABELS = {
@@ -697,10 +694,10 @@ def register(admin) -> None:
     s = db.session
     admin.add_view(
         InstrumentLedgerView(
-            Instrument, s, name=_l("强检器具台账维护"), category=CAT_M1, endpoint="instruments"
+            Instrument, s, name=_l("强检器具台账维护"), category=CAT_INSTRUMENTS, endpoint="instruments"
         )
     )
-    instrument_bookings.register_booking_views(admin, CAT_M1)
+    instrument_bookings.register_booking_views(admin, CAT_INSTRUMENTS)
     admin.add_view(
         InstrumentSupervisionView(
             Instrument, s, name=_l("器具台账"), category=CAT_SUPERVISION, endpoint="instrument_supervision"

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ecqs import access, workflows
 from ecqs.admin_views.base import RoleView, choice_formatter, deny
+from ecqs.admin_views.menu import CAT_LICENCE, CAT_SYSTEM
 from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
 from ecqs.extensions import db
 from ecqs.licences import clock as licence_clock
@@ -41,8 +42,6 @@ from ecqs.models import (
     licence_type_label,
 )
 from ecqs.services import uploads, workdays, xlsx_export
-
-CAT_LICENCE = _l("特种设备生产单位许可")
 
 # ---- 许可项目目录 ------------------------------------------------------------------------------
 
@@ -949,7 +948,6 @@ class LicenceApplyView(BaseView):
 
 def register(admin) -> None:
     """Add the M2 views to the admin (called from the M2 line of admin_views/__init__.py)."""
-    from ecqs.admin_views import CAT_SYSTEM
 
     s = db.session
     admin.add_view(

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ecqs import access, workflows
 from ecqs.admin_views.base import RoleView, choice_formatter, masked
+from ecqs.admin_views.menu import CAT_PERSON, CAT_SYSTEM
 from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
 from ecqs.extensions import db
 from ecqs.models import (
@@ -36,9 +37,6 @@ from ecqs.qualifications import catalogue as personnel_catalogue
 from ecqs.qualifications import rules as qualifications
 from ecqs.qualifications import workflows as qualification_workflows
 from ecqs.services import workdays, xlsx_export
-
-CAT_PERSON = _l("特种设备检验、检测人员资格认定申请")
-CAT_SYSTEM = _l("系统管理")
 
 STATE_COLOURS = {
     "pending": "warning",

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 
 log = logging.getLogger("ecqs.workdays")
-CN = ZoneInfo("Asia/Shanghai")
+CN = ZoneInfo("Asia/Shanghai")  # the one time zone of the product: display, "today", working days
 
 
 def _as_date(value: date | datetime) -> date:

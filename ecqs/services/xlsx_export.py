@@ -8,13 +8,13 @@ import os
 import re
 import tempfile
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import xlsxwriter
 from flask import Response, stream_with_context
 
+from ecqs.services import workdays
+
 FORMULA_START = ("=", "+", "-", "@", "{", "\t", "\r")
-CN = ZoneInfo("Asia/Shanghai")
 
 
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -72,7 +72,7 @@ def write_rows(path: str, headers: list[str], rows, sheet_name: str = "Sheet1") 
                 ws.write_number(r, c, float(value))
             elif isinstance(value, datetime):
                 if value.tzinfo is not None:
-                    value = value.astimezone(CN).replace(tzinfo=None)
+                    value = value.astimezone(workdays.CN).replace(tzinfo=None)
                 ws.write_datetime(r, c, value, dt_fmt)
             elif isinstance(value, date):
                 ws.write_datetime(r, c, datetime(value.year, value.month, value.day), date_fmt)

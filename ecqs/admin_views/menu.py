@@ -1,0 +1,10 @@
+"""The menu categories of the back office, in one place (labels from the manuals)."""
+
+from flask_babel import lazy_gettext as _l
+
+CAT_CENTRE = _l("个人中心")
+CAT_SYSTEM = _l("系统管理")
+CAT_INSTRUMENTS = _l("强制检定工作计量器具业务管理系统")
+CAT_SUPERVISION = _l("强检器具监管")
+CAT_LICENCE = _l("特种设备生产单位许可")
+CAT_PERSON = _l("特种设备检验、检测人员资格认定申请")
