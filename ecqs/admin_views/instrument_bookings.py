@@ -25,6 +25,7 @@ from ecqs.admin_views.instrument_filters import (
     StatusFilter,
 )
 from ecqs.extensions import db
+from ecqs.instruments import rules
 from ecqs.instruments import scopes as instrument_scopes
 from ecqs.instruments import workflows as instrument_workflows
 from ecqs.instruments.forms import AuthorizationForm, VerificationResultForm
@@ -559,7 +560,7 @@ def metrology_institutions():
     return (
         db.session.execute(
             select(Organization)
-            .where(Organization.kind == "metrology", Organization.status == "approved")
+            .where(rules.approved_institution_condition())
             .order_by(Organization.name)
         )
         .scalars()
@@ -606,7 +607,7 @@ class AuthorizationView(DynamicFilterMixin, RoleView):
 
         institution = db.session.get(Organization, form.institution_id.data or 0)
         try:
-            if institution is None or institution.kind != "metrology" or institution.status != "approved":
+            if not rules.is_approved_institution(institution):
                 raise ValidationError(_("请选择已通过审核的计量技术机构"))
             code = form.division_code.data
             prefix = access.reviewer_province(current_user) if current_user.role == "reviewer" else ""

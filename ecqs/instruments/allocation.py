@@ -2,20 +2,15 @@
 covers the instrument's kind and its usage division, the most specific division first (county,
 then city, then province); among equals the one with the fewest open items, then the oldest.
 
-Pure queries: the workflow (workflows.py, M1 section) performs the allocation itself."""
+Pure queries (the rule itself is in rules.py): the booking workflow performs the allocation."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from ecqs.extensions import db
+from ecqs.instruments import rules
 from ecqs.models import BookingItem, Instrument, MetrologyAuthorization, Organization
-
-
-def candidate_divisions(code: str) -> list[str]:
-    """The division itself and its ancestors, most specific first: 610113 → 610113, 610100, 610000."""
-    chain = [code, code[:4] + "00", code[:2] + "0000"]
-    return list(dict.fromkeys(chain))
 
 
 def open_load(institution_ids) -> dict[int, int]:
@@ -33,16 +28,11 @@ def open_load(institution_ids) -> dict[int, int]:
 
 def authorised_institutions(kind_id: int, division_code: str) -> list[int]:
     """Ids of the approved institutions authorised at the most specific level that has any."""
-    divisions = candidate_divisions(division_code)
+    divisions = rules.candidate_divisions(division_code)
     rows = db.session.execute(
         select(MetrologyAuthorization.institution_id, MetrologyAuthorization.division_code)
         .join(Organization, Organization.id == MetrologyAuthorization.institution_id)
-        .where(
-            MetrologyAuthorization.kind_id == kind_id,
-            MetrologyAuthorization.division_code.in_(divisions),
-            Organization.kind == "metrology",
-            Organization.status == "approved",
-        )
+        .where(rules.authorised_condition(kind_id, division_code))
     ).all()
     if not rows:
         return []

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from ecqs.extensions import db, limiter
+from ecqs.instruments import rules
 from ecqs.models import (
     BOOKING_ITEM_STATUS_LABELS,
     INSTRUMENT_STATUS_LABELS,
@@ -76,7 +77,7 @@ def query():
 @bp.route("/institutions")
 def institutions():
     name = (request.args.get("name") or "").strip()[:120]
-    stmt = select(Organization).where(Organization.kind == "metrology", Organization.status == "approved")
+    stmt = select(Organization).where(rules.approved_institution_condition())
     if name:
         stmt = stmt.where(Organization.name.contains(name))
     orgs = db.session.execute(stmt.order_by(Organization.name).limit(200)).scalars().all()

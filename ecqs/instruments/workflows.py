@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ecqs.accounts.workflows import org_admins
 from ecqs.extensions import db
 from ecqs.instruments import allocation as instrument_allocation
+from ecqs.instruments import rules
 from ecqs.instruments.scopes import LEDGER_ROLES, works_for
 from ecqs.models import (
     BOOKING_ITEM_STATUS_LABELS,
@@ -223,7 +224,12 @@ def _booking_party(item, actor) -> bool:
 
 def _allocate_guard(item, actor, data):
     institution = data.get("institution")
-    if item.booking.status == "draft" or institution is None or institution.kind != "metrology":
+    instrument = item.instrument
+    if (
+        item.booking.status == "draft"
+        or institution is None
+        or not rules.is_authorised(institution, instrument.kind_id, instrument.usage_division_code)
+    ):
         raise GuardFailed(_("该器具不能分配"))
 
 
