@@ -3,6 +3,7 @@ booking items (allocation, acceptance, result)."""
 
 from __future__ import annotations
 
+import weakref
 from datetime import date
 
 from flask_babel import gettext as _
@@ -29,7 +30,9 @@ from ecqs.services import workdays
 from ecqs.workflows import (
     SYSTEM,
     GuardFailed,
+    Field,
     SystemActor,
+    Then,
     Transition,
     Workflow,
     register,
@@ -113,24 +116,45 @@ def _submit_guard(booking, actor, data):
 
 
 def _submit(booking, actor, data):
+    # The plan is made here, before the state is set, so that the submit notification can name
+    # the institutions; the `after` hook turns it into one allocate transition per item.
+    _plans[booking] = allocation_plan([i for i in booking.items if i.status == "pending"])
     booking.submitted_at = utcnow()
-    booking.status = "submitted"
-    allocate_items([i for i in booking.items if i.status == "pending"], actor)
+
+
+# booking -> [(item, institution)] between the submit effect and its after hook.
+_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def allocation_plan(items) -> list[tuple]:
+    """(item, institution) for each 待预约 item that an authorised institution can take; the
+    load is balanced across the items in memory. Items with none stay 待预约 (retried later)."""
+    load: dict[int, int] = {}
+    candidates: dict = {}
+    plan = []
+    for item in items:
+        institution = instrument_allocation.find_institution(item.instrument, load, candidates)
+        if institution is not None:
+            plan.append((item, institution))
+    return plan
+
+
+def _allocate_planned(booking, actor, data):
+    system = SystemActor(actor)
+    return [
+        Then(item, "allocate", system, data={"institution": institution})
+        for item, institution in _plans.pop(booking, ())
+    ]
 
 
 def allocate_items(items, actor) -> int:
     """Allocate 待预约 items of submitted bookings to authorised institutions; returns how many
     found one. Items with no authorised institution stay 待预约 (retried later)."""
     system = SystemActor(actor)
-    load: dict[int, int] = {}
-    candidates: dict = {}
-    done = 0
-    for item in items:
-        institution = instrument_allocation.find_institution(item.instrument, load, candidates)
-        if institution is not None:
-            transition(item, "allocate", system, institution=institution)
-            done += 1
-    return done
+    plan = allocation_plan(items)
+    for item, institution in plan:
+        transition(item, "allocate", system, institution=institution)
+    return len(plan)
 
 
 def retry_unallocated(actor) -> int:
@@ -148,13 +172,11 @@ def retry_unallocated(actor) -> int:
     return allocate_items(items, actor)
 
 
-def _notify_booking(booking, t, actor, comment):
-    if t.action != "submit":
-        return []
+def _notify_submitted(booking, actor, comment):
+    """One notice per institution, naming how many items of this booking it is to handle."""
     per_institution: dict[int, list] = {}
-    for item in booking.items:
-        if item.institution is not None and item.status == "allocated":
-            per_institution.setdefault(item.institution_id, [item.institution, 0])[1] += 1
+    for _item, institution in _plans.get(booking, ()):
+        per_institution.setdefault(institution.id, [institution, 0])[1] += 1
     out = []
     for institution, n in per_institution.values():
         title = _("%(org)s 提交了 %(n)d 件强检器具的检定预约，请及时受理", org=booking.organization.name, n=n)
@@ -168,7 +190,7 @@ BOOKING = register(
         model=Booking,
         states=BOOKING_STATUS_LABELS,
         title=lambda b: _("预约单 %(number)s", number=b),
-        notify=_notify_booking,
+        colours={"draft": "secondary", "submitted": "primary", "answered": "success"},
         transitions=(
             Transition(
                 "submit",
@@ -181,6 +203,8 @@ BOOKING = register(
                 effect=_submit,
                 bulk=False,
                 confirm=_l("提交后将分配至计量技术机构，确定提交吗？"),
+                notify=_notify_submitted,
+                after=_allocate_planned,
             ),
             # Automatic: every allocated item has its institution's answer / a new allocation.
             Transition("feedback", _l("已反馈"), ("submitted",), "answered", SYSTEM, bulk=False),
@@ -190,28 +214,18 @@ BOOKING = register(
 )
 
 
-def _sync_booking(booking, actor) -> None:
-    """已反馈 once no item waits for an institution's answer (and at least one was answered);
-    back to 已提交 when an item is allocated again."""
+def _sync_booking(item, actor, data) -> list[Then]:
+    """The booking follows its items: 已反馈 once no item waits for an institution's answer
+    (and at least one was answered); back to 已提交 when an item is allocated again."""
+    booking = item.booking
     states = [i.status for i in booking.items]
     system = SystemActor(actor)
     if booking.status == "submitted" and "allocated" not in states:
         if any(s in ANSWERED_ITEM_STATES for s in states):
-            transition(booking, "feedback", system)
+            return [Then(booking, "feedback", system)]
     elif booking.status == "answered" and "allocated" in states:
-        transition(booking, "reopen", system)
-
-
-def _then_sync(target: str, effect=None):
-    def run(item, actor, data):
-        # The check constraints tie fields to the state: change them together, flush once.
-        with db.session.no_autoflush:
-            if effect is not None:
-                effect(item, actor, data)
-            item.status = target  # the booking's state depends on this item's new state
-        _sync_booking(item.booking, actor)
-
-    return run
+        return [Then(booking, "reopen", system)]
+    return []
 
 
 def _institution_party(item, actor) -> bool:
@@ -269,33 +283,55 @@ def _result_guard(item, actor, data):
 
 
 def _record_result(item, actor, data):
-    item.result = data["result"]
-    item.certificate_no = data["certificate_no"].strip()
-    item.verified_on = data["verified_on"]
-    item.new_valid_until = data.get("valid_until")
-    item.answered_at = item.answered_at or utcnow()
-    # The only way 有效期至 moves after the instrument was added.
-    if item.new_valid_until is not None:
-        item.instrument.valid_until = item.new_valid_until
+    # Check constraints tie the result to the state the engine sets next: no flush in between.
+    with db.session.no_autoflush:
+        item.result = data["result"]
+        item.certificate_no = data["certificate_no"].strip()
+        item.verified_on = data["verified_on"]
+        item.new_valid_until = data.get("valid_until")
+        item.answered_at = item.answered_at or utcnow()
+        # The only way 有效期至 moves after the instrument was added.
+        if item.new_valid_until is not None:
+            item.instrument.valid_until = item.new_valid_until
 
 
-def _notify_item(item, t, actor, comment):
-    name = str(item.instrument)
-    if t.action == "accept":
-        title = _("您预约的器具“%(name)s”已被 %(org)s 受理", name=name, org=item.institution.name)
-    elif t.action == "return":
-        title = _("您预约的器具“%(name)s”被退回：%(reason)s", name=name, reason=comment)
-    elif t.action == "record_result":
-        title = _(
-            "器具“%(name)s”检定结论：%(result)s，有效期至 %(date)s",
-            name=name,
-            result=VERIFICATION_RESULT_LABELS[item.result],
-            date=item.new_valid_until or "-",
-        )
-    else:
-        return []
-    creator = item.booking.created_by
-    return [(creator, title, None)] if creator is not None else []
+def _to_booker(title_of):
+    """Notify whoever created the booking, with the title this transition writes."""
+
+    def notify(item, actor, comment):
+        creator = item.booking.created_by
+        return [(creator, title_of(item, comment), None)] if creator is not None else []
+
+    return notify
+
+
+def _accepted_title(item, comment):
+    return _("您预约的器具“%(name)s”已被 %(org)s 受理", name=str(item.instrument), org=item.institution.name)
+
+
+def _returned_title(item, comment):
+    return _("您预约的器具“%(name)s”被退回：%(reason)s", name=str(item.instrument), reason=comment)
+
+
+def _result_title(item, comment):
+    return _(
+        "器具“%(name)s”检定结论：%(result)s，有效期至 %(date)s",
+        name=str(item.instrument),
+        result=VERIFICATION_RESULT_LABELS[item.result],
+        date=item.new_valid_until or "-",
+    )
+
+
+def _result_choices(item, actor):
+    return list(VERIFICATION_RESULT_LABELS.items())
+
+
+RESULT_FIELDS = (
+    Field("result", _l("检定结论"), kind="choice", choices=_result_choices),
+    Field("certificate_no", _l("证书编号"), max_length=60),
+    Field("verified_on", _l("检定日期"), kind="date"),
+    Field("valid_until", _l("有效期至"), kind="date", required=False),
+)
 
 
 BOOKING_ITEM = register(
@@ -306,7 +342,14 @@ BOOKING_ITEM = register(
         title=lambda item: _(
             "强检器具预约：%(name)s（%(org)s）", name=item, org=item.booking.organization.name
         ),
-        notify=_notify_item,
+        colours={
+            "pending": "secondary",
+            "allocated": "warning",
+            "accepted": "info",
+            "verified": "success",
+            "returned": "danger",
+            "cancelled": "dark",
+        },
         transitions=(
             Transition(
                 "allocate",
@@ -315,7 +358,8 @@ BOOKING_ITEM = register(
                 "allocated",
                 SYSTEM,
                 guard=_allocate_guard,
-                effect=_then_sync("allocated", _allocate),
+                effect=_allocate,
+                after=_sync_booking,
                 bulk=False,
             ),
             Transition(
@@ -325,7 +369,9 @@ BOOKING_ITEM = register(
                 "accepted",
                 frozenset({"metrology"}),
                 party=_institution_party,
-                effect=_then_sync("accepted", _accept),
+                effect=_accept,
+                after=_sync_booking,
+                notify=_to_booker(_accepted_title),
                 style="success",
             ),
             Transition(
@@ -335,7 +381,9 @@ BOOKING_ITEM = register(
                 "returned",
                 frozenset({"metrology"}),
                 party=_institution_party,
-                effect=_then_sync("returned", _return),
+                effect=_return,
+                after=_sync_booking,
+                notify=_to_booker(_returned_title),
                 needs_comment=True,
                 style="danger",
             ),
@@ -347,7 +395,10 @@ BOOKING_ITEM = register(
                 frozenset({"metrology"}),
                 party=_institution_party,
                 guard=_result_guard,
-                effect=_then_sync("verified", _record_result),
+                fields=RESULT_FIELDS,
+                effect=_record_result,
+                after=_sync_booking,
+                notify=_to_booker(_result_title),
                 bulk=False,
             ),
             Transition(
@@ -357,7 +408,7 @@ BOOKING_ITEM = register(
                 "cancelled",
                 LEDGER_ROLES,
                 party=_booking_party,
-                effect=_then_sync("cancelled"),
+                after=_sync_booking,
                 confirm=_l("确定取消选中器具的预约吗？"),
                 style="danger",
                 todo=False,

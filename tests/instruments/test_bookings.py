@@ -544,3 +544,15 @@ def test_instruments_valid_until_only_moves_by_a_result(world):
     db.session.commit()
     assert fresh(inst).valid_until == original
     assert isinstance(original, date)
+
+
+def test_follow_ups_are_audited_after_their_parent(world):
+    """submit → allocate (after hook) → feedback (after hook of the last answer): parent first."""
+    booking = submitted_booking(world)
+    (item,) = items_of(booking)
+    workflows.transition(item, "accept", world["inst_user"])
+    db.session.commit()
+    actions = db.session.execute(
+        select(AuditEvent.action).where(AuditEvent.event == "transition").order_by(AuditEvent.id)
+    ).scalars()
+    assert list(actions) == ["submit", "allocate", "accept", "feedback"]
