@@ -24,7 +24,8 @@ from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy.exc import IntegrityError
-from wtforms.validators import ValidationError
+from wtforms import DateField, FileField, Form, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional, ValidationError
 
 from ecqs import access, workflows
 from ecqs.extensions import db
@@ -174,7 +175,50 @@ class TZModelConverter(AdminModelConverter):
         self.converters["TZDateTime"] = self.converters["DateTime"]
 
 
-class RoleView(ModelView):
+class AccessDeniedMixin:
+    """The one answer to someone who may not open a view: anonymous → the login page; a user
+    whose organisation is not approved yet → home with a notice (views that require it); anyone
+    else → 403, written to the audit trail."""
+
+    require_approved_org = False
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        if self.require_approved_org and not access.business_user(current_user):
+            flash(_("您的单位尚未通过审核，暂不能使用业务功能"), "warning")
+            return redirect(url_for("admin.index"))
+        deny(f"view:{self.endpoint}")
+        return None
+
+
+FIELD_CLASSES = {
+    "text": StringField,
+    "textarea": TextAreaField,
+    "date": DateField,
+    "choice": SelectField,
+    "int": IntegerField,
+    "file": FileField,
+}
+
+
+def transition_form(t, obj, actor, formdata=None):
+    """A WTForms form built from a transition's declared Fields, for pages that lay the inputs
+    out as a form (检定结果录入). It only renders and keeps the posted values: the engine parses
+    and validates them from the same definition."""
+
+    class TransitionForm(Form):
+        pass
+
+    for f in t.fields:
+        kwargs = {"validators": [InputRequired()] if f.required else [Optional()]}
+        if f.kind == "choice":
+            kwargs["choices"] = [("", _("请选择")), *f.options(obj, actor)]
+        setattr(TransitionForm, f.name, FIELD_CLASSES[f.kind](f.label, **kwargs))
+    return TransitionForm(formdata)
+
+
+class RoleView(AccessDeniedMixin, ModelView):
     """Base grid. Subclasses set `roles`, columns, labels and filters."""
 
     roles: frozenset[str] = frozenset({"admin"})
@@ -218,15 +262,6 @@ class RoleView(ModelView):
 
     def is_visible(self) -> bool:
         return self.is_accessible()
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        if self.require_approved_org and not access.business_user(current_user):
-            flash(_("您的单位尚未通过审核，暂不能使用业务功能"), "warning")
-            return redirect(url_for("admin.index"))
-        deny(f"view:{self.endpoint}")
-        return None
 
     # ---- one scope through every door --------------------------------------------------------
 
@@ -320,6 +355,9 @@ class RoleView(ModelView):
         audit.record("record_created" if is_created else "record_changed", user=current_user, obj=model)
 
     def on_model_delete(self, model):
+        refusal = self.delete_refusal(model)
+        if refusal:
+            raise ValidationError(refusal)
         audit.record("record_deleted", user=current_user, obj=model)
 
     # ---- workflow actions --------------------------------------------------------------------
@@ -328,18 +366,31 @@ class RoleView(ModelView):
     def workflow(self):
         return workflows.workflow_for(self.model)
 
+    # Transitions that ask for a comment or inputs are offered in bulk only on grids that list
+    # them here (the 预约受理 grid's 退回); the others stay buttons on the record.
+    bulk_input_actions: frozenset[str] = frozenset()
+    # Per grid, a confirmation text other than the transition's own (e.g. naming a box above it).
+    bulk_confirm: dict = {}
+    # Per grid, the success message of a bulk transition: action -> callable(n) (else 已处理 n 条).
+    bulk_done: dict = {}
+
     def init_actions(self):
         super().init_actions()
         wf = self.workflow
         if wf is None:
             return
         for t in wf.transitions:
-            if not t.bulk or t.needs_comment or not (t.roles & self.roles):
+            if not t.bulk or not (t.roles & self.roles):
+                continue
+            asks = bool(t.needs_comment or t.fields)
+            if asks and t.action not in self.bulk_input_actions:
                 continue
             name = f"wf_{t.action}"
             self._actions.append((name, t.label))
-            confirm = t.confirm or _l("确定对选中的记录执行“%(label)s”吗？", label=t.label)
-            self._actions_data[name] = (self._bulk_handler(t.action), t.label, confirm)
+            # A transition that asks for inputs confirms on its own form page.
+            default = None if asks else _l("确定对选中的记录执行“%(label)s”吗？", label=t.label)
+            confirm = self.bulk_confirm.get(t.action) or t.confirm or default
+            self._actions_data[name] = (self._bulk_handler(t), t.label, confirm)
 
     def is_action_allowed(self, name):
         if name.startswith("wf_"):
@@ -349,34 +400,64 @@ class RoleView(ModelView):
             return self.can_delete
         return super().is_action_allowed(name)
 
-    def _bulk_handler(self, action_name):
+    def _refuse_out_of_scope(self, ids, rows, what: str) -> None:
+        missing = len(set(map(str, ids))) - len(rows)
+        if missing:
+            audit.record(
+                "access_denied",
+                user=current_user,
+                result="failure",
+                object_type=self.model.__name__,
+                comment=f"bulk {what}: {missing} ids out of scope",
+            )
+            flash(_("有 %(n)d 条记录不存在或无权操作，已忽略", n=missing), "error")
+
+    def _bulk_handler(self, t):
+        """The one bulk handler of every grid. A transition that asks for a comment or inputs
+        first shows a small form (its declared fields and the comment) unless they came with
+        the post; each row then goes through the engine, refused when another user changed it
+        since the form was shown (its version) or when it lies outside the actor's scope."""
+
         def handler(ids):
             rows = self.scoped_rows(ids)
+            asks = bool(t.needs_comment or t.fields)
+            comment = request.form.get("comment")
+            inputs = self.transition_inputs(None, t.action)
+            given = (comment or "").strip() or any(v not in (None, "") for v in inputs.values())
+            confirmed = request.form.get("bulk_confirmed") == "1"
+            if asks and not (confirmed or given):
+                self._refuse_out_of_scope(ids, rows, t.action)
+                db.session.commit()
+                return self.render(
+                    "admin/ecqs_bulk_form.html",
+                    transition=t,
+                    rows=rows,
+                    return_url=get_redirect_target() or self.get_url(".index_view"),
+                )
             done, refused = 0, []
             for obj in rows:
                 try:
-                    workflows.transition(obj, action_name, current_user)
+                    workflows.transition(
+                        obj,
+                        t.action,
+                        current_user,
+                        comment=comment,
+                        expected_version=request.form.get(f"version_{obj.id}") or None,
+                        **inputs,
+                    )
                     done += 1
                 except workflows.WorkflowError as exc:
                     refused.append(f"{obj}: {exc}")
                     if isinstance(exc, workflows.StaleTransition):
-                        break
-            missing = len(set(map(str, ids))) - len(rows)
-            if missing:
-                audit.record(
-                    "access_denied",
-                    user=current_user,
-                    result="failure",
-                    object_type=self.model.__name__,
-                    comment=f"bulk {action_name}: {missing} ids out of scope",
-                )
+                        break  # the engine rolled the session back
+            self._refuse_out_of_scope(ids, rows, t.action)
             db.session.commit()
             if done:
-                flash(_("已处理 %(n)d 条记录", n=done), "success")
+                said = self.bulk_done.get(t.action)
+                flash(said(done) if said else _("已处理 %(n)d 条记录", n=done), "success")
             for message in refused[:10]:
                 flash(message, "error")
-            if missing:
-                flash(_("有 %(n)d 条记录不存在或无权操作，已忽略", n=missing), "error")
+            return None
 
         return handler
 
@@ -529,13 +610,25 @@ class RoleView(ModelView):
             sheet_name=str(self.name),
         )
 
+    def delete_refusal(self, obj) -> str | None:
+        """Why this row may not be deleted (a message for the user), or None. Views override;
+        the single delete and the bulk delete both ask it."""
+        return None
+
     @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
     def action_delete(self, ids):
         if not self.can_delete:
             deny(f"delete:{self.endpoint}")
-        rows = self.scoped_rows(ids)
-        for obj in rows:
-            self.on_model_delete(obj)
+        deleted, refused = 0, False
+        for obj in self.scoped_rows(ids):
+            try:
+                self.on_model_delete(obj)
+            except ValidationError as exc:
+                flash(str(exc), "error")
+                refused = True
+                continue
             db.session.delete(obj)
+            deleted += 1
         db.session.commit()
-        flash(_("已删除 %(n)d 条记录", n=len(rows)), "success")
+        if deleted or not refused:
+            flash(_("已删除 %(n)d 条记录", n=deleted), "success")

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from flask import flash, redirect, request
 from flask_admin import expose
-from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
+from wtforms.validators import ValidationError
 
 from ecqs import access, workflows
-from ecqs.admin_views.base import RoleView, choice_formatter, deny
+from ecqs.admin_views.base import RoleView, choice_formatter, deny, state_badge, transition_form
 from ecqs.admin_views.instrument_filters import (
     DivisionFilter,
     DynamicFilterMixin,
@@ -28,7 +27,7 @@ from ecqs.extensions import db
 from ecqs.instruments import rules
 from ecqs.instruments import scopes as instrument_scopes
 from ecqs.instruments import workflows as instrument_workflows
-from ecqs.instruments.forms import AuthorizationForm, VerificationResultForm
+from ecqs.instruments.forms import AuthorizationForm
 from ecqs.models import (
     BOOKING_ITEM_STATUS_LABELS,
     BOOKING_STATUS_LABELS,
@@ -46,15 +45,6 @@ from ecqs.services import audit, workdays
 
 LEDGER_ROLES = instrument_scopes.LEDGER_ROLES
 CHOOSER_PAGE_SIZE = 100  # seed 003 §4: the 选择器具 page shows at most 100 instruments
-BOOKING_COLOURS = {"draft": "secondary", "submitted": "primary", "answered": "success"}
-ITEM_COLOURS = {
-    "pending": "secondary",
-    "allocated": "warning",
-    "accepted": "info",
-    "verified": "success",
-    "returned": "danger",
-    "cancelled": "dark",
-}
 BOOKING_LABELS = {
     "number": _l("预约单号"),
     "organization": _l("使用单位"),
@@ -89,16 +79,6 @@ ITEM_LABELS = {
     "verified_on": _l("检定日期"),
     "new_valid_until": _l("新有效期至"),
 }
-
-
-def badge(labels: dict, colours: dict):
-    def formatter(view, context, model, name):
-        value = model.status
-        return Markup('<span class="badge badge-{}" data-status="{}">{}</span>').format(
-            colours.get(value, "secondary"), value, labels.get(value, value)
-        )
-
-    return formatter
 
 
 def delivery_arrangement(item: BookingItem) -> str:
@@ -153,7 +133,7 @@ class BookingView(RoleView):
         self.column_filters = [StatusFilter(Booking.status, BOOKING_STATUS_LABELS, _l("预约单状态"))]
         super().__init__(*args, **kwargs)
         self.column_formatters = {
-            "status": badge(BOOKING_STATUS_LABELS, BOOKING_COLOURS),
+            "status": state_badge(),
             "item_count": lambda v, c, m, n: len(m.items),
         }
         self.column_formatters_export = {
@@ -177,26 +157,10 @@ class BookingView(RoleView):
         return delivery_arrangement(item)
 
     # Only drafts may be deleted (their items go with them).
-    def on_model_delete(self, model):
-        if model.status != "draft":
-            from wtforms.validators import ValidationError
-
-            raise ValidationError(_("只能删除待提交的预约单"))
-        super().on_model_delete(model)
-
-    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
-    def action_delete(self, ids):
-        deleted = 0
-        for booking in self.scoped_rows(ids):
-            if booking.status != "draft":
-                flash(_("预约单 %(number)s 已提交，不能删除", number=booking), "error")
-                continue
-            super().on_model_delete(booking)
-            db.session.delete(booking)
-            deleted += 1
-        db.session.commit()
-        if deleted:
-            flash(_("已删除 %(n)d 条记录", n=deleted), "success")
+    def delete_refusal(self, obj):
+        if obj.status != "draft":
+            return _("预约单 %(number)s 已提交，不能删除", number=obj)
+        return None
 
     def _draft(self, booking_id):
         booking = self.get_one(booking_id)
@@ -441,7 +405,7 @@ class _ItemGrid(DynamicFilterMixin, RoleView):
         ]
         super().__init__(*args, **kwargs)
         self.column_formatters = {
-            "status": badge(BOOKING_ITEM_STATUS_LABELS, ITEM_COLOURS),
+            "status": state_badge(),
             "instrument.delivery_mode": lambda v, c, m, n: DELIVERY_MODE_LABELS.get(
                 m.instrument.delivery_mode, ""
             ),
@@ -467,35 +431,10 @@ class AcceptanceView(_ItemGrid):
     """预约受理: items allocated to this institution; 受理 / 退回 one by one or in bulk."""
 
     list_template = "instruments/acceptance_list.html"
-
-    def init_actions(self):
-        super().init_actions()
-        # 退回 needs a reason: a bulk action reading the reason typed above the grid.
-        self._actions.append(("wf_return", _l("退回")))
-        self._actions_data["wf_return"] = (
-            self._bulk_return,
-            _l("退回"),
-            _l("确定退回选中的器具吗？请先在上方填写退回原因。"),
-        )
-
-    def _bulk_return(self, ids):
-        reason = (request.form.get("comment") or "").strip()
-        if not reason:
-            flash(_("“退回”必须填写意见或原因"), "error")
-            return None
-        done, refused = 0, []
-        for item in self.scoped_rows(ids):
-            try:
-                workflows.transition(item, "return", current_user, comment=reason)
-                done += 1
-            except workflows.WorkflowError as exc:
-                refused.append(f"{item}: {exc}")
-        db.session.commit()
-        if done:
-            flash(_("已退回 %(n)d 件器具", n=done), "success")
-        for message in refused[:10]:
-            flash(message, "error")
-        return None
+    # 退回 needs a reason: typed in the box above the grid, or asked on the bulk form page.
+    bulk_input_actions = frozenset({"return"})
+    bulk_confirm = {"return": _l("确定退回选中的器具吗？请先在上方填写退回原因。")}
+    bulk_done = {"return": lambda n: _("已退回 %(n)d 件器具", n=n)}
 
 
 class VerificationView(_ItemGrid):
@@ -519,18 +458,16 @@ class VerificationView(_ItemGrid):
     @expose("/result/", methods=("GET", "POST"))
     def result_view(self):
         item = self.get_one(request.args.get("id", ""))
-        form = VerificationResultForm(request.form if request.method == "POST" else None)
-        if request.method == "POST" and form.validate():
+        t = self.workflow.get("record_result")
+        form = transition_form(t, item, current_user, request.form if request.method == "POST" else None)
+        if request.method == "POST":
             try:
                 workflows.transition(
                     item,
-                    "record_result",
+                    t.action,
                     current_user,
                     expected_state="accepted",
-                    result=form.result.data,
-                    certificate_no=form.certificate_no.data,
-                    verified_on=form.verified_on.data,
-                    valid_until=form.valid_until.data,
+                    **self.transition_inputs(item, t.action),
                 )
                 db.session.commit()
                 flash(_("检定结果已录入"), "success")
@@ -538,8 +475,6 @@ class VerificationView(_ItemGrid):
             except workflows.WorkflowError as exc:
                 db.session.rollback()
                 flash(str(exc), "error")
-        elif request.method == "POST":
-            flash(_("请检查填写的内容"), "error")
         return self.render("instruments/result_form.html", item=item, form=form)
 
 
@@ -603,8 +538,6 @@ class AuthorizationView(DynamicFilterMixin, RoleView):
         return form
 
     def create_model(self, form):
-        from wtforms.validators import ValidationError
-
         institution = db.session.get(Organization, form.institution_id.data or 0)
         try:
             if not rules.is_approved_institution(institution):
@@ -652,15 +585,6 @@ class AuthorizationView(DynamicFilterMixin, RoleView):
     def after_model_delete(self, model):
         instrument_workflows.retry_unallocated(current_user)
         db.session.commit()
-
-    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
-    def action_delete(self, ids):
-        rows = self.scoped_rows(ids)
-        for obj in rows:
-            self.on_model_delete(obj)
-            db.session.delete(obj)
-        db.session.commit()
-        flash(_("已删除 %(n)d 条记录", n=len(rows)), "success")
 
 
 class MyAuthorizationView(RoleView):

@@ -5,13 +5,13 @@ register(admin) adds every M1 view (bookings and institutions live in instrument
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from datetime import datetime
 
-from flask import current_app, flash, redirect, request, send_file, url_for
+from flask import current_app, flash, request, send_file
 from flask_admin import BaseView, expose
-from flask_admin.actions import action
 from flask_admin.model.template import DeleteRowAction, EndpointLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,7 +23,8 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ecqs import access
-from ecqs.admin_views.base import RoleView, choice_formatter, deny
+from ecqs.admin_views import instrument_bookings
+from ecqs.admin_views.base import AccessDeniedMixin, RoleView, choice_formatter, state_badge
 from ecqs.admin_views.instrument_filters import (
     DivisionFilter,
     DynamicFilterMixin,
@@ -31,12 +32,14 @@ from ecqs.admin_views.instrument_filters import (
     ItemFilter,
     KindFilter,
     StatusFilter,
+    expiry_condition,
 )
 from ecqs.admin_views.menu import CAT_INSTRUMENTS, CAT_SUPERVISION, CAT_SYSTEM
 from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
 from ecqs.extensions import db
 from ecqs.instruments import catalogue as instrument_catalogue
 from ecqs.instruments import ledger_import as instrument_import
+from ecqs.instruments import public as instrument_public
 from ecqs.instruments import scopes as instrument_scopes
 from ecqs.instruments.forms import InstrumentEditForm, InstrumentForm
 from ecqs.models import (
@@ -51,6 +54,7 @@ from ecqs.models import (
     Instrument,
     InstrumentItem,
     InstrumentKind,
+    MetrologyAuthorization,
     Organization,
 )
 from ecqs.services import audit, workdays, xlsx_export
@@ -132,19 +136,6 @@ EXPORT_COLUMNS = (
     "valid_until",
     "status",
 )
-STATUS_COLOURS = {"in_use": "success", "stopped": "warning", "scrapped": "secondary"}
-
-
-def badge(labels: dict, colours: dict, attr: str = "status"):
-    def formatter(view, context, model, name):
-        value = getattr(model, attr)
-        return Markup('<span class="badge badge-{}" data-status="{}">{}</span>').format(
-            colours.get(value, "secondary"), value, labels.get(value, value)
-        )
-
-    return formatter
-
-
 def expiry_formatter(view, context, model, name):
     """Yellow when due within 30 days, red when overdue (seed 002 §3); the row takes the colour."""
     if model.valid_until is None:
@@ -273,7 +264,7 @@ class _InstrumentGrid(DynamicFilterMixin, RoleView):
         super().__init__(*args, **kwargs)
         self.column_formatters = {
             "valid_until": expiry_formatter,
-            "status": badge(INSTRUMENT_STATUS_LABELS, STATUS_COLOURS),
+            "status": state_badge(),
             "instrument_type": choice_formatter(INSTRUMENT_TYPE_LABELS),
             "origin": choice_formatter(INSTRUMENT_ORIGIN_LABELS),
             "purpose": choice_formatter(INSTRUMENT_PURPOSE_LABELS),
@@ -364,26 +355,10 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
             raise ValidationError(_("同一种别下出厂编号“%(serial)s”已存在", serial=model.serial_no))
         super().on_model_change(form, model, is_created)
 
-    def on_model_delete(self, model):
-        if ever_booked([model.id]):
-            raise ValidationError(_("器具“%(name)s”已有预约记录，不能删除，请改为报废", name=model))
-        super().on_model_delete(model)
-
-    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
-    def action_delete(self, ids):
-        rows = self.scoped_rows(ids)
-        booked = ever_booked(r.id for r in rows)
-        deleted = 0
-        for obj in rows:
-            if obj.id in booked:
-                flash(_("器具“%(name)s”已有预约记录，不能删除，请改为报废", name=obj), "error")
-                continue
-            super().on_model_delete(obj)
-            db.session.delete(obj)
-            deleted += 1
-        db.session.commit()
-        if deleted:
-            flash(_("已删除 %(n)d 条记录", n=deleted), "success")
+    def delete_refusal(self, obj):
+        if ever_booked([obj.id]):
+            return _("器具“%(name)s”已有预约记录，不能删除，请改为报废", name=obj)
+        return None
 
     # ---- 导入 -----------------------------------------------------------------------------
 
@@ -413,8 +388,6 @@ def _send_temp(path: str, download_name: str):
     with open(path, "rb") as fh:
         data = fh.read()
     os.unlink(path)
-    import io
-
     return send_file(
         io.BytesIO(data),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -452,7 +425,7 @@ class InstrumentSupervisionView(_InstrumentGrid):
         return current_user.role == "admin" or access.reviewer_province(current_user) is not None
 
 
-class InstrumentStatsView(BaseView):
+class InstrumentStatsView(AccessDeniedMixin, BaseView):
     """强检器具监管 → 统计: counts by status and overdue per division of the reviewer's province."""
 
     roles = frozenset({"reviewer", "admin"})
@@ -466,19 +439,12 @@ class InstrumentStatsView(BaseView):
     def is_visible(self):
         return self.is_accessible()
 
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        deny(f"view:{self.endpoint}")
-
     def statistics(self):
         """Rows (division code, name, in use, stopped, scrapped, total, overdue, due soon)."""
         user = current_user
         prefix = "" if user.role == "admin" else access.reviewer_province(user)
         width = 2 if prefix == "" else 4  # national: per province; provincial: per city
         group = func.substr(Instrument.usage_division_code, 1, width)
-        from ecqs.admin_views.instrument_filters import expiry_condition
-
         live = Instrument.status != "scrapped"
         stmt = access.scoped(
             select(
@@ -577,20 +543,10 @@ class InstrumentItemView(RoleView):
         _check_catalogue_code(model, _("项别代码“%(code)s”已存在", code=model.code))
         super().on_model_change(form, model, is_created)
 
-    def on_model_delete(self, model):
-        if model.kinds:
-            raise ValidationError(_("该项别下还有种别，不能删除"))
-        super().on_model_delete(model)
-
-    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
-    def action_delete(self, ids):
-        for obj in self.scoped_rows(ids):
-            if obj.kinds:
-                flash(_("项别“%(name)s”下还有种别，不能删除", name=obj.name), "error")
-                continue
-            super().on_model_delete(obj)
-            db.session.delete(obj)
-        db.session.commit()
+    def delete_refusal(self, obj):
+        if obj.kinds:
+            return _("项别“%(name)s”下还有种别，不能删除", name=obj.name)
+        return None
 
 
 class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
@@ -625,8 +581,6 @@ class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
         super().on_model_change(form, model, is_created)
 
     def _in_use(self, kind_ids) -> set[int]:
-        from ecqs.models import MetrologyAuthorization
-
         ids = list(kind_ids)
         used = set(
             db.session.execute(
@@ -642,22 +596,10 @@ class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
         )
         return used
 
-    def on_model_delete(self, model):
-        if self._in_use([model.id]):
-            raise ValidationError(_("种别“%(name)s”已被台账或授权使用，不能删除", name=model.name))
-        super().on_model_delete(model)
-
-    @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
-    def action_delete(self, ids):
-        rows = self.scoped_rows(ids)
-        used = self._in_use(r.id for r in rows)
-        for obj in rows:
-            if obj.id in used:
-                flash(_("种别“%(name)s”已被台账或授权使用，不能删除", name=obj.name), "error")
-                continue
-            super().on_model_delete(obj)
-            db.session.delete(obj)
-        db.session.commit()
+    def delete_refusal(self, obj):
+        if self._in_use([obj.id]):
+            return _("种别“%(name)s”已被台账或授权使用，不能删除", name=obj.name)
+        return None
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
@@ -689,8 +631,6 @@ class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
 
 def register(admin) -> None:
     """Add every M1 view to the admin, the public query blueprint and the upload-limit hook."""
-    from ecqs.admin_views import instrument_bookings
-
     s = db.session
     admin.add_view(
         InstrumentLedgerView(
@@ -722,8 +662,6 @@ def register(admin) -> None:
     app = admin.app
     if app is not None:
         app.before_request_funcs.setdefault(None, []).insert(0, _raise_upload_limit)
-        from ecqs.instruments import public as instrument_public
-
         app.register_blueprint(instrument_public.bp)
 
 

@@ -19,7 +19,6 @@ from ecqs.models import (
     INSTRUMENT_ORIGIN_LABELS,
     INSTRUMENT_PURPOSE_LABELS,
     INSTRUMENT_TYPE_LABELS,
-    VERIFICATION_RESULT_LABELS,
     Division,
     InstrumentItem,
     InstrumentKind,
@@ -172,17 +171,6 @@ class InstrumentEditForm(InstrumentForm):
     """有效期至 is not a field after the instrument was added: only a verification result moves it."""
 
     valid_until = None
-
-
-class VerificationResultForm(BaseForm):
-    """检定结果录入."""
-
-    result = SelectField(
-        _l("检定结论"), [_required()], choices=[("", _l("请选择")), *VERIFICATION_RESULT_LABELS.items()]
-    )
-    certificate_no = StringField(_l("证书编号"), [_required(), Length(max=60)])
-    verified_on = DateField(_l("检定日期"), [_required()])
-    valid_until = DateField(_l("有效期至"), [Optional()], description=_l("检定合格时必填"))
 
 
 class MultiCheckboxField(SelectMultipleField):

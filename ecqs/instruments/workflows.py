@@ -29,8 +29,8 @@ from ecqs.models import (
 from ecqs.services import workdays
 from ecqs.workflows import (
     SYSTEM,
-    GuardFailed,
     Field,
+    GuardFailed,
     SystemActor,
     Then,
     Transition,
@@ -68,6 +68,7 @@ INSTRUMENT_STATUS = register(
         model=Instrument,
         states=INSTRUMENT_STATUS_LABELS,
         title=lambda inst: _("强检器具：%(name)s", name=inst),
+        colours={"in_use": "success", "stopped": "warning", "scrapped": "secondary"},
         transitions=(
             Transition(
                 "stop",
