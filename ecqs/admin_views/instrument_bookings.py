@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
-from wtforms.validators import ValidationError
 
 from ecqs import access, workflows
 from ecqs.admin_views.base import RoleView, choice_formatter, deny, state_badge, transition_form
@@ -24,7 +23,7 @@ from ecqs.admin_views.instrument_filters import (
     StatusFilter,
 )
 from ecqs.extensions import db
-from ecqs.instruments import rules
+from ecqs.instruments import operations, rules
 from ecqs.instruments import scopes as instrument_scopes
 from ecqs.instruments import workflows as instrument_workflows
 from ecqs.instruments.forms import AuthorizationForm
@@ -41,7 +40,7 @@ from ecqs.models import (
     MetrologyAuthorization,
     Organization,
 )
-from ecqs.services import audit, workdays
+from ecqs.services import audit
 
 LEDGER_ROLES = instrument_scopes.LEDGER_ROLES
 CHOOSER_PAGE_SIZE = 100  # seed 003 §4: the 选择器具 page shows at most 100 instruments
@@ -228,15 +227,11 @@ class BookingView(RoleView):
         if not ids and (booking is None or not booking.items):
             flash(_("请至少选择一件器具"), "error")
             return redirect(request.full_path)
-        org_id = instrument_scopes.instrument_org_id(current_user)
         if booking is None:
-            booking = Booking(organization_id=org_id, created_by_id=current_user.id, status="draft")
-            db.session.add(booking)
-            db.session.flush()
-            booking.number = f"YY{workdays.today():%Y%m%d}{booking.id:06d}"
-            audit.record("record_created", user=current_user, obj=booking)
-        for instrument_id in ids:
-            db.session.add(BookingItem(booking_id=booking.id, instrument_id=instrument_id, status="pending"))
+            booking = operations.create_booking(
+                instrument_scopes.instrument_org_id(current_user), current_user
+            )
+        operations.add_instruments(booking, ids)
         try:
             db.session.commit()
         except IntegrityError:
@@ -494,9 +489,7 @@ AUTH_LABELS = {
 def metrology_institutions():
     return (
         db.session.execute(
-            select(Organization)
-            .where(rules.approved_institution_condition())
-            .order_by(Organization.name)
+            select(Organization).where(rules.approved_institution_condition()).order_by(Organization.name)
         )
         .scalars()
         .all()
@@ -539,42 +532,14 @@ class AuthorizationView(DynamicFilterMixin, RoleView):
 
     def create_model(self, form):
         institution = db.session.get(Organization, form.institution_id.data or 0)
+        prefix = access.reviewer_province(current_user) if current_user.role == "reviewer" else ""
+        kinds = [db.session.get(InstrumentKind, k) for k in form.kind_ids.data]
         try:
-            if not rules.is_approved_institution(institution):
-                raise ValidationError(_("请选择已通过审核的计量技术机构"))
-            code = form.division_code.data
-            prefix = access.reviewer_province(current_user) if current_user.role == "reviewer" else ""
-            if prefix and not code.startswith(prefix):
-                raise ValidationError(_("只能授权本省范围内的行政区划"))
-            kinds = [db.session.get(InstrumentKind, k) for k in form.kind_ids.data]
-            if not kinds or any(k is None for k in kinds):
-                raise ValidationError(_("请选择授权种别"))
-            created = []
-            for kind in kinds:
-                exists_already = db.session.execute(
-                    select(MetrologyAuthorization.id).where(
-                        MetrologyAuthorization.institution_id == institution.id,
-                        MetrologyAuthorization.kind_id == kind.id,
-                        MetrologyAuthorization.division_code == code,
-                    )
-                ).first()
-                if exists_already:
-                    continue
-                row = MetrologyAuthorization(
-                    institution_id=institution.id,
-                    kind_id=kind.id,
-                    division_code=code,
-                    created_by_id=current_user.id,
-                )
-                db.session.add(row)
-                db.session.flush()
-                audit.record("record_created", user=current_user, obj=row)
-                created.append(row)
-            if not created:
-                raise ValidationError(_("所选授权已存在"))
-            allocated = instrument_workflows.retry_unallocated(current_user)
+            created, allocated = operations.grant_authorisation(
+                institution, kinds, form.division_code.data, current_user, province_prefix=prefix or ""
+            )
             db.session.commit()
-        except ValidationError as exc:
+        except operations.OperationRefused as exc:
             db.session.rollback()
             flash(str(exc), "error")
             return False

@@ -136,6 +136,8 @@ EXPORT_COLUMNS = (
     "valid_until",
     "status",
 )
+
+
 def expiry_formatter(view, context, model, name):
     """Yellow when due within 30 days, red when overdue (seed 002 §3); the row takes the colour."""
     if model.valid_until is None:
