@@ -4,8 +4,6 @@ cascade; a person's request to link to an enterprise."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,19 +15,17 @@ from wtforms import DateField, EmailField, PasswordField, RadioField, SelectFiel
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
 from ecqs import workflows
+from ecqs.accounts import operations
 from ecqs.extensions import db
 from ecqs.models import (
     ENTERPRISE_TYPE_LABELS,
     LEGAL_FORM_LABELS,
-    ROLE_FOR_ORG_KIND,
     Division,
     EnterpriseLink,
     Organization,
-    OrganizationQualification,
     User,
-    utcnow,
 )
-from ecqs.services import audit, sms, uploads, validators
+from ecqs.services import sms, uploads, validators
 
 bp = Blueprint("register", __name__)
 
@@ -182,12 +178,19 @@ def divisions(parent=None):
 # ---- creating the records -------------------------------------------------------------------
 
 
-def _create_org_and_admin(form, kind: str, **extra) -> tuple[Organization, User]:
-    licence = None
-    if form.licence.data and getattr(form.licence.data, "filename", ""):
-        licence = uploads.save(form.licence.data)
-    org = Organization(
-        kind=kind,
+def _org_admin(form) -> dict:
+    """The administrator account as the organisation forms post it."""
+    return dict(
+        username=form.username.data,
+        password=form.password.data,
+        real_name=form.contact_name.data.strip(),
+        id_number=form.contact_id_number.data,
+        mobile=form.mobile.data,
+    )
+
+
+def _org_fields(form) -> dict:
+    return dict(
         name=form.name.data.strip(),
         uscc=form.uscc.data,
         division_code=form.division_code(),
@@ -197,27 +200,7 @@ def _create_org_and_admin(form, kind: str, **extra) -> tuple[Organization, User]
         contact_name=form.contact_name.data.strip(),
         contact_id_number=form.contact_id_number.data,
         contact_mobile=form.mobile.data,
-        licence_upload=licence,
-        status="pending",
-        submitted_at=utcnow(),
-        **extra,
     )
-    user = User(
-        username=form.username.data,
-        role=ROLE_FOR_ORG_KIND[kind],
-        organization=org,
-        is_org_admin=True,
-        real_name=form.contact_name.data.strip(),
-        id_number=form.contact_id_number.data,
-        mobile=form.mobile.data,
-    )
-    user.set_password(form.password.data)
-    db.session.add_all([org, user])
-    db.session.flush()
-    if licence is not None:
-        licence.uploaded_by_id = user.id
-    audit.record("registered", user=user, obj=org)
-    return org, user
 
 
 def _licence_required(form) -> bool:
@@ -248,17 +231,13 @@ def choose():
 def person():
     form = PersonForm()
     if form.validate_on_submit() and form.check_sms():
-        user = User(
+        operations.register_person(
             username=form.username.data,
-            role="person",
-            real_name=form.real_name.data.strip(),
+            password=form.password.data,
+            real_name=form.real_name.data,
             id_number=form.id_number.data,
             mobile=form.mobile.data,
         )
-        user.set_password(form.password.data)
-        db.session.add(user)
-        db.session.flush()
-        audit.record("registered", user=user, obj=user)
         db.session.commit()
         flash(_("注册成功，请登录"), "success")
         return redirect(url_for("auth.login"))
@@ -271,8 +250,12 @@ def enterprise():
     _fill_division_choices(form)
     if form.validate_on_submit() and _licence_required(form) and form.check_sms():
         try:
-            _create_org_and_admin(
-                form, "enterprise", legal_form=form.legal_form.data, enterprise_type=form.enterprise_type.data
+            operations.register_enterprise(
+                _org_admin(form),
+                form.licence.data,
+                legal_form=form.legal_form.data,
+                enterprise_type=form.enterprise_type.data,
+                **_org_fields(form),
             )
         except uploads.UploadError as exc:
             db.session.rollback()
@@ -288,7 +271,9 @@ def institution():
     _fill_division_choices(form)
     if form.validate_on_submit() and _licence_required(form) and form.check_sms():
         try:
-            _create_org_and_admin(form, form.institution_kind.data)
+            operations.register_institution(
+                form.institution_kind.data, _org_admin(form), form.licence.data, **_org_fields(form)
+            )
         except uploads.UploadError as exc:
             db.session.rollback()
             form.licence.errors = [str(exc)]
@@ -432,54 +417,38 @@ def _finish_unit(data: dict, form: UnitContactForm):
     if db.session.execute(select(Organization.id).where(Organization.uscc == basic["uscc"])).first():
         flash(_("该统一社会信用代码已被注册"), "error")
         return redirect(url_for("register.unit", step="basic"))
-    org = Organization(
-        kind="unit",
-        name=basic["name"],
-        uscc=basic["uscc"],
-        legal_rep_name=basic["legal_rep_name"],
-        division_code=basic.get("county") or basic.get("city") or basic.get("province"),
-        address=basic["address"],
-        postcode=basic["postcode"],
-        phone=basic["phone"],
-        email=form.email.data,
-        cert_type=cert["cert_type"],
-        cert_level=cert["cert_level"],
-        cert_industry=cert["cert_industry"],
-        contact_name=form.contact_name.data,
-        contact_id_number=form.contact_id_number.data,
-        contact_mobile=form.mobile.data,
-        status="pending",
-        submitted_at=utcnow(),
-    )
-    for q in data.get("qualifications", []):
-        org.qualifications.append(
-            OrganizationQualification(
-                name=q["name"],
-                number=q["number"],
-                issued_on=date.fromisoformat(q["issued_on"]),
-                valid_until=date.fromisoformat(q["valid_until"]),
-            )
-        )
-    user = User(
+    admin = dict(
         username=form.username.data,
-        role="unit",
-        organization=org,
-        is_org_admin=True,
+        password=form.password.data,
         real_name=form.contact_name.data,
         id_number=form.contact_id_number.data,
         mobile=form.mobile.data,
         email=form.email.data,
     )
-    user.set_password(form.password.data)
-    db.session.add_all([org, user])
-    db.session.flush()
     try:
-        org.licence_upload = uploads.record(cert["licence"], user)
+        operations.register_unit(
+            admin,
+            cert["licence"],
+            data.get("qualifications", []),
+            name=basic["name"],
+            uscc=basic["uscc"],
+            legal_rep_name=basic["legal_rep_name"],
+            division_code=basic.get("county") or basic.get("city") or basic.get("province"),
+            address=basic["address"],
+            postcode=basic["postcode"],
+            phone=basic["phone"],
+            email=form.email.data,
+            cert_type=cert["cert_type"],
+            cert_level=cert["cert_level"],
+            cert_industry=cert["cert_industry"],
+            contact_name=form.contact_name.data,
+            contact_id_number=form.contact_id_number.data,
+            contact_mobile=form.mobile.data,
+        )
     except uploads.UploadError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("register.unit", step="cert"))
-    audit.record("registered", user=user, obj=org)
     session.pop("unit_wizard", None)
     return _done(_("执业单位"))
 
@@ -555,18 +524,7 @@ def link():
         elif any(lk.status in {"pending", "approved"} for lk in links):
             form.uscc.errors = [_("您已有待审核或已通过的关联申请，不能重复申请")]
         else:
-            link_row = EnterpriseLink(person_id=current_user.id, organization_id=org.id, status="pending")
-            db.session.add(link_row)
-            db.session.flush()
-            audit.record("link_requested", user=current_user, obj=link_row)
-            from ecqs.services.notify import notify_user
-
-            for admin_user in org.users:
-                if admin_user.is_org_admin:
-                    notify_user(
-                        admin_user,
-                        _("%(name)s申请关联贵单位", name=current_user.real_name or current_user.username),
-                    )
+            operations.request_link(current_user, org)
             db.session.commit()
             flash(_("关联申请已提交，等待企业审核"), "success")
             return redirect(url_for("register.link"))
