@@ -62,6 +62,8 @@ ENTERPRISE_TYPE_LABELS = {
 }
 ORG_STATUS_LABELS = {"pending": _l("待审核"), "approved": _l("已通过"), "rejected": _l("已驳回")}
 LINK_STATUS_LABELS = {"pending": _l("待审核"), "approved": _l("已通过"), "rejected": _l("已驳回")}
+# An account's state (the ACCOUNT workflow), mapped onto the `active` column (User.account_status).
+ACCOUNT_STATUS_LABELS = {"active": _l("启用"), "disabled": _l("停用")}
 
 
 class Division(db.Model):
@@ -215,6 +217,16 @@ class User(db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def account_status(self) -> str:
+        """The ACCOUNT workflow's state, stored in `active` (no column of its own); only the
+        engine's transition step sets it."""
+        return "active" if self.active else "disabled"
+
+    @account_status.setter
+    def account_status(self, value: str) -> None:
+        self.active = value == "active"
 
     @property
     def is_anonymous(self) -> bool:

@@ -1,4 +1,5 @@
-"""State tables of accounts and organisations: organisation review, enterprise links."""
+"""State tables of accounts and organisations: organisation review, enterprise links, and the
+account itself (启用 ⇄ 停用)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ecqs.accounts.models import ACCOUNT_STATUS_LABELS
 from ecqs.extensions import db
 from ecqs.models import (
     LINK_STATUS_LABELS,
@@ -173,6 +175,62 @@ ENTERPRISE_LINK = register(
                 effect=_reject_link,
                 needs_comment=True,
                 style="danger",
+            ),
+        ),
+    )
+)
+
+
+def _may_switch_account(user: User, actor: User) -> bool:
+    """Administrators switch any account; an organisation's administrator its sub-accounts."""
+    if actor.role == "admin":
+        return True
+    return (
+        actor.role in ORG_ROLES
+        and actor.is_org_admin
+        and not user.is_org_admin
+        and user.organization_id is not None
+        and user.organization_id == actor.organization_id
+    )
+
+
+def _reset_lockout(user, actor, data):
+    # A re-enabled account starts with a clean slate of failed logins.
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+ACCOUNT = register(
+    Workflow(
+        name="account",
+        model=User,
+        field="account_status",
+        states=ACCOUNT_STATUS_LABELS,
+        title=lambda user: _("账号：%(name)s", name=user.username),
+        colours={"active": "success", "disabled": "secondary"},
+        transitions=(
+            Transition(
+                "disable",
+                _l("停用账号"),
+                ("active",),
+                "disabled",
+                frozenset({"admin"} | ORG_ROLES),
+                party=_may_switch_account,
+                bulk=False,
+                todo=False,
+                style="warning",
+            ),
+            Transition(
+                "enable",
+                _l("启用账号"),
+                ("disabled",),
+                "active",
+                frozenset({"admin"} | ORG_ROLES),
+                party=_may_switch_account,
+                effect=_reset_lockout,
+                bulk=False,
+                todo=False,
+                style="success",
             ),
         ),
     )

@@ -13,7 +13,9 @@ from flask_login import current_user
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from ecqs.admin_views.base import RoleView, choice_formatter, deny, masked, state_badge
+from ecqs import workflows
+from ecqs.accounts import workflows as accounts_workflows
+from ecqs.admin_views.base import RoleView, choice_formatter, deny, endpoint_for_model, masked, state_badge
 from ecqs.extensions import db
 from ecqs.models import (
     ENTERPRISE_TYPE_LABELS,
@@ -23,8 +25,10 @@ from ecqs.models import (
     ORG_STATUS_LABELS,
     ROLE_LABELS,
     User,
+    utcnow,
 )
 from ecqs.services import audit, sms, validators
+from ecqs.services.masking import mask_mobile
 
 ORG_LABELS = {
     "id": _l("编号"),
@@ -179,7 +183,24 @@ USER_LABELS = {
 }
 
 
+def switch_accounts(users, action: str) -> None:
+    """停用 / 启用 through the ACCOUNT workflow (its audit); accounts already in the target
+    state are left alone, as before; a refusal is shown per account."""
+    target = accounts_workflows.ACCOUNT.get(action).target
+    for user in users:
+        if user.account_status == target:
+            continue
+        try:
+            workflows.transition(user, action, current_user)
+        except workflows.WorkflowError as exc:
+            flash(f"{user}: {exc}", "error")
+    db.session.commit()
+
+
 class _AccountFormMixin:
+    # The account grids switch accounts with their own 停用/启用 actions (through the ACCOUNT
+    # workflow); the record page keeps showing no 办理 card.
+    workflow = None
     """Create form with password + policy; the hash is never a form field."""
 
     form_excluded_columns = (
@@ -280,20 +301,12 @@ class UserView(_AccountFormMixin, RoleView):
 
     @action("disable", _l("停用账号"), _l("确定停用选中的账号吗？"))
     def action_disable(self, ids):
-        for user in self.scoped_rows(ids):
-            user.active = False
-            audit.record("account_disabled", user=current_user, obj=user)
-        db.session.commit()
+        switch_accounts(self.scoped_rows(ids), "disable")
         flash(_("已停用所选账号"), "success")
 
     @action("enable", _l("启用账号"))
     def action_enable(self, ids):
-        for user in self.scoped_rows(ids):
-            user.active = True
-            user.failed_logins = 0
-            user.locked_until = None
-            audit.record("account_enabled", user=current_user, obj=user)
-        db.session.commit()
+        switch_accounts(self.scoped_rows(ids), "enable")
         flash(_("已启用所选账号"), "success")
 
 
@@ -397,19 +410,13 @@ class SubAccountView(_AccountFormMixin, RoleView):
     @action("disable", _l("停用"), _l("确定停用选中的子账号吗？"))
     def action_disable(self, ids):
         rows = self._sub_accounts(ids)
-        for user in rows:
-            user.active = False
-            audit.record("account_disabled", user=current_user, obj=user)
-        db.session.commit()
+        switch_accounts(rows, "disable")
         flash(_("已停用 %(n)d 个子账号", n=len(rows)), "success")
 
     @action("enable", _l("启用"))
     def action_enable(self, ids):
         rows = self._sub_accounts(ids)
-        for user in rows:
-            user.active = True
-            audit.record("account_enabled", user=current_user, obj=user)
-        db.session.commit()
+        switch_accounts(rows, "enable")
         flash(_("已启用 %(n)d 个子账号", n=len(rows)), "success")
 
 
@@ -477,8 +484,6 @@ class EnterpriseLinkView(RoleView):
 
 
 def _mask_mobile(value):
-    from ecqs.services.masking import mask_mobile
-
     return mask_mobile(value)
 
 
@@ -587,8 +592,6 @@ class NotificationView(RoleView):
 
     @expose("/details/")
     def details_view(self):
-        from ecqs.models import utcnow
-
         obj = self.get_one(request.args.get("id"))
         if obj.read_at is None:
             obj.read_at = utcnow()
@@ -670,20 +673,16 @@ class AuditView(RoleView):
     # Chinese names the workflow table and the menu already give them.
 
     def _model_by_name(self, name):
-        from ecqs.workflows import WORKFLOWS
-
         for view in self.admin._views if self.admin else ():
             model = getattr(view, "model", None)
             if model is not None and model.__name__ == name:
                 return model, view
-        for model in WORKFLOWS:
+        for model in workflows.WORKFLOWS:
             if model.__name__ == name:
                 return model, None
         return None, None
 
     def _object_type_label(self, view, context, model, name):
-        from ecqs.admin_views.base import endpoint_for_model
-
         found, first_view = self._model_by_name(model.object_type)
         if found is None:
             return model.object_type or ""
@@ -694,10 +693,8 @@ class AuditView(RoleView):
         return str(first_view.name) if first_view is not None else model.object_type
 
     def _workflow_of(self, model):
-        from ecqs.workflows import workflow_for
-
         found, _view = self._model_by_name(model.object_type)
-        return workflow_for(found) if found is not None else None
+        return workflows.workflow_for(found) if found is not None else None
 
     def _action_label(self, view, context, model, name):
         wf = self._workflow_of(model)

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from flask import redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 from sqlalchemy import select
 
 from ecqs import access, workflows
+from ecqs.admin_views.base import AccessDeniedMixin
 from ecqs.extensions import db
 from ecqs.models import ROLE_LABELS, Notice, Notification
 from ecqs.services import inbox
 
 
-class HomeView(AdminIndexView):
+class HomeView(AccessDeniedMixin, AdminIndexView):
     def is_accessible(self):
         return current_user.is_authenticated
-
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
 
     @expose("/")
     def index(self):
