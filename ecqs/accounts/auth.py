@@ -34,6 +34,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from ecqs.extensions import db, limiter, login_manager
 from ecqs.models import STAFF_ROLES, CaptchaChallenge, User, UserSession, utcnow
 from ecqs.services import audit, sms, validators
+from ecqs.services.masking import mask_mobile
 
 bp = Blueprint("auth", __name__)
 
@@ -277,8 +278,6 @@ def login_verify():
             return _finish_login(user, pending.get("next"))
         _fail_login(user, user.username, "sms code")
         error = _("短信验证码错误或已过期")
-    from ecqs.services.masking import mask_mobile
-
     return render_template("auth/verify.html", form=form, error=error, mobile=mask_mobile(user.mobile))
 
 

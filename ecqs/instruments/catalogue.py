@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import xlsxwriter
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -192,8 +193,6 @@ def import_xlsx(data: bytes) -> CatalogueResult:
 
 def write_template(path: str) -> None:
     """The catalogue import template, pre-filled with the current catalogue."""
-    import xlsxwriter
-
     wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False})
     ws = wb.add_worksheet(SHEET_TITLE)
     note = wb.add_format({"text_wrap": True, "font_color": "#C00000", "valign": "top"})

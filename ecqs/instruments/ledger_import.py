@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import xlsxwriter
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -80,8 +81,6 @@ INSTRUCTIONS = (
 
 def write_template(path: str) -> None:
     """强制检定器具信息导入模板 with the catalogue and division list as extra sheets."""
-    import xlsxwriter
-
     wb = xlsxwriter.Workbook(
         path, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
     )

@@ -11,6 +11,7 @@ from ecqs.access import (
     unindexed,
     within_reviewer_province,
 )
+from ecqs.extensions import db
 from ecqs.models import (
     Booking,
     BookingItem,
@@ -39,8 +40,6 @@ def instrument_org_id(user: User) -> int | None:
         return None
     cache = g.setdefault("_instrument_org", {}) if has_request_context() else {}
     if user.id not in cache:
-        from ecqs.extensions import db
-
         cache[user.id] = db.session.execute(
             select(EnterpriseLink.organization_id)
             .join(Organization, Organization.id == EnterpriseLink.organization_id)
