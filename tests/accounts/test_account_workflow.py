@@ -20,7 +20,7 @@ def transitions_of(user):
         db.session.execute(
             select(AuditEvent.action, AuditEvent.from_state, AuditEvent.to_state)
             .where(AuditEvent.event == "transition", AuditEvent.object_type == "User")
-            .where(AuditEvent.object_id == str(user.id))
+            .where(AuditEvent.object_id == user.id)
             .order_by(AuditEvent.id)
         ).all()
     )
