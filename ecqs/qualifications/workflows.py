@@ -76,21 +76,18 @@ def _approve_qualification_guard(app, actor, data):
         if qualifications.certificate_number_taken(number):
             raise GuardFailed(_("证书编号“%(number)s”已存在，请更换", number=number))
     base = app.base_certificate
-    if base is not None and not base.is_current(today):
+    # Eligibility (a current certificate) was checked on submission; expiry while the authority
+    # decides is the applicant's right (a renewal is filed before expiry), but a certificate
+    # revoked or superseded meanwhile no longer stands.
+    if base is not None and base.status != "valid":
         raise GuardFailed(
             _(
                 "原资格证书（编号 %(number)s）已%(state)s，不能换证或变更",
                 number=base.number,
-                state=_certificate_state_word(base, today),
+                state={"revoked": _("被撤销"), "superseded": _("换发")}[base.status],
             )
         )
     data.update(issued_on=issued_on, valid_until=valid_until, number=number or None)
-
-
-def _certificate_state_word(certificate, today) -> str:
-    if certificate.status == "valid" and certificate.valid_until < today:
-        return _("过期")
-    return {"revoked": _("被撤销"), "superseded": _("换发")}.get(certificate.status, certificate.status)
 
 
 def _issue_qualification_certificate(app, actor, data):
