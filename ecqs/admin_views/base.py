@@ -476,11 +476,15 @@ class RoleView(AccessDeniedMixin, ModelView):
                 **self.transition_inputs(obj, action_name),
             )
             db.session.commit()
-            flash(_("操作成功"), "success")
+            flash(self.transition_done(obj, action_name), "success")
         except workflows.WorkflowError as exc:
             db.session.rollback()
             flash(str(exc), "error")
         return redirect(return_url)
+
+    def transition_done(self, obj, action_name) -> str:
+        """The success message of a transition (a grid may name what was issued)."""
+        return _("操作成功")
 
     def transition_inputs(self, obj, action_name) -> dict:
         """The raw posted values of the inputs the transition declares (the engine parses them)."""

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
-from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,7 +18,7 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ecqs import access, workflows
-from ecqs.admin_views.base import RoleView, choice_formatter, masked
+from ecqs.admin_views.base import RoleView, choice_formatter, masked, state_badge
 from ecqs.admin_views.menu import CAT_PERSON, CAT_SYSTEM
 from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
 from ecqs.extensions import db
@@ -34,30 +33,9 @@ from ecqs.models import (
     QualificationCertificate,
 )
 from ecqs.qualifications import catalogue as personnel_catalogue
+from ecqs.qualifications import operations as qualification_operations
 from ecqs.qualifications import rules as qualifications
-from ecqs.qualifications import workflows as qualification_workflows
 from ecqs.services import workdays, xlsx_export
-
-STATE_COLOURS = {
-    "pending": "warning",
-    "received": "info",
-    "approved": "success",
-    "rejected": "danger",
-    "withdrawn": "secondary",
-    "valid": "success",
-    "superseded": "secondary",
-    "revoked": "danger",
-}
-
-
-def _badge(labels: dict, attr: str = "status"):
-    def formatter(view, context, model, name):
-        value = getattr(model, attr)
-        return Markup('<span class="badge badge-{}">{}</span>').format(
-            STATE_COLOURS.get(value, "secondary"), labels.get(value, value)
-        )
-
-    return formatter
 
 
 def _dash(attr: str):
@@ -210,19 +188,14 @@ class QualificationApplyView(BaseView):
 
     roles = frozenset({"person"})
 
+    require_approved_org = False  # persons belong to no organisation
+    inaccessible_callback = RoleView.inaccessible_callback
+
     def is_accessible(self):
         return current_user.is_authenticated and current_user.role in self.roles
 
     def is_visible(self):
         return self.is_accessible()
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        from ecqs.admin_views.base import deny
-
-        deny(f"view:{self.endpoint}")
-        return None
 
     def _projects(self):
         stmt = access.scoped(select(PersonnelProject), PersonnelProject, current_user).where(
@@ -262,22 +235,18 @@ class QualificationApplyView(BaseView):
         if project is None:
             flash(_("请先选择要申请的项目"), "error")
             return redirect(self.get_url(".index"))
-        if not project.can_apply:
-            flash(_("该项目的审批层级尚未确定，暂不能申请，请联系系统管理员"), "error")
-            return redirect(self.get_url(".index"))
         province_code = source.get("province") or qualifications.province_from_id_number(
             current_user.id_number
         )
-        province = None
-        if province_code:
-            from ecqs.models import Division
-
-            province = db.session.get(Division, province_code)
-            if province is None or province.level != 1:
-                flash(_("所选省份不正确，请重新选择"), "error")
-                return redirect(self.get_url(".index", project_id=project.id))
-        if project.approval_level == "provincial" and province is None:
-            flash(_("省级审批的项目须选择所在省份"), "error")
+        try:
+            qualification_operations.check_project(project)
+        except workflows.WorkflowError as exc:
+            flash(str(exc), "error")
+            return redirect(self.get_url(".index"))
+        try:
+            province = qualification_operations.check_province(project, province_code)
+        except workflows.WorkflowError as exc:
+            flash(str(exc), "error")
             return redirect(self.get_url(".index", project_id=project.id))
         authority = qualifications.find_authority(project.approval_level, province_code)
         form = ApplicationForm(
@@ -288,7 +257,7 @@ class QualificationApplyView(BaseView):
         error = None
         if request.method == "POST" and form.validate():
             try:
-                application = qualification_workflows.submit_qualification_application(
+                application = qualification_operations.submit_qualification_application(
                     current_user,
                     project,
                     form.category.data,
@@ -424,7 +393,7 @@ class QualificationApplicationView(_MenuRoles, RoleView):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         common = {
-            "status": _badge(QUALIFICATION_STATUS_LABELS),
+            "status": state_badge(),
             "category": choice_formatter(QUALIFICATION_CATEGORY_LABELS),
             "project_code": _dash("project_code"),
             "project_name": _dash("project_name"),
@@ -472,32 +441,10 @@ class QualificationApplicationView(_MenuRoles, RoleView):
         wf = self.workflow
         return wf.deadline(model) if wf and wf.deadline else None
 
-    @expose("/transition/<id>/<action_name>", methods=("POST",))
-    def transition_view(self, id, action_name):
-        """As RoleView's, plus the certificate fields of 审核通过."""
-        obj = self.get_one(id)
-        return_url = get_redirect_target() or self.get_url(".details_view", id=id)
-        data = {}
+    def transition_done(self, obj, action_name) -> str:
         if action_name == "approve":
-            data = {name: request.form.get(name) for name in ("issued_on", "valid_until", "number")}
-        try:
-            workflows.transition(
-                obj,
-                action_name,
-                current_user,
-                comment=request.form.get("comment"),
-                expected_state=request.form.get("expected_state") or None,
-                **data,
-            )
-            db.session.commit()
-            if action_name == "approve":
-                flash(_("已审核通过，证书编号：%(number)s", number=obj.certificate.number), "success")
-            else:
-                flash(_("操作成功"), "success")
-        except workflows.WorkflowError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        return redirect(return_url)
+            return _("已审核通过，证书编号：%(number)s", number=obj.certificate.number)
+        return super().transition_done(obj, action_name)
 
 
 class MyQualificationApplicationView(QualificationApplicationView):
@@ -535,11 +482,12 @@ CERTIFICATE_LABELS = {
 
 
 def _certificate_status(view, context, model, name):
-    label = CERTIFICATE_STATUS_LABELS.get(model.status, model.status)
-    colour = STATE_COLOURS.get(model.status, "secondary")
     if model.status == "valid" and model.valid_until < workdays.today():
-        label, colour = _("已过期"), "danger"
-    return Markup('<span class="badge badge-{}">{}</span>').format(colour, label)
+        return Markup('<span class="badge badge-danger" data-status="expired">{}</span>').format(_("已过期"))
+    return _state_badge(view, context, model, name)
+
+
+_state_badge = state_badge()
 
 
 def _certificate_status_text(view, context, model, name):
@@ -598,6 +546,7 @@ class MyCertificateView(CertificateView):
     roles = frozenset({"person"})
     menu_roles = frozenset({"person"})
     primary_for_model = False
+    details_template = "qualification/my_certificate_details.html"
     column_list = (
         "number",
         "personnel_type",

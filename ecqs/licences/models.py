@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecqs.accounts.models import Organization, User
 from ecqs.extensions import db
+from ecqs.services import workdays
 from ecqs.services.models import TZDateTime, Upload, utcnow
 
 LICENCE_EQUIPMENT_CATEGORIES = (
@@ -231,9 +232,6 @@ class LicenceApplication(db.Model):
     def can_edit(self, user: User) -> bool:
         return self.is_editable and self.is_applicant(user)
 
-    def is_addressed_to(self, user: User) -> bool:
-        return user is not None and user.role == "reviewer" and user.organization_id == self.authority_id
-
     def is_engaged_assessor(self, user: User) -> bool:
         return (
             user is not None
@@ -245,13 +243,11 @@ class LicenceApplication(db.Model):
 
     @property
     def licence_is_current(self) -> bool:
-        from ecqs.services.workdays import today
-
         return (
             self.status == "granted"
             and self.licence_valid_until is not None
             and self.licence_valid_from is not None
-            and self.licence_valid_from <= today() <= self.licence_valid_until
+            and self.licence_valid_from <= workdays.today() <= self.licence_valid_until
         )
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy import false, select, true
 from ecqs.access import (
     scope_for,
 )
+from ecqs.licences.rules import reviewable
 from ecqs.models import (
     LicenceApplication,
     LicenceItem,
@@ -29,11 +30,9 @@ def _licence_applications(query, user):
         return query
     if user.role == "enterprise" and user.organization_id:
         return query.where(LicenceApplication.organization_id == user.organization_id)
-    if user.role == "reviewer" and user.organization_id:
+    if (addressed := reviewable(user)) is not None:
         # Only applications addressed to the reviewer's own authority, and never drafts.
-        return query.where(
-            LicenceApplication.authority_id == user.organization_id, LicenceApplication.status != "draft"
-        )
+        return query.where(addressed)
     if user.role == "assessor" and user.organization_id:
         return query.where(
             LicenceApplication.assessor_org_id == user.organization_id,
@@ -48,11 +47,9 @@ def _licence_feedbacks(query, user):
     # assessment institution.
     if user.role == "admin":
         return query
-    if user.role == "reviewer" and user.organization_id:
-        addressed = select(LicenceApplication.id).where(
-            LicenceApplication.authority_id == user.organization_id
-        )
-        return query.where(LicenceReviewFeedback.application_id.in_(addressed))
+    if (addressed := reviewable(user)) is not None:
+        reviewed = select(LicenceApplication.id).where(addressed)
+        return query.where(LicenceReviewFeedback.application_id.in_(reviewed))
     if user.role == "enterprise" and user.organization_id:
         own = select(LicenceApplication.id).where(LicenceApplication.organization_id == user.organization_id)
         return query.where(LicenceReviewFeedback.application_id.in_(own))

@@ -1,14 +1,19 @@
-"""M2 reference and demo data: the production licence catalogue (seed/licence_items.csv) and a
+"""Licence reference and demo data: the production licence catalogue (seed/licence_items.csv) and a
 demo application of demo_enterprise in the middle of its procedure. Both idempotent."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from ecqs import workflows
 from ecqs.extensions import db
-from ecqs.models import LicenceItem
+from ecqs.licences import form as licence_form
+from ecqs.licences import operations as licence_applications
+from ecqs.models import LicenceApplication, LicenceItem, User
+from ecqs.services import workdays
 
 log = logging.getLogger("ecqs.licence_seed")
 
@@ -25,6 +30,7 @@ def item_key(row) -> tuple[str, str, str, str, str]:
 def load_licence_items() -> int:
     """Insert catalogue rows of seed/licence_items.csv that are missing; never overwrites what
     administrators changed since (they maintain the catalogue in the grid and by import)."""
+    # seeding imports this module's loaders; read_csv is looked up when they run.
     from ecqs.seeding import read_csv
 
     existing = {item_key(item) for item in db.session.execute(select(LicenceItem)).scalars()}
@@ -79,14 +85,6 @@ DEMO_FORM = {
 def load_licence_demo() -> int:
     """demo_enterprise's applications to 陕西省市场监督管理局: one waiting for 初审, one in the
     middle of the procedure (accepted, demo_assessor engaged and proposing review dates)."""
-    from datetime import timedelta
-
-    from ecqs import workflows
-    from ecqs.licences import form as licence_form
-    from ecqs.licences import operations as licence_applications
-    from ecqs.models import LicenceApplication, User
-    from ecqs.services import workdays
-
     users = {
         u.username: u
         for u in db.session.execute(

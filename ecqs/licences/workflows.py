@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from ecqs.extensions import db
 from ecqs.licences import clock as licence_clock
 from ecqs.licences import operations as licence_applications
+from ecqs.licences import rules
 from ecqs.models import (
     LICENCE_CONCLUSION_LABELS,
     LICENCE_STATUS_LABELS,
@@ -22,6 +23,7 @@ from ecqs.models import (
 )
 from ecqs.services import workdays
 from ecqs.workflows import (
+    Field,
     GuardFailed,
     Transition,
     Workflow,
@@ -36,7 +38,7 @@ def _licence_applicant(app, actor) -> bool:
 
 
 def _licence_reviewer(app, actor) -> bool:
-    return app.is_addressed_to(actor)
+    return rules.may_review(actor, app)
 
 
 def _licence_assessor(app, actor) -> bool:
@@ -57,17 +59,6 @@ def _licence_may_confirm(app, actor) -> bool:
 
 def _licence_may_counter(app, actor) -> bool:
     return app.is_applicant(actor) and (app.status != "engaged" or app.proposed_by == "assessor")
-
-
-def _as_date(value, label) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise GuardFailed(_("请正确填写%(label)s（YYYY-MM-DD）", label=label)) from None
 
 
 def _licence_submit_guard(app, actor, data):
@@ -110,16 +101,35 @@ def _licence_decide_with_reason(app, actor, data):
     app.decided_at = utcnow()
 
 
+def _assessor_choices(app, actor) -> list[tuple[int, str]]:
+    return [(org.id, org.name) for org in rules.engageable_assessors()]
+
+
+ACCEPT_FIELDS = (
+    Field("assessor_org_id", _l("受委托的鉴定评审机构"), kind="choice", choices=_assessor_choices),
+    Field(
+        "contact_name",
+        _l("评审机构联系人"),
+        required=False,
+        max_length=50,
+        placeholder=_l("不填则取机构登记的联系人"),
+    ),
+    Field(
+        "contact_phone",
+        _l("联系电话"),
+        required=False,
+        max_length=30,
+        placeholder=_l("不填则取机构登记的电话"),
+    ),
+)
+
+
 def _licence_accept_guard(app, actor, data):
-    raw = data.get("assessor_org_id")
-    try:
-        org = db.session.get(Organization, int(raw)) if raw not in (None, "") else None
-    except (TypeError, ValueError):
-        org = None
-    if org is None or org.kind != "assessor" or not org.is_approved:
+    org = db.session.get(Organization, int(data["assessor_org_id"]))
+    if not rules.may_be_engaged(org):
         raise GuardFailed(_("请选择受委托的鉴定评审机构"))
-    name = (data.get("contact_name") or org.contact_name or "").strip()
-    phone = (data.get("contact_phone") or org.phone or org.contact_mobile or "").strip()
+    name = data.get("contact_name") or (org.contact_name or "").strip()
+    phone = data.get("contact_phone") or (org.phone or org.contact_mobile or "").strip()
     if not name or not phone:
         raise GuardFailed(_("请填写鉴定评审机构的联系人和联系电话"))
     if len(name) > 50 or len(phone) > 30:
@@ -141,9 +151,15 @@ def _licence_engage(app, actor, data):
     licence_clock.pause(app, workdays.today())
 
 
+DATE_FIELDS = (
+    Field("start", _l("评审开始日期"), kind="date"),
+    Field("end", _l("评审结束日期"), kind="date", required=False),  # one day by default
+)
+
+
 def _licence_dates_guard(app, actor, data):
-    start = _as_date(data.get("start"), _("评审开始日期"))
-    end = _as_date(data.get("end") or data.get("start"), _("评审结束日期"))
+    start = data["start"]
+    end = data.get("end") or start
     if start < workdays.today():
         raise GuardFailed(_("评审开始日期 %(day)s 已经过去，请选择今天或以后的日期", day=start.isoformat()))
     if end < start:
@@ -176,12 +192,21 @@ def _licence_confirm(app, actor, data):
     app.proposed_by = None
 
 
+REPORT_FIELDS = (
+    # The conclusion first: a refused conclusion never stores the uploaded file.
+    Field(
+        "conclusion",
+        _l("评审结论"),
+        kind="choice",
+        choices=lambda app, actor: LICENCE_CONCLUSION_LABELS.items(),
+    ),
+    Field("report", _l("评审报告"), kind="file"),
+)
+
+
 def _licence_report_guard(app, actor, data):
-    report = data.get("report")
-    if not isinstance(report, Upload):
+    if not isinstance(data["report"], Upload):
         raise GuardFailed(_("请上传评审报告"))
-    if data.get("conclusion") not in LICENCE_CONCLUSION_LABELS:
-        raise GuardFailed(_("请选择评审结论"))
 
 
 def _licence_report(app, actor, data):
@@ -192,12 +217,17 @@ def _licence_report(app, actor, data):
     licence_clock.resume(app, workdays.today())
 
 
+GRANT_FIELDS = (
+    Field("licence_number", _l("许可证编号"), max_length=40),
+    Field("valid_from", _l("发证日期"), kind="date", required=False),  # today by default
+    Field("valid_until", _l("有效期至"), kind="date"),
+)
+
+
 def _licence_grant_guard(app, actor, data):
     if app.conclusion != "pass":
         raise GuardFailed(_("评审结论为“不符合许可条件”，不能准予许可"))
-    number = (data.get("licence_number") or "").strip()
-    if not number or len(number) > 40:
-        raise GuardFailed(_("请填写许可证编号（不超过 40 个字）"))
+    number = data["licence_number"]
     clash = db.session.execute(
         db.select(LicenceApplication.id).where(
             LicenceApplication.licence_number == number, LicenceApplication.id != app.id
@@ -205,8 +235,8 @@ def _licence_grant_guard(app, actor, data):
     ).first()
     if clash:
         raise GuardFailed(_("许可证编号“%(number)s”已被使用", number=number))
-    valid_from = _as_date(data.get("valid_from") or workdays.today(), _("发证日期"))
-    valid_until = _as_date(data.get("valid_until"), _("有效期至"))
+    valid_from = data.get("valid_from") or workdays.today()
+    valid_until = data["valid_until"]
     if valid_until <= valid_from or valid_until <= workdays.today():
         raise GuardFailed(_("有效期至必须晚于发证日期和今天"))
     data["_number"], data["_from"], data["_until"] = number, valid_from, valid_until
@@ -232,55 +262,95 @@ def _licence_org_users(org) -> list[User]:
     return [u for u in org.users if u.active] if org is not None else []
 
 
-def _licence_notify(app, t, actor, comment):
-    number = app.number
-    if t.action in ("submit", "resubmit"):
-        title = _("新的生产许可申请 %(number)s 待受理", number=number)
-        return [(u, title, None) for u in _licence_org_users(app.authority)]
-    decisions = {
-        "request_correction": _("您的许可申请 %(number)s 需要补正，请查看补正告知书", number=number),
-        "reject": _("您的许可申请 %(number)s 不予受理：%(reason)s", number=number, reason=comment),
-        "accept": _(
-            "您的许可申请 %(number)s 已受理（初审通过），请查看受理决定书并约请鉴定评审机构", number=number
-        ),
-        "grant": _(
-            "您的许可申请 %(number)s 准予许可，许可证编号 %(licence)s",
-            number=number,
-            licence=app.licence_number,
-        ),
-        "refuse": _("您的许可申请 %(number)s 不予许可：%(reason)s", number=number, reason=comment),
-    }
-    if t.action in decisions:
-        title = decisions[t.action]
-        return [(u, title, title) for u in _licence_enterprise_users(app)]
-    if t.action == "engage":
-        title = _("许可申请 %(number)s 已约请贵机构进行鉴定评审，请提出评审时间", number=number)
-        return [(u, title, None) for u in _licence_org_users(app.assessor_org)]
-    if t.action == "propose_dates":
-        title = _("鉴定评审机构提出了评审时间，请确认或另提时间（%(number)s）", number=number)
-        return [(u, title, None) for u in _licence_enterprise_users(app)]
-    if t.action == "counter_propose":
-        title = _("申请单位另提了评审时间，请确认（%(number)s）", number=number)
-        return [(u, title, None) for u in _licence_org_users(app.assessor_org)]
-    if t.action == "confirm_dates":
-        title = _(
-            "许可申请 %(number)s 的评审时间已确认：%(start)s 至 %(end)s",
-            number=number,
-            start=app.review_start.isoformat(),
-            end=app.review_end.isoformat(),
-        )
-        users = _licence_enterprise_users(app) + _licence_org_users(app.assessor_org)
-        return [(u, title, None) for u in users if u.id != actor.id]
-    if t.action == "submit_report":
-        title = _("许可申请 %(number)s 评审完成，请填写评审反馈表", number=number)
-        staff = _("许可申请 %(number)s 评审完成，待作出许可决定", number=number)
-        return [(u, title, None) for u in _licence_enterprise_users(app)] + [
-            (u, staff, None) for u in _licence_org_users(app.authority)
-        ]
-    if t.action == "withdraw" and app.submitted_at is not None:
-        title = _("许可申请 %(number)s 已被申请单位撤回", number=number)
-        return [(u, title, None) for u in _licence_org_users(app.authority)]
-    return []
+def _licence_authority_users(app, actor) -> list[User]:
+    return _licence_org_users(app.authority)
+
+
+def _licence_assessor_users(app, actor) -> list[User]:
+    return _licence_org_users(app.assessor_org)
+
+
+def _licence_applicant_users(app, actor) -> list[User]:
+    return _licence_enterprise_users(app)
+
+
+def _tell(recipients, title, sms: bool = False):
+    """A transition's notifications: `title(app, comment)` to `recipients(app, actor)` (and by SMS)."""
+
+    def notifications(app, actor, comment):
+        text = title(app, comment)
+        return [(u, text, text if sms else None) for u in recipients(app, actor)]
+
+    return notifications
+
+
+def _decision(title):
+    """A decision the applicant hears of in the inbox and by SMS."""
+    return _tell(_licence_applicant_users, title, sms=True)
+
+
+_notify_submitted = _tell(
+    _licence_authority_users, lambda app, c: _("新的生产许可申请 %(number)s 待受理", number=app.number)
+)
+_notify_correction = _decision(
+    lambda app, c: _("您的许可申请 %(number)s 需要补正，请查看补正告知书", number=app.number)
+)
+_notify_rejected = _decision(
+    lambda app, c: _("您的许可申请 %(number)s 不予受理：%(reason)s", number=app.number, reason=c)
+)
+_notify_accepted = _decision(
+    lambda app, c: _(
+        "您的许可申请 %(number)s 已受理（初审通过），请查看受理决定书并约请鉴定评审机构", number=app.number
+    )
+)
+_notify_granted = _decision(
+    lambda app, c: _(
+        "您的许可申请 %(number)s 准予许可，许可证编号 %(licence)s",
+        number=app.number,
+        licence=app.licence_number,
+    )
+)
+_notify_refused = _decision(
+    lambda app, c: _("您的许可申请 %(number)s 不予许可：%(reason)s", number=app.number, reason=c)
+)
+_notify_engaged = _tell(
+    _licence_assessor_users,
+    lambda app, c: _("许可申请 %(number)s 已约请贵机构进行鉴定评审，请提出评审时间", number=app.number),
+)
+_notify_proposed = _tell(
+    _licence_applicant_users,
+    lambda app, c: _("鉴定评审机构提出了评审时间，请确认或另提时间（%(number)s）", number=app.number),
+)
+_notify_counter_proposed = _tell(
+    _licence_assessor_users,
+    lambda app, c: _("申请单位另提了评审时间，请确认（%(number)s）", number=app.number),
+)
+_notify_confirmed = _tell(
+    lambda app, actor: [
+        u for u in _licence_enterprise_users(app) + _licence_org_users(app.assessor_org) if u.id != actor.id
+    ],
+    lambda app, c: _(
+        "许可申请 %(number)s 的评审时间已确认：%(start)s 至 %(end)s",
+        number=app.number,
+        start=app.review_start.isoformat(),
+        end=app.review_end.isoformat(),
+    ),
+)
+
+
+def _notify_reported(app, actor, comment):
+    title = _("许可申请 %(number)s 评审完成，请填写评审反馈表", number=app.number)
+    staff = _("许可申请 %(number)s 评审完成，待作出许可决定", number=app.number)
+    return [(u, title, None) for u in _licence_enterprise_users(app)] + [
+        (u, staff, None) for u in _licence_org_users(app.authority)
+    ]
+
+
+def _notify_withdrawn(app, actor, comment):
+    if app.submitted_at is None:  # a draft nobody else has seen
+        return []
+    title = _("许可申请 %(number)s 已被申请单位撤回", number=app.number)
+    return [(u, title, None) for u in _licence_org_users(app.authority)]
 
 
 _APPLICANT = frozenset({"enterprise"})
@@ -295,8 +365,20 @@ LICENCE_APPLICATION = register(
         title=lambda app: _(
             "生产许可申请 %(number)s（%(org)s）", number=app.number, org=app.organization.name
         ),
-        notify=_licence_notify,
         deadline=licence_clock.deadline,
+        colours={
+            "draft": "secondary",
+            "submitted": "primary",
+            "correction": "warning",
+            "accepted": "info",
+            "engaged": "info",
+            "scheduled": "info",
+            "reviewed": "primary",
+            "granted": "success",
+            "refused": "danger",
+            "rejected": "danger",
+            "withdrawn": "dark",
+        },
         transitions=(
             Transition(
                 "submit",
@@ -309,6 +391,7 @@ LICENCE_APPLICATION = register(
                 effect=_licence_submit,
                 confirm=_l("提交后不能再修改，确定提交吗？"),
                 bulk=False,
+                notify=_notify_submitted,
             ),
             Transition(
                 "resubmit",
@@ -320,6 +403,7 @@ LICENCE_APPLICATION = register(
                 guard=_licence_submit_guard,
                 effect=_licence_submit,
                 bulk=False,
+                notify=_notify_submitted,
             ),
             Transition(
                 "withdraw",
@@ -332,6 +416,7 @@ LICENCE_APPLICATION = register(
                 confirm=_l("撤回后本申请结束，确定撤回吗？"),
                 bulk=False,
                 style="danger",
+                notify=_notify_withdrawn,
             ),
             Transition(
                 "request_correction",
@@ -345,6 +430,7 @@ LICENCE_APPLICATION = register(
                 needs_comment=True,
                 bulk=False,
                 style="warning",
+                notify=_notify_correction,
             ),
             Transition(
                 "reject",
@@ -357,6 +443,7 @@ LICENCE_APPLICATION = register(
                 needs_comment=True,
                 bulk=False,
                 style="danger",
+                notify=_notify_rejected,
             ),
             Transition(
                 "accept",
@@ -369,6 +456,8 @@ LICENCE_APPLICATION = register(
                 effect=_licence_accept,
                 bulk=False,
                 style="success",
+                fields=ACCEPT_FIELDS,
+                notify=_notify_accepted,
             ),
             Transition(
                 "engage",
@@ -379,6 +468,7 @@ LICENCE_APPLICATION = register(
                 party=_licence_applicant,
                 effect=_licence_engage,
                 bulk=False,
+                notify=_notify_engaged,
             ),
             Transition(
                 "propose_dates",
@@ -390,6 +480,8 @@ LICENCE_APPLICATION = register(
                 guard=_licence_dates_guard,
                 effect=_licence_propose,
                 bulk=False,
+                fields=DATE_FIELDS,
+                notify=_notify_proposed,
             ),
             Transition(
                 "counter_propose",
@@ -402,6 +494,8 @@ LICENCE_APPLICATION = register(
                 effect=_licence_propose,
                 bulk=False,
                 style="secondary",
+                fields=DATE_FIELDS,
+                notify=_notify_counter_proposed,
             ),
             Transition(
                 "confirm_dates",
@@ -414,6 +508,7 @@ LICENCE_APPLICATION = register(
                 effect=_licence_confirm,
                 bulk=False,
                 style="success",
+                notify=_notify_confirmed,
             ),
             Transition(
                 "submit_report",
@@ -425,6 +520,8 @@ LICENCE_APPLICATION = register(
                 guard=_licence_report_guard,
                 effect=_licence_report,
                 bulk=False,
+                fields=REPORT_FIELDS,
+                notify=_notify_reported,
             ),
             Transition(
                 "grant",
@@ -437,6 +534,8 @@ LICENCE_APPLICATION = register(
                 effect=_licence_grant,
                 bulk=False,
                 style="success",
+                fields=GRANT_FIELDS,
+                notify=_notify_granted,
             ),
             Transition(
                 "refuse",
@@ -449,6 +548,7 @@ LICENCE_APPLICATION = register(
                 needs_comment=True,
                 bulk=False,
                 style="danger",
+                notify=_notify_refused,
             ),
         ),
     )

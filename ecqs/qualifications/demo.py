@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ecqs.extensions import db
 from ecqs.models import PersonnelProject, QualificationApplication, User
-from ecqs.qualifications import workflows as qualification_workflows
+from ecqs.qualifications import operations as qualification_operations
 
 DEMO_PERSON = "demo_person"
 DEMO_PROJECT_CODE = "RT-II"  # provincial approval (TSG Z8001-2019 第四条)
@@ -28,7 +28,7 @@ def qualification_applications() -> int:
     ).first()
     if exists:
         return 0
-    qualification_workflows.submit_qualification_application(
+    qualification_operations.submit_qualification_application(
         person, project, "initial", work_unit="陕西省特种设备检验检测研究院"
     )
     return 1

@@ -1,6 +1,6 @@
 """Personnel qualification 人员资格认定: which authority an application goes to, which
 certificates a person holds, and the numbers of new certificates. Queries only; every state
-change is in workflows.py (M3 section)."""
+change is in workflows.py."""
 
 from __future__ import annotations
 
@@ -59,8 +59,7 @@ def current_certificate(person: User, project_id: int, on: date) -> Qualificatio
         .where(
             _held_by(person),
             QualificationCertificate.project_id == project_id,
-            QualificationCertificate.status == "valid",
-            QualificationCertificate.valid_until >= on,
+            _valid_on(on),
         )
         .order_by(QualificationCertificate.valid_until.desc(), QualificationCertificate.id.desc())
         .limit(1)
@@ -74,8 +73,7 @@ def valid_certificates(id_number: str, on: date) -> list[QualificationCertificat
             select(QualificationCertificate)
             .where(
                 QualificationCertificate.holder_id_number == id_number,
-                QualificationCertificate.status == "valid",
-                QualificationCertificate.valid_until >= on,
+                _valid_on(on),
             )
             .order_by(QualificationCertificate.project_code, QualificationCertificate.id)
         ).scalars()
@@ -104,3 +102,23 @@ def certificate_number_taken(number: str) -> bool:
         ).first()
         is not None
     )
+
+
+def reviewed_authority(user: User) -> int | None:
+    """The authority whose applications and certificates this user reviews: a reviewer's own
+    organisation (None for everyone else). The party check, the row scopes and the
+    certificate grid all ask this one question."""
+    if user is None or getattr(user, "role", None) != "reviewer":
+        return None
+    return user.organization_id
+
+
+def may_review(user: User, authority_id: int | None) -> bool:
+    """May `user` review the records of the authority `authority_id`?"""
+    return authority_id is not None and reviewed_authority(user) == authority_id
+
+
+def _valid_on(on: date):
+    # The SQL form of QualificationCertificate.is_current: a superseded, revoked or expired
+    # certificate fails every check that needs a valid one.
+    return (QualificationCertificate.status == "valid") & (QualificationCertificate.valid_until >= on)

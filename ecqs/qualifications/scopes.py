@@ -12,6 +12,7 @@ from ecqs.models import (
     QualificationApplication,
     QualificationCertificate,
 )
+from ecqs.qualifications.rules import reviewed_authority
 
 
 @scope_for(PersonnelProject)
@@ -26,8 +27,8 @@ def _qualification_applications(query, user):
         return query
     if user.role == "person":
         return query.where(QualificationApplication.applicant_id == user.id)
-    if user.role == "reviewer" and user.organization_id:
-        return query.where(QualificationApplication.authority_id == user.organization_id)
+    if (authority_id := reviewed_authority(user)) is not None:
+        return query.where(QualificationApplication.authority_id == authority_id)
     return query.where(false())
 
 
@@ -37,6 +38,6 @@ def _qualification_certificates(query, user):
         return query
     if user.role == "person":
         return query.where(QualificationCertificate.holder_id == user.id)
-    if user.role == "reviewer" and user.organization_id:
-        return query.where(QualificationCertificate.authority_id == user.organization_id)
+    if (authority_id := reviewed_authority(user)) is not None:
+        return query.where(QualificationCertificate.authority_id == authority_id)
     return query.where(false())

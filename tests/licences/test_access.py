@@ -134,7 +134,7 @@ def test_other_province_reviewer_cannot_act_on_a_submitted_application(client, l
         ("request_correction", {"comment": "1. x"}),
     ):
         response = client.post(
-            f"/admin/licence_review/act/{application.id}/{action}",
+            f"/admin/licence_review/transition/{application.id}/{action}",
             data=dict(data, expected_state="submitted"),
         )
         assert response.status_code == 404

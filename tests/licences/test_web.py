@@ -206,7 +206,9 @@ def test_enterprise_grid_columns_as_in_seed(client, login_as, world):
 def act(client, view, application, action, **data):
     db.session.refresh(application)
     payload = {"expected_state": application.status, "expected_version": str(application.version), **data}
-    return client.post(f"/admin/{view}/act/{application.id}/{action}", data=payload, follow_redirects=True)
+    return client.post(
+        f"/admin/{view}/transition/{application.id}/{action}", data=payload, follow_redirects=True
+    )
 
 
 def generic(client, view, application, action, comment=None):
@@ -299,7 +301,7 @@ def test_full_procedure_with_one_correction_round(client, login_as, world):
 
     login_as(world.assessor)
     response = client.post(
-        f"/admin/licence_reports/act/{application.id}/submit_report",
+        f"/admin/licence_reports/transition/{application.id}/submit_report",
         data={
             "expected_state": "scheduled",
             "conclusion": "pass",
@@ -358,7 +360,7 @@ def test_bad_data_forms_change_nothing(client, login_as, world):
     assert db.session.get(LicenceApplication, application.id).status == "submitted"
     # Stale version (a double click on an old page) is refused.
     response = client.post(
-        f"/admin/licence_review/act/{application.id}/accept",
+        f"/admin/licence_review/transition/{application.id}/accept",
         data={
             "expected_state": "submitted",
             "expected_version": "0",
@@ -376,7 +378,7 @@ def test_report_upload_must_be_a_pdf_or_image(client, login_as, world):
     login_as(world.assessor)
     before = db.session.execute(select(func.count(Upload.id))).scalar_one()
     response = client.post(
-        f"/admin/licence_reports/act/{application.id}/submit_report",
+        f"/admin/licence_reports/transition/{application.id}/submit_report",
         data={
             "expected_state": "scheduled",
             "conclusion": "pass",

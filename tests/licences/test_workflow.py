@@ -236,7 +236,7 @@ def test_review_dates_in_the_past_are_refused(world):
     for start, end, message in (
         (yesterday, yesterday, "已经过去"),
         (workdays.today() + timedelta(days=5), workdays.today() + timedelta(days=2), "不能早于开始日期"),
-        ("2026-13-40", None, "请正确填写评审开始日期"),
+        ("2026-13-40", None, "评审开始日期不是有效日期"),
     ):
         with pytest.raises(workflows.GuardFailed, match=message):
             workflows.transition(application, "propose_dates", world.assessor, start=start, end=end)

@@ -15,7 +15,7 @@ from ecqs import seeding, workflows
 from ecqs.extensions import db
 from ecqs.models import PersonnelProject, QualificationApplication
 from ecqs.qualifications import catalogue as personnel_catalogue
-from ecqs.qualifications import workflows as qualification_workflows
+from ecqs.qualifications import operations as qualification_operations
 from ecqs.services import workdays
 from tests.conftest import make_org, make_user
 
@@ -63,7 +63,7 @@ def make_person(province_prefix: str = "61", **kw):
 
 
 def submit(person, project, category="initial", **kw) -> QualificationApplication:
-    app = qualification_workflows.submit_qualification_application(person, project, category, **kw)
+    app = qualification_operations.submit_qualification_application(person, project, category, **kw)
     db.session.commit()
     return app
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ecqs.extensions import db
 from ecqs.models import QualificationApplication, QualificationCertificate
-from ecqs.qualifications import workflows as qualification_workflows
+from ecqs.qualifications import operations as qualification_operations
 from ecqs.services import workdays
 from tests.conftest import flashes, make_user
 from tests.qualifications.fixtures import drive_to, give_certificate, id_number_in, make_person, submit
@@ -341,9 +341,9 @@ def test_person_without_known_province_must_choose_for_provincial_projects(proje
     person.id_number = "990103199001011234"  # not a real province; the checksum is irrelevant here
     db.session.commit()
     with pytest.raises(workflows.GuardFailed, match="须选择所在省份"):
-        qualification_workflows.submit_qualification_application(person, projects["RT-II"], "initial")
+        qualification_operations.submit_qualification_application(person, projects["RT-II"], "initial")
     db.session.rollback()
-    app = qualification_workflows.submit_qualification_application(
+    app = qualification_operations.submit_qualification_application(
         person, projects["RT-II"], "initial", province_code="610000"
     )
     assert app.authority_id == authorities["shaanxi"].id

@@ -17,8 +17,8 @@ from ecqs.models import (
     QualificationCertificate,
     SmsMessage,
 )
+from ecqs.qualifications import operations as qualification_operations
 from ecqs.qualifications import rules as qualifications
-from ecqs.qualifications import workflows as qualification_workflows
 from ecqs.services import workdays
 from tests.conftest import make_user
 from tests.qualifications.fixtures import approve_data, drive_to, give_certificate, make_person, submit
@@ -129,7 +129,7 @@ def test_approval_with_chosen_number_and_bad_dates(projects, reviewers):
     today = workdays.today()
     bad = [
         ({}, "有效期至"),
-        ({"valid_until": "2030-13-01"}, "格式不正确"),
+        ({"valid_until": "2030-13-01"}, "不是有效日期"),
         ({"valid_until": today.isoformat()}, "必须晚于发证日期"),
         ({"issued_on": (today + timedelta(days=1)).isoformat(), "valid_until": "2099-01-01"}, "不能晚于今天"),
         ({"valid_until": "2099-01-01", "number": "有 空格"}, "不能包含空格"),
@@ -170,7 +170,7 @@ def test_renewal_and_change_need_a_valid_certificate(projects, reviewers):
     project = projects["RT-II"]
     for category in ("exam_renewal", "review_renewal", "change"):
         with pytest.raises(workflows.GuardFailed, match=r"须持有该项目.*有效资格证书"):
-            qualification_workflows.submit_qualification_application(
+            qualification_operations.submit_qualification_application(
                 person, project, category, remarks="姓名变更"
             )
         db.session.rollback()
@@ -180,13 +180,13 @@ def test_renewal_and_change_need_a_valid_certificate(projects, reviewers):
         person, project, reviewers["shaanxi"], valid_until=workdays.today() - timedelta(days=1)
     )
     with pytest.raises(workflows.GuardFailed, match="有效资格证书"):
-        qualification_workflows.submit_qualification_application(person, project, "exam_renewal")
+        qualification_operations.submit_qualification_application(person, project, "exam_renewal")
     db.session.rollback()
     # A certificate of another project does not count.
     cert.valid_until = workdays.today() + timedelta(days=30)
     db.session.commit()
     with pytest.raises(workflows.GuardFailed, match="有效资格证书"):
-        qualification_workflows.submit_qualification_application(person, projects["UT-II"], "review_renewal")
+        qualification_operations.submit_qualification_application(person, projects["UT-II"], "review_renewal")
     db.session.rollback()
 
 
@@ -196,7 +196,7 @@ def test_renewal_replaces_the_old_certificate(projects, reviewers):
     reviewer = reviewers["shaanxi"]
     old = give_certificate(person, project, reviewer)
     with pytest.raises(workflows.GuardFailed, match="已持有该项目的有效资格证书"):
-        qualification_workflows.submit_qualification_application(person, project, "initial")
+        qualification_operations.submit_qualification_application(person, project, "initial")
     db.session.rollback()
     app = submit(person, project, "review_renewal")
     assert app.base_certificate_id == old.id
@@ -210,7 +210,7 @@ def test_change_requires_remarks(projects, reviewers):
     person = make_person("61")
     give_certificate(person, projects["RT-II"], reviewers["shaanxi"])
     with pytest.raises(workflows.GuardFailed, match="变更事项"):
-        qualification_workflows.submit_qualification_application(person, projects["RT-II"], "change")
+        qualification_operations.submit_qualification_application(person, projects["RT-II"], "change")
     db.session.rollback()
     app = submit(person, projects["RT-II"], "change", remarks="姓名由张三变更为张叁")
     assert app.category == "change"
@@ -220,7 +220,7 @@ def test_one_open_application_per_project(projects, reviewers):
     person = make_person("61")
     app = submit(person, projects["RT-II"])
     with pytest.raises(workflows.GuardFailed, match="正在办理的申请（待受理）"):
-        qualification_workflows.submit_qualification_application(person, projects["RT-II"], "initial")
+        qualification_operations.submit_qualification_application(person, projects["RT-II"], "initial")
     db.session.rollback()
     # Another project is fine; after a withdrawal the same project is open again.
     submit(person, projects["UT-II"])

@@ -21,7 +21,7 @@ from ecqs.extensions import db
 from ecqs.licences import form as licence_form
 from ecqs.models import Notice, Notification, SmsMessage
 from ecqs.qualifications import catalogue as personnel_catalogue
-from ecqs.qualifications import workflows as qualification_workflows
+from ecqs.qualifications import operations as qualification_operations
 from tests.conftest import PASSWORD, USER_TYPE, make_org, make_user
 from tests.instruments.fixtures import authorise, kind, make_booking, make_instrument
 from tests.licences.fixtures import advance, draft, item, sample_values
@@ -202,7 +202,7 @@ def build_world():
     project = db.session.execute(
         select(PersonnelProject).where(PersonnelProject.code == "RT-II")
     ).scalar_one()
-    w.qual_a = qualification_workflows.submit_qualification_application(
+    w.qual_a = qualification_operations.submit_qualification_application(
         u["person"], project, "initial", work_unit=f"单位{XSS}", remarks=f"说明{XSS}"
     )
     db.session.commit()
@@ -212,8 +212,8 @@ def build_world():
     project2 = db.session.execute(
         select(PersonnelProject).where(PersonnelProject.code == "MT-II")
     ).scalar_one()
-    w.qual_a2 = qualification_workflows.submit_qualification_application(u["person"], project2, "initial")
-    w.qual_b = qualification_workflows.submit_qualification_application(w.person_b, project, "initial")
+    w.qual_a2 = qualification_operations.submit_qualification_application(u["person"], project2, "initial")
+    w.qual_b = qualification_operations.submit_qualification_application(w.person_b, project, "initial")
     db.session.commit()
     w.qual_b_reviewer = w.bj_reviewer
     return w

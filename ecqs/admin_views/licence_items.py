@@ -1,0 +1,120 @@
+"""许可项目目录: the licence catalogue grid and its .xlsx import (administrators)."""
+
+from __future__ import annotations
+
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ecqs.admin_views.base import RoleView, choice_formatter
+from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
+from ecqs.extensions import db
+from ecqs.licences import item_import as licence_item_import
+from ecqs.models import LICENCE_APPROVAL_LABELS, LICENCE_EQUIPMENT_CATEGORIES, LicenceItem
+from ecqs.services import xlsx_export
+
+ITEM_LABELS = {
+    "id": _l("编号"),
+    "equipment_category": _l("设备类别"),
+    "licence_type": _l("许可类型"),
+    "item": _l("许可项目"),
+    "sub_item": _l("品种"),
+    "level": _l("参数级别"),
+    "approval": _l("审批级别"),
+    "notes": _l("备注"),
+    "active": _l("启用"),
+}
+
+
+class LicenceItemView(ErrorReportMixin, RoleView):
+    """许可项目目录: administrators maintain the catalogue in the grid and by .xlsx import."""
+
+    roles = frozenset({"admin"})
+    can_delete = False  # applications refer to items; retire an item by unticking 启用
+    list_template = "licence/item_list.html"
+    column_list = ("equipment_category", "licence_type", "item", "sub_item", "level", "approval", "active")
+    column_details_list = (*column_list, "notes")
+    column_export_list = column_details_list
+    column_labels = ITEM_LABELS
+    column_searchable_list = ("item", "sub_item", "equipment_category")
+    column_filters = ("equipment_category", "licence_type", "approval", "level", "active")
+    column_default_sort = "id"
+    column_choices = {"approval": list(LICENCE_APPROVAL_LABELS.items())}
+    form_columns = (
+        "equipment_category",
+        "licence_type",
+        "item",
+        "sub_item",
+        "level",
+        "approval",
+        "notes",
+        "active",
+    )
+    form_overrides = {
+        "equipment_category": SelectField,
+        "approval": SelectField,
+        "notes": TextAreaField,
+        "sub_item": StringField,
+        "level": StringField,
+    }
+    form_args = {
+        "equipment_category": {"choices": [(c, c) for c in LICENCE_EQUIPMENT_CATEGORIES]},
+        "approval": {"choices": list(LICENCE_APPROVAL_LABELS.items())},
+        "licence_type": {"validators": [DataRequired(message=_l("此项为必填项")), Length(max=20)]},
+        "item": {"validators": [DataRequired(message=_l("此项为必填项")), Length(max=100)]},
+        "sub_item": {"validators": [Optional(), Length(max=100)], "filters": [lambda v: v or ""]},
+        "level": {"validators": [Optional(), Length(max=10)], "filters": [lambda v: v or ""]},
+        "notes": {"validators": [Optional(), Length(max=2000)]},
+    }
+    page_size = 50
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {"approval": choice_formatter(LICENCE_APPROVAL_LABELS)}
+
+    def on_model_change(self, form, model, is_created):
+        model.sub_item = model.sub_item or ""
+        model.level = model.level or ""
+        with db.session.no_autoflush:
+            clash = db.session.execute(
+                select(LicenceItem.id).where(
+                    LicenceItem.equipment_category == model.equipment_category,
+                    LicenceItem.licence_type == model.licence_type,
+                    LicenceItem.item == model.item,
+                    LicenceItem.sub_item == model.sub_item,
+                    LicenceItem.level == model.level,
+                    LicenceItem.id != (model.id or 0),
+                )
+            ).first()
+        if clash:
+            raise ValidationError(
+                _("目录中已有相同的许可项目（设备类别、许可类型、项目、品种、参数级别均相同）")
+            )
+        super().on_model_change(form, model, is_created)
+
+    @expose("/import/", methods=("GET", "POST"))
+    def import_view(self):
+        return import_page(
+            self,
+            licence_item_import.import_items,
+            template="licence/item_import.html",
+            action="import",
+            object_type="LicenceItem",
+            max_bytes=licence_item_import.MAX_BYTES,
+            summary=lambda r: (
+                f"added={r.added} updated={r.updated}",
+                _("导入成功：新增 %(a)d 条，更新 %(u)d 条", a=r.added, u=r.updated),
+            ),
+        )
+
+    @expose("/import/template.xlsx")
+    def import_template(self):
+        return xlsx_export.xlsx_response(
+            _("许可项目目录导入模板") + ".xlsx",
+            licence_item_import.headers(),
+            licence_item_import.template_rows(),
+            sheet_name=_("许可项目目录"),
+        )

@@ -1,0 +1,48 @@
+"""Rules of production licensing 生产单位许可, each written once: the acceptance form's choices,
+the guards and the row scopes ask them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ecqs.extensions import db
+from ecqs.models import LicenceApplication, Organization, User
+
+
+def reviewed_authority(user: User | None) -> int | None:
+    """The authority whose licence applications this user reviews: a reviewer's own
+    organisation (None for everyone else)."""
+    if user is None or getattr(user, "role", None) != "reviewer" or not user.organization_id:
+        return None
+    return user.organization_id
+
+
+def may_review(user: User | None, application: LicenceApplication) -> bool:
+    """May `user` review this application? A reviewer of the authority it is addressed to, once
+    it has been submitted (a draft is the applicant's alone). reviewable() is the SQL form."""
+    authority = reviewed_authority(user)
+    return authority is not None and application.authority_id == authority and application.status != "draft"
+
+
+def reviewable(user: User):
+    """The applications `user` may review, as a WHERE clause (None: none at all)."""
+    authority = reviewed_authority(user)
+    if authority is None:
+        return None
+    return (LicenceApplication.authority_id == authority) & (LicenceApplication.status != "draft")
+
+
+def may_be_engaged(org: Organization | None) -> bool:
+    """An assessment institution 鉴定评审机构 may be entrusted with a review once approved."""
+    return org is not None and org.kind == "assessor" and org.is_approved
+
+
+def engageable_assessors() -> list[Organization]:
+    """Every institution may_be_engaged() accepts (the SQL form, for the acceptance form)."""
+    return list(
+        db.session.execute(
+            select(Organization)
+            .where(Organization.kind == "assessor", Organization.status == "approved")
+            .order_by(Organization.name)
+        ).scalars()
+    )
