@@ -688,7 +688,7 @@ class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
 
 
 def register(admin) -> None:
-    """Add every M1 view to the admin, the public query blueprint and the upload-limit hook."""
+    """Add every M1 view to the admin (create_app registers the public blueprint and the hook)."""
     from ecqs.admin_views import instrument_bookings
 
     s = db.session
@@ -718,13 +718,6 @@ def register(admin) -> None:
             InstrumentItem, s, name=_l("强检器具项别"), category=CAT_SYSTEM, endpoint="instrument_items"
         )
     )
-
-    app = admin.app
-    if app is not None:
-        app.before_request_funcs.setdefault(None, []).insert(0, _raise_upload_limit)
-        from ecqs.instruments import public as instrument_public
-
-        app.register_blueprint(instrument_public.bp)
 
 
 __all__ = ["register"]

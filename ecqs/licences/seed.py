@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ecqs.extensions import db
 from ecqs.models import LicenceItem
+from ecqs.services.seed_files import read_csv
 
 log = logging.getLogger("ecqs.licence_seed")
 
@@ -25,8 +26,6 @@ def item_key(row) -> tuple[str, str, str, str, str]:
 def load_licence_items() -> int:
     """Insert catalogue rows of seed/licence_items.csv that are missing; never overwrites what
     administrators changed since (they maintain the catalogue in the grid and by import)."""
-    from ecqs.seeding import read_csv
-
     existing = {item_key(item) for item in db.session.execute(select(LicenceItem)).scalars()}
     added = 0
     for row in read_csv("licence_items.csv"):
