@@ -7,6 +7,7 @@ import click
 
 from ecqs import seeding
 from ecqs.instruments.reminders import register_remind_command
+from ecqs.services import workflow_docs
 
 
 def register_cli(app) -> None:
@@ -21,3 +22,21 @@ def register_cli(app) -> None:
         if not no_demo:
             created = seeding.load_demo()
             click.echo(f"demo data: {created}")
+
+    @app.cli.command("workflows")
+    @click.option(
+        "--output",
+        type=click.Path(dir_okay=False, writable=True),
+        default=str(workflow_docs.DOCS_PATH),
+        show_default=True,
+        help="Where to write the Markdown ('-' for standard output).",
+    )
+    def workflows_command(output: str):
+        """Render every registered workflow as a Mermaid state diagram with a transition table."""
+        text = workflow_docs.render()
+        if output == "-":
+            click.echo(text, nl=False)
+            return
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        click.echo(f"wrote {output}")
