@@ -26,3 +26,9 @@ def test_the_command_writes_the_page(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["workflows", "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == workflow_docs.render()
+
+
+def test_readme_points_to_the_page_and_make_docs_builds_it():
+    root = workflow_docs.DOCS_PATH.parent.parent
+    assert "(docs/workflows.md)" in (root / "README.md").read_text(encoding="utf-8")
+    assert "\ndocs: " in (root / "Makefile").read_text(encoding="utf-8")
