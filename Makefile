@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test setup venv translations db seed lint fmt babel-extract babel-update bench serve-prod clean
+.PHONY: run test setup venv translations db seed docs lint fmt babel-extract babel-update bench serve-prod clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -38,6 +38,10 @@ run: setup
 
 test: venv translations
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# docs/workflows.md from the state tables (tests/test_workflow_docs.py keeps it current).
+docs: venv
+	$(FLASK) workflows
 
 # ruff reads pyproject.toml (migrations/ excluded); "." covers ecqs, tests, seed, bench, app.py.
 lint: venv

@@ -7,9 +7,32 @@ import secrets
 
 from flask import Flask, abort, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+# Importing `domains` registers every state table and row scope; `rate_limits` registers the
+# ecqsdb:// storage scheme of Flask-Limiter. Both must happen before the first request.
 from ecqs import config as config_module
+from ecqs import domains  # noqa: F401
+from ecqs.accounts import auth, registration
+from ecqs.admin_views import init_admin
+from ecqs.admin_views.instruments import _raise_upload_limit
+from ecqs.cli import register_cli
+from ecqs.errors import register_error_pages
 from ecqs.extensions import babel, csrf, db, limiter, login_manager, migrate
+from ecqs.instruments import public as instrument_public
+from ecqs.licences import documents as licence_documents
+from ecqs.models import LINK_STATUS_LABELS, ROLE_LABELS
+from ecqs.services import rate_limits  # noqa: F401
+from ecqs.services.audit import EVENT_LABELS
+from ecqs.services.workdays import CN as cn
+
+# Every blueprint of the app, registered by create_app and nowhere else.
+BLUEPRINTS = (
+    auth.bp,  # /login, /logout, password and SMS factor
+    registration.bp,  # /register: self-service registration, enterprise link requests
+    instrument_public.bp,  # /public/instruments: the public instrument query
+    licence_documents.bp,  # /verify: the public licence verification page (QR codes)
+)
 
 
 def select_locale():
@@ -30,8 +53,6 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if proxies := int(app.config.get("ECQS_TRUSTED_PROXIES") or 0):
         # Behind nginx & co.: the client's address (rate limits, audit) and scheme come from them.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
@@ -40,24 +61,16 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     babel.init_app(app, locale_selector=select_locale)
+    # The instrument imports accept a larger body than any other request; this hook raises the
+    # limit for them and must run before CSRF protection, which reads the form first.
+    app.before_request(_raise_upload_limit)
     csrf.init_app(app)
-    from ecqs.services import rate_limits  # noqa: F401  (registers the ecqsdb:// storage scheme)
-
     limiter.init_app(app)
 
-    from ecqs import domains, models  # noqa: F401  (register models, state tables and scopes)
-    from ecqs.accounts.auth import bp as auth_bp
-    from ecqs.accounts.registration import bp as register_bp
-    from ecqs.cli import register_cli
-
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(register_bp)
-    from ecqs.admin_views import init_admin
-
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     init_admin(app)
     register_cli(app)
-    from ecqs.errors import register_error_pages
-
     register_error_pages(app)
     _security(app)
     _filters(app)
@@ -74,8 +87,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.context_processor
     def _globals():
-        from ecqs.models import ROLE_LABELS
-
         return {
             "csp_nonce": g.get("csp_nonce", ""),
             "role_labels": ROLE_LABELS,
@@ -120,10 +131,6 @@ def _security(app: Flask) -> None:
 
 
 def _filters(app: Flask) -> None:
-    from ecqs.models import LINK_STATUS_LABELS
-    from ecqs.services.audit import EVENT_LABELS
-    from ecqs.services.workdays import CN as cn
-
     @app.template_filter("localtime")
     def localtime(value):
         return value.astimezone(cn).strftime("%Y-%m-%d %H:%M:%S") if value else ""

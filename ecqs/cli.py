@@ -1,23 +1,42 @@
-"""Command-line entries: `flask --app app seed` (reference and demo data, idempotent)."""
+"""Command-line entries: `flask --app app seed` (reference and demo data, idempotent),
+`remind` (expiry reminders) and `workflows` (docs/workflows.md from the state tables)."""
 
 from __future__ import annotations
 
 import click
 
+from ecqs import seeding
+from ecqs.instruments.reminders import register_remind_command
+from ecqs.services import workflow_docs
+
 
 def register_cli(app) -> None:
-    from ecqs.instruments.reminders import register_remind_command
-
     register_remind_command(app)
 
     @app.cli.command("seed")
     @click.option("--no-demo", is_flag=True, help="Load reference data only, no demo accounts.")
     def seed_command(no_demo: bool):
         """Load reference data and demo data; safe to run again."""
-        from ecqs import seeding
-
         counts = seeding.load_reference()
         click.echo(f"reference data: {counts}")
         if not no_demo:
             created = seeding.load_demo()
             click.echo(f"demo data: {created}")
+
+    @app.cli.command("workflows")
+    @click.option(
+        "--output",
+        type=click.Path(dir_okay=False, writable=True),
+        default=str(workflow_docs.DOCS_PATH),
+        show_default=True,
+        help="Where to write the Markdown ('-' for standard output).",
+    )
+    def workflows_command(output: str):
+        """Render every registered workflow as a Mermaid state diagram with a transition table."""
+        text = workflow_docs.render()
+        if output == "-":
+            click.echo(text, nl=False)
+            return
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        click.echo(f"wrote {output}")

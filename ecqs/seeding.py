@@ -1,25 +1,24 @@
-"""Loads reference data from seed/ and the demo accounts; idempotent (safe to run again)."""
+"""`flask seed`: loads reference data from seed/ and the demo accounts, then each domain's
+reference and demo loaders; idempotent (safe to run again). This module orchestrates; the
+domains' loaders never import it (they read seed/ through ecqs.services.seed_files)."""
 
 from __future__ import annotations
-
-import csv
 
 from sqlalchemy import select
 from stdnum.cn import ric, uscc
 
 from ecqs import workflows
-from ecqs.config import SEED_DIR
+from ecqs.config import SEED_DIR  # noqa: F401  (tests read seed files next to read_csv)
 from ecqs.extensions import db
+from ecqs.instruments import catalogue as instrument_catalogue
+from ecqs.instruments.demo import load_instrument_demo
+from ecqs.licences.seed import load_licence_demo, load_licence_items
 from ecqs.models import Division, Organization, User, utcnow
+from ecqs.qualifications import catalogue as personnel_catalogue
+from ecqs.qualifications.demo import qualification_applications
+from ecqs.services.seed_files import read_csv
 
 DEMO_PASSWORD = "Demo@2026ecqs"  # noqa: S105  (documented demo password; demo data only)
-
-
-def read_csv(name: str) -> list[dict]:
-    """Rows of a seed CSV whose first line is a '# source:' header."""
-    with (SEED_DIR / name).open(encoding="utf-8") as fh:
-        lines = [line for line in fh if not line.startswith("#")]
-    return list(csv.DictReader(lines))
 
 
 def load_divisions() -> int:
@@ -45,45 +44,19 @@ def load_divisions() -> int:
 
 
 def _area_loaders() -> dict:
-    """Reference loaders of each business area, in load order (areas add one line each)."""
-    loaders = {"divisions": load_divisions}
-    # M1 reference loaders
-    from ecqs.instruments.catalogue import load_seed as load_instrument_catalogue
-
-    loaders["instrument_catalogue"] = lambda: load_instrument_catalogue(read_csv("instrument_catalogue.csv"))
-
-    # M2 reference loaders
-    from ecqs.licences.seed import load_licence_items
-
-    loaders["licence_items"] = load_licence_items
-
-    # M3 reference loaders
-    from ecqs.qualifications.catalogue import load_personnel_projects
-
-    loaders["personnel_projects"] = lambda: load_personnel_projects(read_csv("personnel_projects.csv"))
-
-    return loaders
+    """Reference loaders of each domain, in load order (a domain adds one line)."""
+    return {
+        "divisions": load_divisions,
+        "instrument_catalogue": lambda: instrument_catalogue.load_seed(read_csv("instrument_catalogue.csv")),
+        "licence_items": load_licence_items,
+        "personnel_projects": lambda: personnel_catalogue.load_personnel_projects(
+            read_csv("personnel_projects.csv")
+        ),
+    }
 
 
-def _area_demo_loaders() -> list:
-    """Demo-data loaders of each business area, run after the demo accounts exist."""
-    loaders = []
-    # M1 demo loaders
-    from ecqs.instruments.demo import load_instrument_demo
-
-    loaders.append(load_instrument_demo)
-
-    # M2 demo loaders
-    from ecqs.licences.seed import load_licence_demo
-
-    loaders.append(load_licence_demo)
-
-    # M3 demo loaders
-    from ecqs.qualifications.demo import qualification_applications
-
-    loaders.append(qualification_applications)
-
-    return loaders
+# Demo-data loaders of each domain, run after the demo accounts exist (a domain adds one line).
+DEMO_LOADERS = (load_instrument_demo, load_licence_demo, qualification_applications)
 
 
 def load_reference() -> dict:
@@ -211,7 +184,7 @@ def load_demo() -> dict:
         if org.status == "pending":
             workflows.transition(org, "approve", system, comment="演示数据")
     db.session.commit()
-    for loader in _area_demo_loaders():
+    for loader in DEMO_LOADERS:
         created[loader.__name__] = loader()
         db.session.commit()
     return created

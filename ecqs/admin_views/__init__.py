@@ -3,12 +3,14 @@ labels users know from the manuals."""
 
 from __future__ import annotations
 
-from flask import g
+from flask import g, url_for
 from flask_admin import Admin
 from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
+from ecqs.admin_views import instruments, licences, qualifications
 from ecqs.admin_views.accounts import (
     AuditView,
     DivisionView,
@@ -21,6 +23,7 @@ from ecqs.admin_views.accounts import (
     SubAccountView,
     UserView,
 )
+from ecqs.admin_views.base import endpoint_for_model
 from ecqs.admin_views.home import HomeView
 from ecqs.admin_views.menu import CAT_CENTRE, CAT_SYSTEM
 from ecqs.extensions import db
@@ -34,6 +37,7 @@ from ecqs.models import (
     SmsMessage,
     User,
 )
+from ecqs.services import inbox
 
 
 class RoleMenuLink(MenuLink):
@@ -44,8 +48,6 @@ class RoleMenuLink(MenuLink):
         self.roles = roles
 
     def is_accessible(self):
-        from flask_login import current_user
-
         return current_user.is_authenticated and current_user.role in self.roles
 
     def is_visible(self):
@@ -102,19 +104,16 @@ def init_admin(app) -> Admin:
         )
     )
 
-    # M1 views: from . import instruments; instruments.register(admin)
-    from ecqs.admin_views import instruments
-
     instruments.register(admin)
-
-    # M2 views
-    from ecqs.admin_views import licences
-
     licences.register(admin)
-
-    # M3 views
-    from ecqs.admin_views import qualifications
-
     qualifications.register(admin)
-
+    inbox.set_details_url(app, details_url)
     return admin
+
+
+def details_url(obj) -> str | None:
+    """The details page of a record in its main grid (the inbox links to it), or None."""
+    endpoint = endpoint_for_model(type(obj))
+    if endpoint is None:
+        return None
+    return url_for(f"{endpoint}.details_view", id=obj.id)

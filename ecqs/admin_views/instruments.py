@@ -39,7 +39,6 @@ from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
 from ecqs.extensions import db
 from ecqs.instruments import catalogue as instrument_catalogue
 from ecqs.instruments import ledger_import as instrument_import
-from ecqs.instruments import public as instrument_public
 from ecqs.instruments import scopes as instrument_scopes
 from ecqs.instruments.forms import InstrumentEditForm, InstrumentForm
 from ecqs.models import (
@@ -632,7 +631,7 @@ class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
 
 
 def register(admin) -> None:
-    """Add every M1 view to the admin, the public query blueprint and the upload-limit hook."""
+    """Add every M1 view to the admin (create_app registers the public blueprint and the hook)."""
     s = db.session
     admin.add_view(
         InstrumentLedgerView(
@@ -660,11 +659,6 @@ def register(admin) -> None:
             InstrumentItem, s, name=_l("强检器具项别"), category=CAT_SYSTEM, endpoint="instrument_items"
         )
     )
-
-    app = admin.app
-    if app is not None:
-        app.before_request_funcs.setdefault(None, []).insert(0, _raise_upload_limit)
-        app.register_blueprint(instrument_public.bp)
 
 
 __all__ = ["register"]

@@ -519,4 +519,3 @@ def register(admin) -> None:
             LicenceItem, s, name=_l("许可项目目录"), category=CAT_SYSTEM, endpoint="licence_items"
         )
     )
-    admin.app.register_blueprint(licence_documents.bp)

@@ -14,6 +14,7 @@ from ecqs.licences import form as licence_form
 from ecqs.licences import operations as licence_applications
 from ecqs.models import LicenceApplication, LicenceItem, User
 from ecqs.services import workdays
+from ecqs.services.seed_files import read_csv
 
 log = logging.getLogger("ecqs.licence_seed")
 
@@ -30,9 +31,6 @@ def item_key(row) -> tuple[str, str, str, str, str]:
 def load_licence_items() -> int:
     """Insert catalogue rows of seed/licence_items.csv that are missing; never overwrites what
     administrators changed since (they maintain the catalogue in the grid and by import)."""
-    # seeding imports this module's loaders; read_csv is looked up when they run.
-    from ecqs.seeding import read_csv
-
     existing = {item_key(item) for item in db.session.execute(select(LicenceItem)).scalars()}
     added = 0
     for row in read_csv("licence_items.csv"):

@@ -81,8 +81,6 @@ def record(event_name: str, *, user=None, obj=None, result: str = "success", use
 
 def record_now(event_name: str, **kwargs) -> None:
     """Record and commit at once, in a separate session: for failures whose request rolls back."""
-    from sqlalchemy.orm import Session
-
     with Session(db.engine) as session:
         user = kwargs.pop("user", None)
         obj = kwargs.pop("obj", None)

@@ -3,10 +3,11 @@ workflow table and the scope; oldest deadline first."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from flask import url_for
+from flask import current_app
 from sqlalchemy import select
 
 from ecqs import access, workflows
@@ -27,13 +28,19 @@ class InboxItem:
     sort_key: tuple
 
 
-def _details_url(obj) -> str | None:
-    from ecqs.admin_views.base import endpoint_for_model
+# Where a record's page is, is the admin's knowledge: it registers a resolver when it is set up
+# (admin_views.init_admin), so this service never imports a view.
+DETAILS_URL = "ecqs.inbox.details_url"
 
-    endpoint = endpoint_for_model(type(obj))
-    if endpoint is None:
-        return None
-    return url_for(f"{endpoint}.details_view", id=obj.id)
+
+def set_details_url(app, resolver: Callable[[object], str | None]) -> None:
+    """Register how the inbox links a record to its page (obj -> URL or None) for this app."""
+    app.extensions[DETAILS_URL] = resolver
+
+
+def _details_url(obj) -> str | None:
+    resolver = current_app.extensions.get(DETAILS_URL)
+    return resolver(obj) if resolver is not None else None
 
 
 def items_for(user) -> list[InboxItem]:

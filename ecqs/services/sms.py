@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from ecqs.extensions import db
 from ecqs.models import SmsCode, SmsMessage, utcnow
@@ -132,8 +132,6 @@ def codes_sent_today(mobile: str) -> int:
 def _one_request_per_mobile_at_a_time(mobile: str) -> None:
     """Concurrent requests for one mobile (other workers, other hosts) wait here until this
     transaction ends, so that no two of them pass the daily count before either is saved."""
-    from sqlalchemy import text
-
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"sms:{mobile}"})
     else:  # SQLite: any write takes the database's write lock until the transaction ends

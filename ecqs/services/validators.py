@@ -17,22 +17,23 @@ MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,39}$")
 
 
+def _checked(number_module, value: str, message) -> str:
+    """The compact form of `value` if python-stdnum's `number_module` validates it, else
+    ValueError(message)."""
+    try:
+        return number_module.validate((value or "").strip().upper())
+    except StdnumError:
+        raise ValueError(message) from None
+
+
 def clean_uscc(value: str) -> str:
     """Return the compact USCC or raise ValueError with a Chinese message."""
-    value = (value or "").strip().upper()
-    try:
-        return uscc.validate(value)
-    except StdnumError:
-        raise ValueError(_("统一社会信用代码不正确（应为 18 位，且校验位正确）")) from None
+    return _checked(uscc, value, _("统一社会信用代码不正确（应为 18 位，且校验位正确）"))
 
 
 def clean_id_number(value: str) -> str:
     """Return the 18-character resident ID or raise ValueError with a Chinese message."""
-    value = (value or "").strip().upper()
-    try:
-        return ric.validate(value)
-    except StdnumError:
-        raise ValueError(_("身份证号码不正确（应为 18 位，出生日期和校验位正确）")) from None
+    return _checked(ric, value, _("身份证号码不正确（应为 18 位，出生日期和校验位正确）"))
 
 
 def clean_mobile(value: str) -> str:

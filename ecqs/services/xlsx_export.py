@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 from datetime import date, datetime
+from urllib.parse import quote
 
 import xlsxwriter
 from flask import Response, stream_with_context
@@ -100,8 +101,6 @@ def xlsx_response(filename: str, headers: list[str], rows, sheet_name: str = "Sh
                     yield chunk
         finally:
             os.unlink(path)
-
-    from urllib.parse import quote
 
     response = Response(
         stream_with_context(generate()),

@@ -19,6 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
+from openpyxl import load_workbook
+
+from ecqs.extensions import db
+from ecqs.models import Upload
+from ecqs.services import uploads, workdays, xlsx_export
 
 MAX_ROWS = 50_000
 MAX_ZIP_ENTRIES = 2_000
@@ -105,8 +110,6 @@ def check_zip(data: bytes) -> None:
 def open_workbook(data: bytes):
     """Check the zip, then open read-only (formulas are kept as formulas so we can refuse them)."""
     check_zip(data)
-    from openpyxl import load_workbook
-
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds of errors on malformed parts
@@ -277,8 +280,6 @@ def as_int(value, low: int, high: int) -> int:
 
 def write_error_report(path: str, errors: list[CellError]) -> None:
     """错误报告: one line per problem (row, column, message, the value found)."""
-    from ecqs.services import xlsx_export
-
     xlsx_export.write_rows(
         path,
         [_("行号"), _("列名"), _("错误信息"), _("单元格内容")],
@@ -293,10 +294,6 @@ ERROR_REPORT_PREFIX = "导入错误报告"
 def save_error_report(errors: list[CellError], user):
     """Store the error report like an upload; only its uploader may download it (see
     admin_views.xlsx_import_page.ErrorReportMixin). Flushes, never commits."""
-    from ecqs.extensions import db
-    from ecqs.models import Upload
-    from ecqs.services import uploads, workdays
-
     directory = uploads.upload_dir()
     stored = f"{secrets.token_hex(16)}.xlsx"
     fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=directory)
