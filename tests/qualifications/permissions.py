@@ -2,6 +2,10 @@
 
 待受理 → 材料已接收 (the submitting authority's reviewer receives the materials) → 已审核 or
 不予批准 (the same reviewer decides); the applicant withdraws while 待受理 only.
+
+A certificate is 有效 until a renewal or change approved on it replaces it (已换发, done by the
+system as part of that approval, never by a person) or the issuing authority revokes it with a
+reason (已撤销, issue 7).
 """
 
 from tests.permissions import rule
@@ -12,5 +16,9 @@ EXPECTED = {
         "approve": rule("received", "reviewer"),
         "reject": rule("received", "reviewer"),
         "withdraw": rule("pending", "person"),
+    },
+    "qualification_certificate": {
+        "supersede": rule("valid", "system", party=False),
+        "revoke": rule("valid", "reviewer"),
     },
 }
