@@ -33,7 +33,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from ecqs.extensions import db, limiter, login_manager
 from ecqs.models import STAFF_ROLES, CaptchaChallenge, User, UserSession, utcnow
-from ecqs.services import audit, sms, validators
+from ecqs.services import audit, safe_redirect, sms, validators
 
 bp = Blueprint("auth", __name__)
 
@@ -47,7 +47,7 @@ CAPTCHA_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def is_safe_next(target: str | None) -> bool:
-    return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return safe_redirect.is_safe_target(target)
 
 
 # ---- server-side sessions -------------------------------------------------------------------
