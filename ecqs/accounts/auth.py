@@ -33,7 +33,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from ecqs.extensions import db, limiter, login_manager
 from ecqs.models import STAFF_ROLES, CaptchaChallenge, User, UserSession, utcnow
-from ecqs.services import audit, safe_redirect, sms, validators
+from ecqs.services import audit, captcha, safe_redirect, sms, validators
 
 bp = Blueprint("auth", __name__)
 
@@ -124,14 +124,11 @@ def new_captcha_answer() -> str:
 
 
 @bp.route("/captcha.png")
+@limiter.limit(captcha.RATE_LIMIT)
 def captcha_image():
     answer = new_captcha_answer()
     token = secrets.token_urlsafe(24)
-    db.session.add(
-        CaptchaChallenge(
-            token=token, answer_hash=_answer_hash(token, answer), expires_at=utcnow() + timedelta(minutes=5)
-        )
-    )
+    captcha.store(token, _answer_hash(token, answer))
     db.session.commit()
     session["captcha_token"] = token
     image = ImageCaptcha(width=140, height=50).generate(answer)

@@ -72,3 +72,34 @@ class DatabaseStorage(Storage):
     def clear(self, key: str) -> None:
         with db.engine.begin() as conn:
             conn.execute(delete(RateCounter.__table__).where(RateCounter.__table__.c.key == key))
+
+
+# ---- limits counted by the code (not per route) ------------------------------------------------
+
+
+def hit(limit: str, *key: str) -> bool:
+    """Count one event against `limit` (e.g. "5 per hour") for `key` in the limiter's storage
+    (so across workers and hosts); False once the limit is reached. Off where rate limiting is
+    switched off (RATELIMIT_ENABLED)."""
+    from limits import parse
+
+    from ecqs.extensions import limiter
+
+    if not limiter.enabled:
+        return True
+    return limiter.limiter.hit(parse(limit), "ecqs", *key)
+
+
+def client_address() -> str:
+    """The client's address (behind trusted proxies, the one they report; see ProxyFix)."""
+    from flask import request
+
+    return request.remote_addr or "unknown"
+
+
+def refuse_over(limit: str, *key: str) -> None:
+    """hit(), aborting the request with 429 and a Chinese page once the limit is reached."""
+    from flask import abort
+
+    if not hit(limit, *key):
+        abort(429)
