@@ -29,7 +29,7 @@ from ecqs.models import (
     User,
     utcnow,
 )
-from ecqs.services import audit, sms, uploads, validators
+from ecqs.services import audit, rate_limits, sms, uploads, validators
 
 bp = Blueprint("register", __name__)
 
@@ -66,6 +66,7 @@ UNIT_INDUSTRIES = [
 
 def _unique(model_attr, label):
     def check(form, field):
+        rate_limits.count_availability_check()
         if field.data and db.session.execute(select(model_attr).where(model_attr == field.data)).first():
             raise ValidationError(_("该%(label)s已被注册", label=label))
 
