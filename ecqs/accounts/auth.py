@@ -33,7 +33,15 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from ecqs.extensions import db, limiter, login_manager
 from ecqs.models import STAFF_ROLES, CaptchaChallenge, User, UserSession, utcnow
-from ecqs.services import audit, captcha, safe_redirect, sms, unknown_accounts, validators
+from ecqs.services import (
+    audit,
+    captcha,
+    safe_redirect,
+    sms,
+    unknown_accounts,
+    user_sessions,  # noqa: F401  (ends sessions when an account changes)
+    validators,
+)
 
 bp = Blueprint("auth", __name__)
 
