@@ -383,7 +383,7 @@ def unit(step="basic"):
             licence = (data.get("cert") or {}).get("licence")
             if form.licence.data and getattr(form.licence.data, "filename", ""):
                 try:
-                    licence = uploads.store(form.licence.data)
+                    licence = uploads.quarantine(form.licence.data, replaces=licence)
                 except uploads.UploadError as exc:
                     form.licence.errors = [str(exc)]
                     licence = None
