@@ -43,6 +43,20 @@ def is_visible(obj, user: User) -> bool:
     return db.session.execute(stmt).first() is not None
 
 
+def scoped_children(obj, relationship: str, user: User) -> list:
+    """The rows of `obj.<relationship>` that `user` may see through the child model's own
+    scope, in the relationship's order. A parent's page lists its children through this: seeing
+    a booking does not mean seeing every instrument in it."""
+    rows = list(getattr(obj, relationship))
+    if not rows:
+        return []
+    model = type(rows[0])
+    pk = model.__mapper__.primary_key[0]
+    ids = [getattr(row, pk.key) for row in rows]
+    visible = set(db.session.execute(scoped(select(pk).where(pk.in_(ids)), model, user)).scalars())
+    return [row for row in rows if getattr(row, pk.key) in visible]
+
+
 def business_user(user: User) -> bool:
     """Organisation users may use business functions only once their organisation is approved."""
     return user.org_approved

@@ -39,6 +39,7 @@ def from_environment() -> dict:
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "outbox"),
         "SMS_DAILY_LIMIT": int(os.environ.get("SMS_DAILY_LIMIT", "3")),
+        "SMS_LOGIN_DAILY_LIMIT": int(os.environ.get("SMS_LOGIN_DAILY_LIMIT", "20")),
         "ECQS_CAPTCHA": _flag("ECQS_CAPTCHA", True),
         "ECQS_STAFF_2FA": _flag("ECQS_STAFF_2FA", True),
         "ECQS_DEMO": _flag("ECQS_DEMO", True),

@@ -33,7 +33,15 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from ecqs.extensions import db, limiter, login_manager
 from ecqs.models import STAFF_ROLES, CaptchaChallenge, User, UserSession, utcnow
-from ecqs.services import audit, sms, validators
+from ecqs.services import (
+    audit,
+    captcha,
+    safe_redirect,
+    sms,
+    unknown_accounts,
+    user_sessions,  # noqa: F401  (ends sessions when an account changes)
+    validators,
+)
 from ecqs.services.masking import mask_mobile
 
 bp = Blueprint("auth", __name__)
@@ -48,7 +56,7 @@ CAPTCHA_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def is_safe_next(target: str | None) -> bool:
-    return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return safe_redirect.is_safe_target(target)
 
 
 # ---- server-side sessions -------------------------------------------------------------------
@@ -125,14 +133,11 @@ def new_captcha_answer() -> str:
 
 
 @bp.route("/captcha.png")
+@limiter.limit(captcha.RATE_LIMIT)
 def captcha_image():
     answer = new_captcha_answer()
     token = secrets.token_urlsafe(24)
-    db.session.add(
-        CaptchaChallenge(
-            token=token, answer_hash=_answer_hash(token, answer), expires_at=utcnow() + timedelta(minutes=5)
-        )
-    )
+    captcha.store(token, _answer_hash(token, answer))
     db.session.commit()
     session["captcha_token"] = token
     image = ImageCaptcha(width=140, height=50).generate(answer)
@@ -181,11 +186,17 @@ def _fail_login(user: User | None, username: str, reason: str):
     db.session.commit()
 
 
-def _locked_message(user: User) -> str | None:
-    if user.locked_until and user.locked_until > utcnow():
+def _locked_message(user: User | None, username: str = "") -> str | None:
+    """The lockout message; an unknown name is "locked" like a real one (no enumeration)."""
+    if user is None:
+        minutes = unknown_accounts.locked_minutes(username)
+    elif user.locked_until and user.locked_until > utcnow():
         minutes = max(1, int((user.locked_until - utcnow()).total_seconds() // 60) + 1)
-        return _("连续登录失败次数过多，账号已锁定，请 %(m)d 分钟后再试", m=minutes)
-    return None
+    else:
+        minutes = None
+    if minutes is None:
+        return None
+    return _("连续登录失败次数过多，账号已锁定，请 %(m)d 分钟后再试", m=minutes)
 
 
 def _finish_login(user: User, target: str | None):
@@ -211,15 +222,16 @@ def login():
             error = _("验证码错误或已过期，请重新输入")
             audit.record("login", user=user, username=username[:40], result="failure", comment="captcha")
             db.session.commit()
-        elif user is not None and (locked := _locked_message(user)):
+        elif locked := _locked_message(user, username):
             error = locked
-            audit.record("login", user=user, result="failure", comment="locked")
+            audit.record("login", user=user, username=username[:40], result="failure", comment="locked")
             db.session.commit()
         elif user is None or not user.check_password(form.password.data):
+            if user is None:  # the same hashing work and lockout as for a real account
+                unknown_accounts.check_dummy_password(form.password.data)
+                unknown_accounts.record_failure(username)
             _fail_login(user, username, "password")
-            error = _("用户名或密码错误")
-            if user is not None and (locked := _locked_message(user)):
-                error = locked
+            error = _locked_message(user, username) or _("用户名或密码错误")
         elif user.role not in USER_TYPES[form.user_type.data][1]:
             _fail_login(user, username, "user type")
             error = _("用户类型与账号不符，请选择正确的用户类型")
@@ -297,24 +309,21 @@ def logout():
 @bp.route("/sms/send", methods=["POST"])
 @limiter.limit("10 per minute")
 def sms_send():
-    """Send a registration or password-reset code. Bounded by the daily quota per mobile
-    (sms.issue_code) and a per-address request limit; no captcha is asked here."""
+    """Send a registration or password-reset code. Bounded by the daily quota per mobile and
+    purpose, one request a minute per mobile and a per-address limit; the answer is the same
+    whether or not the mobile is registered (no account enumeration)."""
     purpose = request.form.get("purpose", "")
-    if purpose not in {"register", "reset"}:
+    if purpose not in sms.ANONYMOUS_PURPOSES:
         return jsonify(ok=False, message=_("未知的验证码用途")), 400
     try:
         mobile = validators.clean_mobile(request.form.get("mobile", ""))
     except ValueError as exc:
         return jsonify(ok=False, message=str(exc)), 400
-    if purpose == "register" and db.session.execute(select(User.id).where(User.mobile == mobile)).first():
-        return jsonify(ok=False, message=_("该手机号已注册")), 400
-    if purpose == "reset" and not db.session.execute(select(User.id).where(User.mobile == mobile)).first():
-        # Same answer as success would leak less, but users need to know a typo; the daily quota
-        # and the per-IP limit bound enumeration.
-        return jsonify(ok=False, message=_("该手机号未注册")), 400
+    registered = db.session.execute(select(User.id).where(User.mobile == mobile)).first() is not None
     try:
-        sms.issue_code(mobile, purpose)
+        sms.request_anonymous_code(mobile, purpose, deliverable=registered == (purpose == "reset"))
     except sms.SmsError as exc:
+        db.session.rollback()
         return jsonify(ok=False, message=str(exc)), 429
     db.session.commit()
     return jsonify(ok=True, message=_("验证码已发送，10 分钟内有效"))
@@ -349,28 +358,33 @@ def forgot():
         user = db.session.execute(
             select(User).where(or_(User.username == account, User.mobile == account))
         ).scalar()
-        if user is None or user.mobile != form.mobile.data:
+        # A stranger learns nothing before proving the mobile: the password rules, then the
+        # code sent to that mobile, and only then whether the account goes with it.
+        problems = validators.password_problems(form.password.data, account)
+        if problems:
+            form.password.errors = list(problems)
+        elif not sms.verify_code(form.mobile.data, "reset", form.sms_code.data):
+            db.session.commit()  # keep the attempt count
+            form.sms_code.errors = [_("短信验证码错误或已过期")]
+        elif user is None or user.mobile != form.mobile.data:
+            db.session.commit()  # the code is spent
             error = _("账号与注册手机号不匹配")
+        elif problems := validators.password_problems(form.password.data, user.username):
+            db.session.commit()  # the code is spent
+            form.password.errors = list(problems)
         else:
-            problems = validators.password_problems(form.password.data, user.username)
-            if problems:
-                form.password.errors = list(problems)
-            elif not sms.verify_code(user.mobile, "reset", form.sms_code.data):
-                db.session.commit()  # keep the attempt count
-                form.sms_code.errors = [_("短信验证码错误或已过期")]
-            else:
-                user.set_password(form.password.data)
-                user.failed_logins = 0
-                user.locked_until = None
-                db.session.execute(
-                    update(UserSession)
-                    .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-                    .values(ended_at=utcnow())
-                )
-                audit.record("password_reset", user=user)
-                db.session.commit()
-                flash(_("密码已重置，请使用新密码登录"), "success")
-                return redirect(url_for("auth.login"))
+            user.set_password(form.password.data)
+            user.failed_logins = 0
+            user.locked_until = None
+            db.session.execute(
+                update(UserSession)
+                .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+                .values(ended_at=utcnow())
+            )
+            audit.record("password_reset", user=user)
+            db.session.commit()
+            flash(_("密码已重置，请使用新密码登录"), "success")
+            return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form, error=error)
 
 

@@ -25,7 +25,7 @@ from ecqs.models import (
     Organization,
     User,
 )
-from ecqs.services import sms, uploads, validators
+from ecqs.services import rate_limits, sms, uploads, validators
 
 bp = Blueprint("register", __name__)
 
@@ -62,6 +62,7 @@ UNIT_INDUSTRIES = [
 
 def _unique(model_attr, label):
     def check(form, field):
+        rate_limits.count_availability_check()
         if field.data and db.session.execute(select(model_attr).where(model_attr == field.data)).first():
             raise ValidationError(_("该%(label)s已被注册", label=label))
 
@@ -367,7 +368,7 @@ def unit(step="basic"):
             licence = (data.get("cert") or {}).get("licence")
             if form.licence.data and getattr(form.licence.data, "filename", ""):
                 try:
-                    licence = uploads.store(form.licence.data)
+                    licence = uploads.quarantine(form.licence.data, replaces=licence)
                 except uploads.UploadError as exc:
                     form.licence.errors = [str(exc)]
                     licence = None

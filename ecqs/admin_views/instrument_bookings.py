@@ -133,12 +133,16 @@ class BookingView(RoleView):
         super().__init__(*args, **kwargs)
         self.column_formatters = {
             "status": state_badge(),
-            "item_count": lambda v, c, m, n: len(m.items),
+            "item_count": lambda v, c, m, n: len(self.visible_items(m)),
         }
         self.column_formatters_export = {
             "status": choice_formatter(BOOKING_STATUS_LABELS),
-            "item_count": lambda v, c, m, n: len(m.items),
+            "item_count": lambda v, c, m, n: len(self.visible_items(m)),
         }
+
+    def visible_items(self, booking):
+        """The booking's items this user may see (a reviewer: those in its province)."""
+        return access.scoped_children(booking, "items", current_user)
 
     def is_accessible(self):
         return super().is_accessible() and instrument_scopes.instrument_org_id(current_user) is not None

@@ -72,3 +72,74 @@ class DatabaseStorage(Storage):
     def clear(self, key: str) -> None:
         with db.engine.begin() as conn:
             conn.execute(delete(RateCounter.__table__).where(RateCounter.__table__.c.key == key))
+
+
+# ---- limits counted by the code (not per route) ------------------------------------------------
+
+
+def hit(limit: str, *key: str, always: bool = False) -> bool:
+    """Count one event against `limit` (e.g. "5 per hour") for `key` in the limiter's storage
+    (so across workers and hosts); False once the limit is reached. Off where rate limiting is
+    switched off (RATELIMIT_ENABLED), unless `always` (a rule of the product, not a limit)."""
+    from limits import parse
+
+    from ecqs.extensions import limiter
+
+    if not (limiter.enabled or always):
+        return True
+    return _strategy().hit(parse(limit), "ecqs", *key)
+
+
+def _strategy():
+    """A fixed-window limiter over the app's RATELIMIT_STORAGE_URI, also where Flask-Limiter
+    is switched off (the lockout of unknown names and the SMS quota are rules, not limits)."""
+    from flask import current_app
+    from limits.storage import storage_from_string
+    from limits.strategies import FixedWindowRateLimiter
+
+    strategy = current_app.extensions.get("ecqs_counters")
+    if strategy is None:
+        uri = current_app.config.get("RATELIMIT_STORAGE_URI") or "ecqsdb://"
+        strategy = FixedWindowRateLimiter(storage_from_string(uri))
+        current_app.extensions["ecqs_counters"] = strategy
+    return strategy
+
+
+def seconds_left(limit: str, *key: str) -> int | None:
+    """Seconds until `key`'s window of `limit` resets if the limit is reached, else None."""
+    from limits import parse
+
+    item = parse(limit)
+    if _strategy().test(item, "ecqs", *key):
+        return None
+    reset_at, _remaining = _strategy().get_window_stats(item, "ecqs", *key)
+    return max(1, int(reset_at - time.time()))
+
+
+def client_address() -> str:
+    """The client's address (behind trusted proxies, the one they report; see ProxyFix)."""
+    from flask import request
+
+    return request.remote_addr or "unknown"
+
+
+def refuse_over(limit: str, *key: str) -> None:
+    """hit(), aborting the request with 429 and a Chinese page once the limit is reached."""
+    from flask import abort
+
+    if not hit(limit, *key):
+        abort(429)
+
+
+AVAILABILITY_LIMIT = "20 per hour"  # per address: forms that say "该用户名已被注册" and the like
+
+
+def count_availability_check() -> None:
+    """Count a request that answers whether a username, mobile or code is taken (once per
+    request, per client address); over AVAILABILITY_LIMIT the request ends with 429."""
+    from flask import g
+
+    if g.get("_availability_counted"):
+        return
+    g._availability_counted = True
+    refuse_over(AVAILABILITY_LIMIT, "availability", client_address())

@@ -122,11 +122,26 @@ def _hash(mobile: str, purpose: str, code: str) -> str:
     return hmac.new(key, f"{mobile}:{purpose}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def codes_sent_today(mobile: str) -> int:
+def codes_sent_today(mobile: str, purpose: str | None = None) -> int:
+    """Codes issued to `mobile` in the last 24 hours (for one purpose, or all)."""
     start = utcnow() - timedelta(hours=24)
-    return db.session.execute(
-        select(func.count(SmsCode.id)).where(SmsCode.mobile == mobile, SmsCode.created_at >= start)
-    ).scalar_one()
+    stmt = select(func.count(SmsCode.id)).where(SmsCode.mobile == mobile, SmsCode.created_at >= start)
+    if purpose is not None:
+        stmt = stmt.where(SmsCode.purpose == purpose)
+    return db.session.execute(stmt).scalar_one()
+
+
+def daily_limit(purpose: str) -> int:
+    """Codes a mobile may receive for `purpose` in 24 hours. Each purpose has its own count, so
+    that codes a stranger requests (registration, reset) never use up the allowance of the
+    staff login factor, which only a correct password unlocks."""
+    if purpose == "login":
+        return int(current_app.config.get("SMS_LOGIN_DAILY_LIMIT", 20))
+    return int(current_app.config.get("SMS_DAILY_LIMIT", 3))
+
+
+def quota_message(purpose: str) -> str:
+    return _("该手机号今日获取验证码已达 %(n)d 次上限，请明天再试", n=daily_limit(purpose))
 
 
 def _one_request_per_mobile_at_a_time(mobile: str) -> None:
@@ -139,14 +154,14 @@ def _one_request_per_mobile_at_a_time(mobile: str) -> None:
 
 
 def issue_code(mobile: str, purpose: str) -> str:
-    """Create a 6-digit code for (mobile, purpose) and queue its SMS. At most SMS_DAILY_LIMIT
-    codes per mobile in any 24 hours. Returns the code (only tests and the outbox see it)."""
+    """Create a 6-digit code for (mobile, purpose) and queue its SMS. At most daily_limit(purpose)
+    codes per mobile and purpose in any 24 hours. Returns the code (only tests and the outbox
+    see it)."""
     if purpose not in CODE_LIFETIMES:
         raise SmsError(_("未知的验证码用途"))
-    limit = current_app.config.get("SMS_DAILY_LIMIT", 3)
     _one_request_per_mobile_at_a_time(mobile)
-    if codes_sent_today(mobile) >= limit:
-        raise SmsError(_("该手机号今日获取验证码已达 %(n)d 次上限，请明天再试", n=limit))
+    if codes_sent_today(mobile, purpose) >= daily_limit(purpose):
+        raise SmsError(quota_message(purpose))
     code = f"{secrets.randbelow(10**6):06d}"
     lifetime = CODE_LIFETIMES[purpose]
     now = utcnow()
@@ -184,3 +199,30 @@ def verify_code(mobile: str, purpose: str, code: str) -> bool:
         return False
     row.used_at = utcnow()
     return True
+
+
+# ---- codes a stranger asks for ------------------------------------------------------------------
+
+ANONYMOUS_PURPOSES = frozenset({"register", "reset"})
+PER_MOBILE_INTERVAL = "1 per minute"  # a resend button needs no more
+PER_ADDRESS_DAILY = "30 per day"
+
+
+def request_anonymous_code(mobile: str, purpose: str, deliverable: bool) -> None:
+    """A code asked for by someone not logged in, answered the same way whether or not the
+    mobile is registered: `deliverable` says whether a code should really go out (a reset to a
+    registered mobile, a registration to a free one). Where it should not, the same quota is
+    counted so that "limit reached" appears at the same point. Raises SmsError (quota, too
+    frequent); the caller commits."""
+    from ecqs.services import rate_limits
+
+    if purpose not in ANONYMOUS_PURPOSES:
+        raise SmsError(_("未知的验证码用途"))
+    if not rate_limits.hit(PER_MOBILE_INTERVAL, "sms-mobile", mobile):
+        raise SmsError(_("获取验证码过于频繁，请 1 分钟后再试"))
+    if not rate_limits.hit(PER_ADDRESS_DAILY, "sms-address", rate_limits.client_address()):
+        raise SmsError(_("获取验证码过于频繁，请稍后再试"))
+    if deliverable:
+        issue_code(mobile, purpose)
+    elif not rate_limits.hit(f"{daily_limit(purpose)} per day", "sms-none", purpose, mobile, always=True):
+        raise SmsError(quota_message(purpose))

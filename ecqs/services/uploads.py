@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import filetype
@@ -58,11 +60,16 @@ def store(file_storage) -> dict:
 
 
 def record(meta: dict, user=None) -> Upload:
-    """The (flushed) Upload row of a file `store()` kept."""
-    if (
-        not STORED_NAME_RE.fullmatch(meta.get("stored_name", ""))
-        or not (upload_dir() / meta["stored_name"]).is_file()
-    ):
+    """The (flushed) Upload row of a file `store()` or `quarantine()` kept (a quarantined file
+    is moved out of quarantine now)."""
+    if not STORED_NAME_RE.fullmatch(meta.get("stored_name", "")):
+        raise UploadError(_("上传的文件已失效，请重新上传"))
+    if meta.get("quarantined"):
+        source = quarantine_dir() / meta["stored_name"]
+        if not source.is_file():
+            raise UploadError(_("上传的文件已失效，请重新上传"))
+        source.replace(upload_dir() / meta["stored_name"])
+    if not (upload_dir() / meta["stored_name"]).is_file():
         raise UploadError(_("上传的文件已失效，请重新上传"))
     row = Upload(
         stored_name=meta["stored_name"],
@@ -75,6 +82,54 @@ def record(meta: dict, user=None) -> Upload:
     db.session.add(row)
     db.session.flush()
     return row
+
+
+# ---- quarantine: files of anonymous multi-step forms -------------------------------------------
+
+QUARANTINE_LIFETIME = timedelta(hours=2)  # an abandoned wizard's file is purged after this
+QUARANTINE_MAX_BYTES = 200 * 1024 * 1024  # all unclaimed files together, whoever sent them
+ANONYMOUS_UPLOAD_LIMIT = "10 per hour"  # per client address
+
+
+def quarantine_dir() -> Path:
+    path = upload_dir() / "quarantine"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def purge_quarantine() -> int:
+    """Delete quarantined files older than QUARANTINE_LIFETIME (run on every quarantine write,
+    until a scheduled job does it); returns the bytes still held."""
+    cutoff = time.time() - QUARANTINE_LIFETIME.total_seconds()
+    held = 0
+    for path in quarantine_dir().iterdir():
+        try:
+            stat = path.stat()
+            if stat.st_mtime < cutoff:
+                path.unlink()
+            else:
+                held += stat.st_size
+        except FileNotFoundError:  # another worker purged it first
+            continue
+    return held
+
+
+def quarantine(file_storage, replaces: dict | None = None) -> dict:
+    """Check and keep a file sent before any account exists (a wizard step): rate limited per
+    address, held apart from claimed files, purged if no `record()` claims it within
+    QUARANTINE_LIFETIME. `replaces` is the metadata of the file this one supersedes."""
+    from ecqs.services import rate_limits
+
+    if not rate_limits.hit(ANONYMOUS_UPLOAD_LIMIT, "anonymous-upload", rate_limits.client_address()):
+        raise UploadError(_("上传过于频繁，请稍后再试"))
+    if purge_quarantine() > QUARANTINE_MAX_BYTES:
+        raise UploadError(_("系统繁忙，暂时无法接收上传文件，请稍后再试"))
+    meta = store(file_storage)
+    (upload_dir() / meta["stored_name"]).replace(quarantine_dir() / meta["stored_name"])
+    meta["quarantined"] = True
+    if replaces and replaces.get("quarantined") and STORED_NAME_RE.fullmatch(replaces.get("stored_name", "")):
+        (quarantine_dir() / replaces["stored_name"]).unlink(missing_ok=True)
+    return meta
 
 
 def save(file_storage, user=None) -> Upload:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import secrets
 import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zlib import error as zlib_error
 
 from flask_babel import gettext as _
 from openpyxl import load_workbook
@@ -28,6 +30,14 @@ from ecqs.services import uploads, workdays, xlsx_export
 MAX_ROWS = 50_000
 MAX_ZIP_ENTRIES = 2_000
 MAX_UNZIPPED_BYTES = 400 * 1024 * 1024
+# One part (a sheet, the shared strings) of a 50,000-row template stays well below this.
+MAX_PART_BYTES = 100 * 1024 * 1024
+# Rows a sheet may hold beyond its header and data rows (formatted blank rows Excel keeps).
+SPARE_ROWS = 1_000
+# Columns read per row: a cell far to the right (XFD) must not make every row 16,384 wide.
+MAX_COLUMNS = 100
+SCAN_CHUNK = 1024 * 1024
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 MAX_RATIO = 200  # a compressed entry may expand at most this much (zip bombs expand ~1000x)
 REQUIRED_ENTRIES = ("[Content_Types].xml", "xl/workbook.xml")
 
@@ -103,13 +113,55 @@ def check_zip(data: bytes) -> None:
         total += info.file_size
         if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise ImportRefused(_("文件结构异常（压缩比过高），已拒绝"))
+        if info.file_size > MAX_PART_BYTES:
+            raise ImportRefused(_("文件解压后过大，请拆分后分批导入"))
     if total > MAX_UNZIPPED_BYTES:
         raise ImportRefused(_("文件解压后过大，请拆分后分批导入"))
 
 
-def open_workbook(data: bytes):
-    """Check the zip, then open read-only (formulas are kept as formulas so we can refuse them)."""
+def check_row_counts(data: bytes, max_rows: int) -> None:
+    """Count the <row> elements of every sheet while streaming it (bounded memory, stopping at
+    the cap), before openpyxl opens anything: without a <dimension> element openpyxl parses a
+    whole sheet just to size it, keeping every row element in memory. A sheet with more rows
+    than `max_rows` (data, header and a spare allowance) is refused."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    _count_rows(zf, info, max_rows)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib_error):
+        raise ImportRefused(_("无法读取该 Excel 文件，文件可能已损坏")) from None
+
+
+def _count_rows(zf, info, max_rows: int) -> None:
+    rows = read = 0
+    carry = b""
+    with zf.open(info) as part:
+        while chunk := part.read(SCAN_CHUNK):
+            read += len(chunk)
+            if read > MAX_PART_BYTES:
+                raise ImportRefused(_("文件解压后过大，请拆分后分批导入"))
+            buffer = carry + chunk
+            cut = buffer.rfind(b"<")  # a tag split over two chunks is counted with the next one
+            if cut == -1:
+                carry = b""
+                continue
+            rows += len(_ROW_TAG.findall(buffer, 0, cut))
+            carry = buffer[cut:][:256]
+            if rows > max_rows:
+                raise ImportRefused(
+                    _("工作表超过 %(n)d 行（含空行），请删除多余行或拆分后分批导入", n=max_rows)
+                )
+    rows += len(_ROW_TAG.findall(carry))
+    if rows > max_rows:
+        raise ImportRefused(_("工作表超过 %(n)d 行（含空行），请删除多余行或拆分后分批导入", n=max_rows))
+
+
+def open_workbook(data: bytes, max_rows: int = MAX_ROWS + SPARE_ROWS):
+    """Check the zip and the sheets' row counts, then open read-only (formulas are kept as
+    formulas so we can refuse them)."""
     check_zip(data)
+    check_row_counts(data, max_rows)
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds of errors on malformed parts
@@ -171,7 +223,10 @@ def read_table(
     width = len(headers)
     rows = []
     seen_header = False
-    for excel_row, cells in enumerate(ws.iter_rows(min_row=1), start=1):
+    last_row = header_row + max_rows + SPARE_ROWS
+    for excel_row, cells in enumerate(ws.iter_rows(min_row=1, max_col=MAX_COLUMNS), start=1):
+        if excel_row > last_row:  # blank rows too: a sheet of empty rows is work all the same
+            raise ImportRefused(_("数据超过 %(n)d 行，请拆分后分批导入", n=max_rows))
         if excel_row < header_row:
             continue
         if excel_row == header_row:
@@ -214,7 +269,8 @@ def read_xlsx(
     empty_message: str | None = None,
 ):
     """open_workbook + read_table of one sheet, refusing a file without data rows."""
-    wb = open_workbook(data)
+    limit = MAX_ROWS if max_rows is None else max_rows
+    wb = open_workbook(data, header_row + limit + SPARE_ROWS)
     try:
         rows = read_table(wb, sheet_index, header_row, headers, max_rows, required)
     finally:
