@@ -22,7 +22,7 @@ from ecqs.extensions import babel, csrf, db, limiter, login_manager, migrate
 from ecqs.instruments import public as instrument_public
 from ecqs.licences import documents as licence_documents
 from ecqs.models import LINK_STATUS_LABELS, ROLE_LABELS
-from ecqs.services import rate_limits  # noqa: F401
+from ecqs.services import rate_limits, user_sessions  # noqa: F401  (rate_limits: registers the ecqsdb:// scheme)
 from ecqs.services.audit import EVENT_LABELS
 from ecqs.services.workdays import CN as cn
 
@@ -66,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(_raise_upload_limit)
     csrf.init_app(app)
     limiter.init_app(app)
+    user_sessions.init_app(app)
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -39,7 +39,6 @@ from ecqs.services import (
     safe_redirect,
     sms,
     unknown_accounts,
-    user_sessions,  # noqa: F401  (ends sessions when an account changes)
     validators,
 )
 from ecqs.services.masking import mask_mobile

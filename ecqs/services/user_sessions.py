@@ -40,7 +40,6 @@ def _current_token(user: User) -> str | None:
     return getattr(current, "session_token", None)
 
 
-@event.listens_for(db.session.__class__, "before_flush", propagate=True)
 def _end_sessions_on_account_change(session, flush_context, instances):
     users = [obj for obj in session.dirty if isinstance(obj, User) and _changed(obj)]
     if not users:
@@ -61,3 +60,12 @@ def _end_sessions_on_account_change(session, flush_context, instances):
 def _only_password(user: User) -> bool:
     state = inspect(user)
     return not any(state.attrs[name].history.has_changes() for name in WATCHED if name != "password_hash")
+
+
+def init_app(app) -> None:
+    """Wired by create_app: every flush that changes an account's password, role, organisation,
+    lock or active flag ends the user's other sessions (all of them when the account is locked
+    or disabled)."""
+    target = db.session.__class__
+    if not event.contains(target, "before_flush", _end_sessions_on_account_change):
+        event.listen(target, "before_flush", _end_sessions_on_account_change, propagate=True)
