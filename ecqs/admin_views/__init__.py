@@ -117,4 +117,9 @@ def init_admin(app) -> Admin:
 
     qualifications.register(admin)
 
+    # 统计分析
+    from ecqs.admin_views import statistics
+
+    statistics.register(admin)
+
     return admin
