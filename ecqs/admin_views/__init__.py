@@ -15,7 +15,6 @@ from ecqs.admin_views.accounts import (
     EnterpriseLinkView,
     MyOrganizationView,
     NoticeView,
-    NotificationView,
     OrganizationView,
     SmsOutboxView,
     SubAccountView,
@@ -23,6 +22,7 @@ from ecqs.admin_views.accounts import (
 )
 from ecqs.admin_views.home import HomeView
 from ecqs.admin_views.menu import CAT_CENTRE, CAT_SYSTEM
+from ecqs.admin_views.notifications import NotificationView, unread_notifications
 from ecqs.extensions import db
 from ecqs.models import (
     AuditEvent,
@@ -61,6 +61,7 @@ def init_admin(app) -> Admin:
         theme=Bootstrap4Theme(base_template="layout.html", swatch="cerulean", fluid=True),
         csp_nonce_generator=lambda: g.get("csp_nonce", ""),
     )
+    app.add_template_global(unread_notifications)
     s = db.session
     # 个人中心
     admin.add_view(
