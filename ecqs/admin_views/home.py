@@ -41,7 +41,7 @@ class HomeView(AdminIndexView):
             .all()
         )
         org = user.organization
-        items = inbox.items_for(user) if user.org_approved else []
+        items = inbox.everything_for(user) if user.org_approved else []
         return self.render(
             "home.html",
             items=items,

@@ -17,7 +17,7 @@ from ecqs.admin_views.base import deny
 from ecqs.admin_views.menu import CAT_STATISTICS
 from ecqs.services import statistics
 
-STATISTICS_ROLES = frozenset({"reviewer", "association", "admin"})
+STATISTICS_ROLES = statistics.STATISTICS_ROLES
 
 
 class StatisticsView(BaseView):

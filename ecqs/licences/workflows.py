@@ -332,6 +332,7 @@ LICENCE_APPLICATION = register(
                 confirm=_l("撤回后本申请结束，确定撤回吗？"),
                 bulk=False,
                 style="danger",
+                todo=False,  # an option of the applicant's, not a task
             ),
             Transition(
                 "request_correction",

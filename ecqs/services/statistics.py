@@ -21,6 +21,10 @@ from ecqs.models import Division
 from ecqs.services import workdays
 from ecqs.services.xlsx_export import neutralise, valid_sheet_name
 
+# Who opens the statistics pages: reviewers (their authority's or province's rows), association
+# staff and administrators.
+STATISTICS_ROLES = frozenset({"reviewer", "association", "admin"})
+
 
 @dataclass
 class Report:
