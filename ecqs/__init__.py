@@ -66,11 +66,9 @@ def create_app(config: dict | None = None) -> Flask:
     def _unauthorized():
         return redirect(url_for("auth.login", next=request.full_path))
 
-    @app.route("/")
-    def root():
-        if current_user.is_authenticated:
-            return redirect(url_for("admin.index"))
-        return redirect(url_for("auth.login"))
+    from ecqs.public import home_page
+
+    app.add_url_rule("/", "root", home_page)  # the public front page (ecqs/public.py)
 
     @app.context_processor
     def _globals():
