@@ -29,13 +29,14 @@ def _message(user, title="预约已受理", link=None, age_days=0, read=False):
 def test_badge_counts_own_unread_only(app, client, login_as):
     user = login_as("enterprise")
     other = make_user("enterprise")
-    _message(user)
+    first = _message(user)
     _message(user)
     _message(user, read=True)
     _message(other)
     page = client.get("/admin/").get_data(as_text=True)
     assert 'id="unread-badge"' in page
     assert 'data-unread="2"' in page
+    assert f'href="/admin/notifications/open/?id={first.id}"' in page  # the home's unread list
 
 
 def test_open_marks_read_and_goes_to_the_record(app, client, login_as):
