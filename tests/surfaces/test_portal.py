@@ -69,3 +69,10 @@ def test_grid_shows_its_total(app, client, login_as):
         _notice(f"公告{i}")
     page = client.get("/admin/notices/").get_data(as_text=True)
     assert 'id="grid-total"' in page and "共 3 条" in page
+
+
+def test_login_form_focuses_its_first_field(app, client):
+    page = client.get("/login").get_data(as_text=True)
+    assert 'id="user_type"' in page
+    select = page[page.index("<select") : page.index(">", page.index("<select"))]
+    assert "autofocus" in select
