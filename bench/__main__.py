@@ -3,7 +3,8 @@
 Every pair is measured in the same run on the same data: our view and the plain Flask-Admin
 view (bench/plain_views.py) as the same user on the same page; exports in fresh processes so
 that peak memory is theirs alone. BENCH_SCALE (default 1) shrinks the data; BENCH_REPEAT
-(default 30) sets the repetitions of the page timings."""
+(default 30) sets the repetitions of the page timings; BENCH_ONLY=pages stops after the page
+timings (the ledger, the reviewer grid and the reviewer statistics page)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,35 @@ def import_file(rows: int) -> bytes:
     return buf.getvalue()
 
 
+def statistics_timings(app, reviewer, repeat: int) -> dict:
+    """The reviewer's 统计分析 page of instruments (every GROUP BY of the page, the rendering
+    included) against a bare count(*) of the same scope: the floor of any figure over it."""
+    from sqlalchemy import func, select
+
+    from ecqs import access
+    from ecqs.extensions import db
+    from ecqs.models import Instrument, User
+
+    page_ms = median_ms(reviewer, "/admin/statistics/instruments/", repeat)
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.username == "bench_reviewer")).scalar_one()
+        stmt = access.scoped(select(func.count()).select_from(Instrument), Instrument, user)
+        rows = db.session.execute(stmt).scalar()
+        times = []
+        for _ in range(max(5, repeat // 3)):
+            started = time.perf_counter()
+            db.session.execute(stmt).scalar()
+            times.append((time.perf_counter() - started) * 1000)
+    count_ms = round(statistics.median(times), 2)
+    return {
+        "scope_rows": rows,
+        "statistics_page_ms": page_ms,
+        "scoped_count_ms": count_ms,
+        "ratio_to_count": round(page_ms / count_ms, 2) if count_ms else None,
+        "target_ms": 300,
+    }
+
+
 def main() -> None:
     logging.disable(logging.WARNING)
     s = generate.scale()
@@ -124,6 +154,10 @@ def main() -> None:
         reviewer_list_ms=median_ms(reviewer, "/admin/instrument_supervision/?flt0_4=overdue", repeat),
         flask_admin_filter_ms=median_ms(reviewer, plain_url, repeat),
     )
+
+    emit(bench="reviewer_statistics", **statistics_timings(app, reviewer, repeat))
+    if os.environ.get("BENCH_ONLY") == "pages":
+        return
 
     results = {}
     for which in ("ours", "flask_admin", "raw"):

@@ -22,6 +22,7 @@ from ecqs.extensions import babel, csrf, db, limiter, login_manager, migrate
 from ecqs.instruments import public as instrument_public
 from ecqs.licences import documents as licence_documents
 from ecqs.models import LINK_STATUS_LABELS, ROLE_LABELS
+from ecqs.public import home_page
 from ecqs.services import rate_limits, user_sessions  # noqa: F401  (rate_limits: registers the ecqsdb:// scheme)
 from ecqs.services.audit import EVENT_LABELS
 from ecqs.services.workdays import CN as cn
@@ -80,11 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
     def _unauthorized():
         return redirect(url_for("auth.login", next=request.full_path))
 
-    @app.route("/")
-    def root():
-        if current_user.is_authenticated:
-            return redirect(url_for("admin.index"))
-        return redirect(url_for("auth.login"))
+    app.add_url_rule("/", "root", home_page)  # the public front page (ecqs/public.py)
 
     @app.context_processor
     def _globals():

@@ -17,12 +17,34 @@ MESSAGES = {
 }
 
 
+# Pages a signed-in user reaches by a wrong link or a denied door: shown inside the back office
+# with the user's own menu (not the visitor's 登录/注册).
+IN_BACK_OFFICE = (403, 404, 405)
+
+
+def _with_menu(code: int, message):
+    from flask import current_app
+    from flask_login import current_user
+
+    admins = current_app.extensions.get("admin") or []
+    if code not in IN_BACK_OFFICE or not admins or not current_user.is_authenticated:
+        return None
+    try:
+        return admins[0].index_view.render("errors_admin.html", code=code, message=message)
+    except Exception:
+        current_app.logger.exception("error page with menu failed")
+        return None
+
+
 def register_error_pages(app) -> None:
     def render(exc: HTTPException):
         code = exc.code or 500
         message = MESSAGES.get(code) or exc.description
         if request.accept_mimetypes.best == "application/json":
             return {"ok": False, "message": str(message)}, code
+        page = _with_menu(code, message)
+        if page is not None:
+            return page, code
         return render_template("errors.html", code=code, message=message), code
 
     for code in MESSAGES:

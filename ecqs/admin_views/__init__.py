@@ -10,14 +10,13 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ecqs.admin_views import instruments, licences, qualifications
+from ecqs.admin_views import instruments, licences, qualifications, statistics
 from ecqs.admin_views.accounts import (
     AuditView,
     DivisionView,
     EnterpriseLinkView,
     MyOrganizationView,
     NoticeView,
-    NotificationView,
     OrganizationView,
     SmsOutboxView,
     SubAccountView,
@@ -26,6 +25,7 @@ from ecqs.admin_views.accounts import (
 from ecqs.admin_views.base import endpoint_for_model
 from ecqs.admin_views.home import HomeView
 from ecqs.admin_views.menu import CAT_CENTRE, CAT_SYSTEM
+from ecqs.admin_views.notifications import NotificationView, unread_notifications
 from ecqs.extensions import db
 from ecqs.models import (
     AuditEvent,
@@ -63,6 +63,7 @@ def init_admin(app) -> Admin:
         theme=Bootstrap4Theme(base_template="layout.html", swatch="cerulean", fluid=True),
         csp_nonce_generator=lambda: g.get("csp_nonce", ""),
     )
+    app.add_template_global(unread_notifications)
     s = db.session
     # 个人中心
     admin.add_view(
@@ -108,6 +109,7 @@ def init_admin(app) -> Admin:
     licences.register(admin)
     qualifications.register(admin)
     inbox.set_details_url(app, details_url)
+    statistics.register(admin)  # 统计分析
     return admin
 
 

@@ -25,7 +25,6 @@ from ecqs.models import (
     ORG_STATUS_LABELS,
     ROLE_LABELS,
     User,
-    utcnow,
 )
 from ecqs.services import audit, sms, validators
 from ecqs.services.masking import mask_mobile
@@ -572,33 +571,6 @@ class NoticeView(RoleView):
         super().on_model_change(form, model, is_created)
 
 
-class NotificationView(RoleView):
-    """站内消息: each user's own notifications."""
-
-    roles = frozenset(ROLE_LABELS)
-    require_approved_org = False
-    can_create = False
-    can_edit = False
-    can_delete = False
-    column_list = ("created_at", "title", "read_at")
-    column_export_list = ("created_at", "title", "body", "read_at")
-    column_labels = {
-        "created_at": _l("时间"),
-        "title": _l("标题"),
-        "body": _l("内容"),
-        "read_at": _l("已读时间"),
-    }
-    column_default_sort = ("created_at", True)
-
-    @expose("/details/")
-    def details_view(self):
-        obj = self.get_one(request.args.get("id"))
-        if obj.read_at is None:
-            obj.read_at = utcnow()
-            db.session.commit()
-        return super().details_view()
-
-
 class AuditView(RoleView):
     """审计日志: read-only and append-only."""
 
@@ -713,7 +685,6 @@ __all__ = [
     "EnterpriseLinkView",
     "MyOrganizationView",
     "NoticeView",
-    "NotificationView",
     "OrganizationView",
     "SmsOutboxView",
     "SubAccountView",

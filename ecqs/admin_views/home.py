@@ -38,7 +38,7 @@ class HomeView(AccessDeniedMixin, AdminIndexView):
             .all()
         )
         org = user.organization
-        items = inbox.items_for(user) if user.org_approved else []
+        items = inbox.everything_for(user) if user.org_approved else []
         return self.render(
             "home.html",
             items=items,

@@ -98,6 +98,8 @@ class Instrument(db.Model):
         CheckConstraint("delivery_mode IN ('send', 'onsite')", name="delivery_mode_known"),
         Index("ix_instruments_org_id", "organization_id", "id"),
         Index("ix_instruments_division_valid", "usage_division_code", "valid_until"),
+        # 统计分析: counts by division, status and expiry read this index alone (no table rows).
+        Index("ix_instruments_division_status_valid", "usage_division_code", "status", "valid_until"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))

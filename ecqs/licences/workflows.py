@@ -417,6 +417,7 @@ LICENCE_APPLICATION = register(
                 bulk=False,
                 style="danger",
                 notify=_notify_withdrawn,
+                todo=False,  # an option of the applicant's, not a task
             ),
             Transition(
                 "request_correction",

@@ -234,6 +234,7 @@ QUALIFICATION_APPLICATION = register(
                 notify=_notify_withdrawn,
                 confirm=_l("确定撤回该申请吗？撤回后如需办理须重新申请。"),
                 style="secondary",
+                todo=False,  # an option of the applicant's, not a task
             ),
         ),
     )

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy import select
+from werkzeug.routing import BuildError
 
 from ecqs import access, workflows
 from ecqs.extensions import db
@@ -73,3 +74,294 @@ def items_for(user) -> list[InboxItem]:
             )
     result.sort(key=lambda item: item.sort_key)
     return result
+
+
+# ---- what is due without a workflow step -----------------------------------------------------
+# Reminders beside the workflow items: counts with a link to the filtered grid where many rows
+# are due (a ledger), one line per record where few are (a licence, a certificate, a form).
+# Options such as 撤回 of one's own application are never listed: only what must be done.
+
+LICENCE_EXPIRY_DAYS = 90
+REVIEWER_WARNING_WORKDAYS = 3
+DUE_LIMIT = 50
+
+
+def _url(endpoint: str, **values) -> str | None:
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def _filter_arg(endpoint: str, column_key: str) -> str | None:
+    """The url argument ('flt0_4') of the grid's filter on `column_key`, found on the view."""
+    from flask import current_app
+
+    for admin in current_app.extensions.get("admin") or []:
+        for view in admin._views:
+            if getattr(view, "endpoint", None) != endpoint:
+                continue
+            for index, flt in enumerate(getattr(view, "_filters", None) or ()):
+                if getattr(getattr(flt, "column", None), "key", None) == column_key:
+                    return f"flt0_{index}"
+    return None
+
+
+def _reminder(title, state, action, url, sort_day, deadline=None, overdue=False, kind="") -> InboxItem:
+    return InboxItem(
+        title=str(title),
+        state=str(state),
+        actions=[str(action)],
+        deadline=deadline,
+        url=url,
+        overdue=overdue,
+        sort_key=(sort_day or date.max, f"due:{kind}", 0),
+    )
+
+
+def instruments_due(user, today: date) -> list[InboxItem]:
+    """An enterprise's instruments overdue for verification, and due within 30 days: a count
+    each, linking to the ledger filtered on 有效期."""
+    from datetime import timedelta
+
+    from flask_babel import gettext as _
+    from sqlalchemy import func
+
+    from ecqs.models import EXPIRY_WARNING_DAYS, Instrument
+
+    if user.role not in ("enterprise", "person"):
+        return []
+    live = Instrument.status != "scrapped"
+    arg = _filter_arg("instruments", "valid_until")
+    result = []
+    for kind, condition, text in (
+        ("overdue", Instrument.valid_until < today, _("%(n)d 台强检器具已超过有效期，请尽快申请检定")),
+        (
+            "due_soon",
+            Instrument.valid_until.between(today, today + timedelta(days=EXPIRY_WARNING_DAYS)),
+            _("%(n)d 台强检器具 30 天内到期，请及时申请检定"),
+        ),
+    ):
+        stmt = access.scoped(
+            select(func.count(), func.min(Instrument.valid_until)).where(condition, live), Instrument, user
+        )
+        n, first = db.session.execute(stmt).one()
+        if n:
+            url = _url("instruments.index_view", **({arg: kind} if arg else {}))
+            state = _("已超期") if kind == "overdue" else _("即将到期")
+            result.append(
+                _reminder(text % {"n": n}, state, _("申请检定"), url, first, first, kind == "overdue", kind)
+            )
+    return result
+
+
+def licences_expiring(user, today: date) -> list[InboxItem]:
+    """An enterprise's production licences expiring within 90 days (换证 is due)."""
+    from datetime import timedelta
+
+    from flask_babel import gettext as _
+
+    from ecqs.models import LicenceApplication
+
+    if user.role != "enterprise":
+        return []
+    until = today + timedelta(days=LICENCE_EXPIRY_DAYS)
+    stmt = (
+        access.scoped(
+            select(LicenceApplication).where(
+                LicenceApplication.status == "granted",
+                LicenceApplication.licence_valid_until.between(today, until),
+            ),
+            LicenceApplication,
+            user,
+        )
+        .order_by(LicenceApplication.licence_valid_until)
+        .limit(DUE_LIMIT)
+    )
+    return [
+        _reminder(
+            _(
+                "许可证 %(number)s 将于 %(day)s 到期",
+                number=app.licence_number,
+                day=app.licence_valid_until.isoformat(),
+            ),
+            _("即将到期"),
+            _("申请换证"),
+            _url("licence_applications.details_view", id=app.id),
+            app.licence_valid_until,
+            app.licence_valid_until,
+            kind="licence",
+        )
+        for app in db.session.execute(stmt).scalars()
+    ]
+
+
+def certificates_expiring(user, today: date) -> list[InboxItem]:
+    """A person's qualification certificates expiring within 90 days."""
+    from datetime import timedelta
+
+    from flask_babel import gettext as _
+
+    from ecqs.models import QualificationCertificate
+
+    if user.role != "person":
+        return []
+    stmt = (
+        access.scoped(
+            select(QualificationCertificate).where(
+                QualificationCertificate.status == "valid",
+                QualificationCertificate.valid_until.between(
+                    today, today + timedelta(days=LICENCE_EXPIRY_DAYS)
+                ),
+            ),
+            QualificationCertificate,
+            user,
+        )
+        .order_by(QualificationCertificate.valid_until)
+        .limit(DUE_LIMIT)
+    )
+    return [
+        _reminder(
+            _("资格证书 %(number)s 将于 %(day)s 到期", number=cert.number, day=cert.valid_until.isoformat()),
+            _("即将到期"),
+            _("申请换证"),
+            _url("my_certificates.details_view", id=cert.id),
+            cert.valid_until,
+            cert.valid_until,
+            kind="certificate",
+        )
+        for cert in db.session.execute(stmt).scalars()
+    ]
+
+
+def feedback_to_fill(user, today: date) -> list[InboxItem]:
+    """评审反馈表 the applicant has not filled yet once the expert review is over."""
+    from flask_babel import gettext as _
+
+    from ecqs.licences.feedback import FEEDBACK_STATES
+    from ecqs.models import LicenceApplication, LicenceReviewFeedback
+
+    if user.role != "enterprise":
+        return []
+    filled = select(LicenceReviewFeedback.application_id)
+    stmt = (
+        access.scoped(
+            select(LicenceApplication).where(
+                LicenceApplication.status.in_(FEEDBACK_STATES), LicenceApplication.id.not_in(filled)
+            ),
+            LicenceApplication,
+            user,
+        )
+        .order_by(LicenceApplication.id)
+        .limit(DUE_LIMIT)
+    )
+    result = []
+    for app in db.session.execute(stmt).scalars():
+        if not app.is_applicant(user):
+            continue
+        since = app.reviewed_at.astimezone(workdays.CN).date() if app.reviewed_at else None
+        result.append(
+            _reminder(
+                _("许可申请 %(number)s：请填写特种设备鉴定评审工作反馈表", number=app.number),
+                _("待填写"),
+                _("填写反馈表"),
+                _url("licence_applications.feedback_view", id=app.id),
+                since,
+                kind="feedback",
+            )
+        )
+    return result
+
+
+def reviewer_deadlines(user, today: date) -> list[InboxItem]:
+    """A reviewer's licence applications whose statutory deadline is within 3 working days or
+    past: one line with the count and the nearest deadline (each is also a workflow item)."""
+    from flask_babel import gettext as _
+
+    from ecqs.licences import clock
+    from ecqs.models import LicenceApplication
+
+    if user.role != "reviewer":
+        return []
+    stmt = access.scoped(
+        select(LicenceApplication).where(LicenceApplication.status.in_(("submitted", *clock.RUNNING_STATES))),
+        LicenceApplication,
+        user,
+    )
+    urgent = []
+    for app in db.session.execute(stmt).scalars():
+        due = clock.deadline(app)
+        if due is not None and workdays.working_days_between(today, due) <= REVIEWER_WARNING_WORKDAYS:
+            urgent.append(due)
+    if not urgent:
+        return []
+    nearest = min(urgent)
+    late = sum(1 for due in urgent if due < today)
+    return [
+        _reminder(
+            _(
+                "%(n)d 件许可申请法定期限 3 个工作日内到期或已超期（其中已超期 %(late)d 件）",
+                n=len(urgent),
+                late=late,
+            ),
+            _("临近期限"),
+            _("审批"),
+            _url("licence_review.index_view"),
+            nearest,
+            nearest,
+            nearest < today,
+            kind="reviewer",
+        )
+    ]
+
+
+def results_waiting(user, today: date) -> list[InboxItem]:
+    """A metrology institution's accepted booking items waiting for a verification result: one
+    line with the count, oldest acceptance first."""
+    from flask_babel import gettext as _
+    from sqlalchemy import func
+
+    from ecqs.models import BookingItem
+
+    if user.role != "metrology":
+        return []
+    stmt = access.scoped(
+        select(func.count(), func.min(BookingItem.answered_at)).where(BookingItem.status == "accepted"),
+        BookingItem,
+        user,
+    )
+    n, oldest = db.session.execute(stmt).one()
+    if not n:
+        return []
+    since = oldest.astimezone(workdays.CN).date() if oldest else None
+    return [
+        _reminder(
+            _("%(n)d 台器具已受理，待录入检定结果", n=n),
+            _("已受理"),
+            _("录入检定结果"),
+            _url("verification_results.index_view"),
+            since,
+            kind="results",
+        )
+    ]
+
+
+DUE_SOURCES = (
+    instruments_due,
+    licences_expiring,
+    certificates_expiring,
+    feedback_to_fill,
+    reviewer_deadlines,
+    results_waiting,
+)
+
+
+def due_items(user) -> list[InboxItem]:
+    """What is due for this user without a workflow step of its own (see DUE_SOURCES)."""
+    today = workdays.today()
+    return [item for source in DUE_SOURCES for item in source(user, today)]
+
+
+def everything_for(user) -> list[InboxItem]:
+    """The home page's 待办事项: workflow items and due reminders, nearest deadline first."""
+    return sorted(items_for(user) + due_items(user), key=lambda item: item.sort_key)

@@ -1,10 +1,18 @@
-"""In-app notices and SMS to users, queued in the current transaction."""
+"""In-app notices and SMS to users, queued in the current transaction; the unread count of the
+top bar, 全部标为已读, and the archive of old messages."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import delete, func, select, update
+
 from ecqs.extensions import db
-from ecqs.models import Notification, User
+from ecqs.models import Notification, User, utcnow
 from ecqs.services import sms
+
+ARCHIVE_AFTER_DAYS = 180
 
 
 def notify_user(user: User, title: str, body: str | None = None, link: str | None = None, sms_text=None):
@@ -12,3 +20,54 @@ def notify_user(user: User, title: str, body: str | None = None, link: str | Non
     db.session.add(Notification(user_id=user.id, title=str(title)[:200], body=body, link=link))
     if sms_text and user.mobile:
         sms.send(user.mobile, f"【e-CQS】{sms_text}"[:500], "notice")
+
+
+def record_link(obj) -> str | None:
+    """The details page of `obj` in the grid registered first for its model, or None (outside a
+    request, or for a model without a grid). Found from the Admin object, so services do not
+    import the views."""
+    if obj is None or not has_request_context():
+        return None
+    admins = current_app.extensions.get("admin") or []
+    for admin in admins:
+        for view in admin._views:
+            if getattr(view, "model", None) is type(obj) and getattr(view, "primary_for_model", False):
+                return url_for(f"{view.endpoint}.details_view", id=obj.id)
+    return None
+
+
+def safe_link(link: str | None) -> str | None:
+    """Only links inside this site are followed (a stored absolute URL is never an open redirect)."""
+    if not link or not link.startswith("/") or link.startswith("//") or "\\" in link:
+        return None
+    return link
+
+
+def unread_count(user) -> int:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return 0
+    stmt = select(func.count()).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    return db.session.execute(stmt).scalar() or 0
+
+
+def mark_read(notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+
+
+def mark_all_read(user) -> int:
+    """全部标为已读: the user's unread messages; returns how many."""
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
+def archive_old(now: datetime | None = None, days: int = ARCHIVE_AFTER_DAYS) -> int:
+    """Remove messages older than `days` (read or not): the record itself keeps its audit trail.
+    Returns how many; the caller commits."""
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    result = db.session.execute(delete(Notification).where(Notification.created_at < cutoff))
+    return result.rowcount or 0

@@ -66,6 +66,11 @@
       });
     });
 
+    // Flask-Admin's row checkboxes carry only a title: give them an accessible name too.
+    document.querySelectorAll('.action-rowtoggle, .action-checkbox').forEach(function (box) {
+      if (!box.getAttribute('aria-label') && box.title) box.setAttribute('aria-label', box.title);
+    });
+
     document.querySelectorAll('[data-print]').forEach(function (btn) {
       btn.addEventListener('click', function () { window.print(); });
     });
