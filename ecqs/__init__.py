@@ -44,11 +44,15 @@ def create_app(config: dict | None = None) -> Flask:
     from ecqs.services import rate_limits  # noqa: F401  (registers the ecqsdb:// storage scheme)
 
     limiter.init_app(app)
+    from ecqs.services import jobs
+
+    jobs.init_app(app)
 
     from ecqs import domains, models  # noqa: F401  (register models, state tables and scopes)
     from ecqs.accounts.auth import bp as auth_bp
     from ecqs.accounts.registration import bp as register_bp
     from ecqs.cli import register_cli
+    from ecqs.services import tasks  # noqa: F401  (register the queue's tasks and schedules)
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(register_bp)

@@ -64,4 +64,11 @@ def from_environment() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "FLASK_ADMIN_SWATCH": "cerulean",
         "INSTANCE_DIR": str(instance),
+        # Job queue (services/jobs.py): Redis when named, else a SQLite file in instance/.
+        "HUEY_URL": os.environ.get("HUEY_URL") or os.environ.get("REDIS_URL") or "",
+        "HUEY_FILE": os.environ.get("HUEY_FILE", ""),  # default: INSTANCE_DIR/huey.db
+        "HUEY_IMMEDIATE": _flag("HUEY_IMMEDIATE", False),
+        "EXPORT_JOB_THRESHOLD": int(os.environ.get("EXPORT_JOB_THRESHOLD", "20000")),
+        "EXPORT_KEEP_HOURS": int(os.environ.get("EXPORT_KEEP_HOURS", "24")),
+        "EXPORT_DIR": os.environ.get("EXPORT_DIR", ""),  # default: INSTANCE_DIR/exports
     }

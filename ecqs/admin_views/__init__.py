@@ -117,4 +117,8 @@ def init_admin(app) -> Admin:
 
     qualifications.register(admin)
 
+    from ecqs.admin_views import jobs
+
+    jobs.register(admin)
+
     return admin
