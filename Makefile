@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test setup venv translations db seed lint fmt babel-extract babel-update bench serve-prod clean
+.PHONY: run consumer test setup venv translations db seed lint fmt babel-extract babel-update bench serve-prod clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -33,8 +33,15 @@ seed: db
 
 setup: venv translations db seed
 
+# The web server and the job consumer together; Ctrl-C stops both.
 run: setup
+	@$(FLASK) jobs consumer & consumer=$$!; \
+	trap 'kill -INT $$consumer 2>/dev/null; wait $$consumer' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The job consumer alone (exports, imports, sends, schedules); production runs it as a service.
+consumer: venv translations db
+	$(FLASK) jobs consumer
 
 test: venv translations
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

@@ -67,6 +67,7 @@ def from_environment() -> dict:
         # Job queue (services/jobs.py): Redis when named, else a SQLite file in instance/.
         "HUEY_URL": os.environ.get("HUEY_URL") or os.environ.get("REDIS_URL") or "",
         "HUEY_FILE": os.environ.get("HUEY_FILE", ""),  # default: INSTANCE_DIR/huey.db
+        "HUEY_NAME": os.environ.get("HUEY_NAME", "ecqs"),
         "HUEY_IMMEDIATE": _flag("HUEY_IMMEDIATE", False),
         "EXPORT_JOB_THRESHOLD": int(os.environ.get("EXPORT_JOB_THRESHOLD", "20000")),
         "EXPORT_KEEP_HOURS": int(os.environ.get("EXPORT_KEEP_HOURS", "24")),

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import click
+from flask import current_app, has_app_context
 from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
@@ -29,7 +30,8 @@ __all__ = ["app_task", "crontab", "huey", "init_app", "progress", "set_progress"
 
 def init_app(app) -> None:
     """Bind the queue to the app's settings: HUEY_IMMEDIATE (run tasks in the caller, for unit
-    tests), HUEY_URL/REDIS_URL (Redis), otherwise HUEY_FILE (default instance/huey.db)."""
+    tests), HUEY_URL/REDIS_URL (Redis), otherwise HUEY_FILE (default instance/huey.db). One queue per process: the last app
+    created binds it (a process serves one app; tests build several on one database)."""
     url = app.config.get("HUEY_URL") or ""
     if url.startswith(("redis://", "rediss://", "unix://")):
         huey.storage_class = RedisStorage
@@ -39,6 +41,7 @@ def init_app(app) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         huey.storage_class = SqliteStorage
         huey.storage_kwargs = {"filename": str(path)}
+    huey.name = app.config.get("HUEY_NAME") or "ecqs"
     huey._immediate = bool(app.config.get("HUEY_IMMEDIATE"))
     huey.storage = huey.create_storage()
     _state["app"] = app
@@ -53,6 +56,14 @@ def current_app_for_jobs():
     return app
 
 
+def _running_app():
+    # Immediate mode runs a task inside the request that enqueued it: use that app (a fresh app
+    # context, so a fresh session); the consumer has no app context and uses the bound app.
+    if has_app_context():
+        return current_app._get_current_object()
+    return current_app_for_jobs()
+
+
 def app_task(**task_options):
     """A Huey task that runs inside an app context (and removes its session afterwards)."""
 
@@ -61,7 +72,7 @@ def app_task(**task_options):
         def wrapper(*args, **kwargs):
             from ecqs.extensions import db
 
-            app = current_app_for_jobs()
+            app = _running_app()
             with app.app_context():
                 try:
                     return func(*args, **kwargs)
@@ -81,7 +92,7 @@ def app_periodic_task(schedule, **task_options):
         def wrapper(*args, **kwargs):
             from ecqs.extensions import db
 
-            app = current_app_for_jobs()
+            app = _running_app()
             with app.app_context():
                 try:
                     return func(*args, **kwargs)
