@@ -70,6 +70,7 @@ def from_environment() -> dict:
         "HUEY_NAME": os.environ.get("HUEY_NAME", "ecqs"),
         "HUEY_IMMEDIATE": _flag("HUEY_IMMEDIATE", False),
         "EXPORT_JOB_THRESHOLD": int(os.environ.get("EXPORT_JOB_THRESHOLD", "20000")),
+        "IMPORT_JOB_THRESHOLD": int(os.environ.get("IMPORT_JOB_THRESHOLD", "2000")),
         "EXPORT_KEEP_HOURS": int(os.environ.get("EXPORT_KEEP_HOURS", "24")),
         "EXPORT_DIR": os.environ.get("EXPORT_DIR", ""),  # default: INSTANCE_DIR/exports
     }

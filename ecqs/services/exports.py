@@ -57,7 +57,7 @@ def start_export(view) -> Job:
     )
     db.session.add(job)
     db.session.commit()
-    run_export(job.id)
+    jobs.enqueue(run_export, job.id)
     return job
 
 

@@ -25,13 +25,14 @@ log = logging.getLogger(__name__)
 huey = Huey("ecqs", storage_class=MemoryStorage, results=False, utc=True)
 _state: dict = {"app": None}
 
-__all__ = ["app_task", "crontab", "huey", "init_app", "progress", "set_progress"]
+__all__ = ["app_task", "crontab", "enqueue", "huey", "init_app", "progress", "set_progress"]
 
 
 def init_app(app) -> None:
-    """Bind the queue to the app's settings: HUEY_IMMEDIATE (run tasks in the caller, for unit
-    tests), HUEY_URL/REDIS_URL (Redis), otherwise HUEY_FILE (default instance/huey.db). One queue per process: the last app
-    created binds it (a process serves one app; tests build several on one database)."""
+    """Bind the queue to the app's settings: HUEY_URL/REDIS_URL (Redis), otherwise HUEY_FILE
+    (default instance/huey.db); HUEY_IMMEDIATE is read by enqueue().
+    One queue per process: the last app created binds it (a process serves one app; tests
+    build several on one database)."""
     url = app.config.get("HUEY_URL") or ""
     if url.startswith(("redis://", "rediss://", "unix://")):
         huey.storage_class = RedisStorage
@@ -42,7 +43,6 @@ def init_app(app) -> None:
         huey.storage_class = SqliteStorage
         huey.storage_kwargs = {"filename": str(path)}
     huey.name = app.config.get("HUEY_NAME") or "ecqs"
-    huey._immediate = bool(app.config.get("HUEY_IMMEDIATE"))
     huey.storage = huey.create_storage()
     _state["app"] = app
     app.extensions["huey"] = huey
@@ -102,6 +102,15 @@ def app_periodic_task(schedule, **task_options):
         return huey.periodic_task(schedule, name=func.__name__, **task_options)(wrapper)
 
     return decorator
+
+
+def enqueue(task, *args, **kwargs) -> None:
+    """Queue `task`; with the app's HUEY_IMMEDIATE on, run it here instead (unit tests, debugging),
+    so immediate mode is a setting of the app, not of the process-wide queue."""
+    if current_app.config.get("HUEY_IMMEDIATE") or huey.immediate:
+        task.call_local(*args, **kwargs)
+    else:
+        task(*args, **kwargs)
 
 
 # ---- progress in the queue's key-value store ---------------------------------------------------

@@ -29,9 +29,20 @@ def running_consumer(app, tmp_path, **env_extra):
         }
     )
     env.update({k: str(v) for k, v in env_extra.items()})
-    log = open(tmp_path / "consumer.log", "w")  # noqa: SIM115 (closed below)
+    log = open(tmp_path / "consumer.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "jobs", "consumer", "--workers", "1", "--no-periodic"],
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "app",
+            "jobs",
+            "consumer",
+            "--workers",
+            "1",
+            "--no-periodic",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

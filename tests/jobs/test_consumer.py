@@ -28,6 +28,7 @@ def _job_status(job_id: int) -> str:
 
 def _export_through_consumer(app, client, login_as, tmp_path, monkeypatch, **env):
     monkeypatch.setitem(app.config, "EXPORT_JOB_THRESHOLD", 3)
+    monkeypatch.setitem(app.config, "HUEY_IMMEDIATE", False)
     user = login_as("enterprise")
     for n in range(7):
         make_instrument(user.organization, serial_no=f"Q{n}", manufacturer="@SUM(1)")
@@ -51,7 +52,9 @@ def _export_through_consumer(app, client, login_as, tmp_path, monkeypatch, **env
     assert "'@SUM(1)" in {str(v) for r in rows for v in r}
 
 
-def test_export_job_runs_in_a_real_consumer_on_sqlite(app, client, login_as, instrument_kinds, tmp_path, monkeypatch):
+def test_export_job_runs_in_a_real_consumer_on_sqlite(
+    app, client, login_as, instrument_kinds, tmp_path, monkeypatch
+):
     assert type(jobs.huey.storage).__name__ == "SqliteStorage"
     _export_through_consumer(app, client, login_as, tmp_path, monkeypatch)
 

@@ -13,14 +13,14 @@ from sqlalchemy import select
 
 from ecqs.extensions import db
 from ecqs.models import Job, Notification, utcnow
-from ecqs.services import exports, jobs, schedules
+from ecqs.services import exports, schedules
 from tests.conftest import login, make_org, make_user
 from tests.instruments.fixtures import make_instrument
 
 
 @pytest.fixture
 def immediate(app, monkeypatch):
-    monkeypatch.setattr(jobs.huey, "immediate", True)
+    monkeypatch.setitem(app.config, "HUEY_IMMEDIATE", True)
     monkeypatch.setitem(app.config, "EXPORT_JOB_THRESHOLD", 3)
     yield
 
@@ -132,6 +132,6 @@ def test_a_job_whose_user_lost_access_fails_without_a_file(client, login_as, ins
     )
     db.session.add(job)
     db.session.commit()
-    exports.run_export(job.id)
+    exports.run_export.call_local(job.id)
     db.session.refresh(job)
     assert job.status == "failed" and job.stored_name is None

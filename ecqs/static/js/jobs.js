@@ -21,9 +21,7 @@
     if (state.status === "done" || state.status === "failed") {
       bar.classList.remove("progress-bar-striped", "progress-bar-animated");
       bar.classList.add(state.status === "done" ? "bg-success" : "bg-danger");
-      var target = document.getElementById(state.status === "done" ? "job-download" : "job-failed");
-      if (target) { target.hidden = false; }
-      if (!document.getElementById("job")) { window.location.reload(); }
+      window.location.reload();  // the page shows the outcome: download link, message, report
     }
   }
   function poll(box) {

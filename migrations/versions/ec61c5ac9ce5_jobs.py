@@ -1,8 +1,8 @@
 """jobs
 
-Revision ID: ff03bbb484b2
+Revision ID: ec61c5ac9ce5
 Revises: 27c24fddd583
-Create Date: 2026-12-01 22:59:04.884740
+Create Date: 2026-12-01 23:03:08.202731
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import ecqs.models
 
 
 # revision identifiers, used by Alembic.
-revision = 'ff03bbb484b2'
+revision = 'ec61c5ac9ce5'
 down_revision = '27c24fddd583'
 branch_labels = None
 depends_on = None
@@ -27,16 +27,19 @@ def upgrade():
     sa.Column('endpoint', sa.String(length=80), nullable=False),
     sa.Column('lang', sa.String(length=20), nullable=False),
     sa.Column('request_path', sa.String(length=2000), nullable=False),
+    sa.Column('form_data', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('total', sa.Integer(), nullable=True),
     sa.Column('done', sa.Integer(), nullable=False),
     sa.Column('stored_name', sa.String(length=80), nullable=True),
     sa.Column('filename', sa.String(length=255), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('report_upload_id', sa.Integer(), nullable=True),
     sa.Column('created_at', ecqs.models.TZDateTime(timezone=True), nullable=False),
     sa.Column('started_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
     sa.Column('finished_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
     sa.Column('expires_at', ecqs.models.TZDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['report_upload_id'], ['uploads.id'], name=op.f('fk_jobs_report_upload_id_uploads')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_jobs_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs'))
     )
