@@ -9,10 +9,10 @@ WORKERS ?= 2
 
 .PHONY: run consumer test setup venv translations db seed lint fmt babel-extract babel-update bench serve-prod clean
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed

@@ -15,6 +15,39 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() not in {"0", "off", "false", "no", ""}
 
 
+PROVIDER_DEFAULTS = {
+    # SMS providers (services/sms_providers.py), chosen by SMS_BACKEND=alibaba|tencent.
+    "SMS_SIGN_NAME": "",
+    "SMS_TEMPLATE_CODE": "",  # template of verification codes, parameter ${code}
+    "SMS_TEMPLATE_NOTICE": "",  # template of notices, parameter ${content}
+    "ALIBABA_SMS_ACCESS_KEY_ID": "",
+    "ALIBABA_SMS_ACCESS_KEY_SECRET": "",
+    "ALIBABA_SMS_ENDPOINT": "dysmsapi.aliyuncs.com",
+    "TENCENT_SMS_SECRET_ID": "",
+    "TENCENT_SMS_SECRET_KEY": "",
+    "TENCENT_SMS_SDK_APP_ID": "",
+    "TENCENT_SMS_REGION": "ap-guangzhou",
+    "TENCENT_SMS_ENDPOINT": "sms.tencentcloudapi.com",
+    # E-mail (services/mail.py), chosen by MAIL_BACKEND=outbox|smtp.
+    "MAIL_BACKEND": "outbox",
+    "MAIL_SERVER": "",
+    "MAIL_PORT": "25",
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_USE_TLS": "off",
+    "MAIL_USE_SSL": "off",
+    "MAIL_DEFAULT_SENDER": "e-CQS <noreply@localhost>",
+}
+
+
+def _provider_settings() -> dict:
+    values = {name: os.environ.get(name, default) for name, default in PROVIDER_DEFAULTS.items()}
+    values["MAIL_PORT"] = int(values["MAIL_PORT"])
+    values["MAIL_USE_TLS"] = _flag("MAIL_USE_TLS", False)
+    values["MAIL_USE_SSL"] = _flag("MAIL_USE_SSL", False)
+    return values
+
+
 def from_environment() -> dict:
     """Build the configuration mapping from environment variables (documented in README)."""
     instance = Path(os.environ.get("ECQS_INSTANCE_DIR", BASE_DIR / "instance"))
@@ -38,6 +71,7 @@ def from_environment() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "outbox"),
+        **_provider_settings(),
         "SMS_DAILY_LIMIT": int(os.environ.get("SMS_DAILY_LIMIT", "3")),
         "ECQS_CAPTCHA": _flag("ECQS_CAPTCHA", True),
         "ECQS_STAFF_2FA": _flag("ECQS_STAFF_2FA", True),

@@ -9,4 +9,5 @@ from ecqs.instruments.models import *
 from ecqs.licences.models import *
 from ecqs.qualifications.models import *
 from ecqs.services.job_models import *
+from ecqs.services.mail_models import *
 from ecqs.services.models import *

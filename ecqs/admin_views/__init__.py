@@ -117,8 +117,9 @@ def init_admin(app) -> Admin:
 
     qualifications.register(admin)
 
-    from ecqs.admin_views import jobs
+    from ecqs.admin_views import jobs, notification_settings
 
     jobs.register(admin)
+    notification_settings.register(admin)
 
     return admin

@@ -2,4 +2,4 @@
 workers (which enqueue) and the consumer (which runs) know the same names."""
 
 # ruff: noqa: F401
-from ecqs.services import exports, import_jobs, schedules
+from ecqs.services import exports, import_jobs, mail, schedules, sms_providers
