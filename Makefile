@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run consumer test setup venv translations db seed lint fmt babel-extract babel-update bench serve-prod clean
+.PHONY: run consumer test setup venv translations db seed lint fmt babel-extract babel-update bench bench-load serve-prod clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -68,6 +68,11 @@ bench: setup
 serve-prod: venv translations db
 	$(FLASK) seed --no-demo
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) app:app
+
+# Load on the production shape (gunicorn 2/4 workers, PostgreSQL, wrk): bench/RESULTS.md.
+bench-load: venv translations
+	@command -v wrk >/dev/null || { echo "bench-load: wrk missing (apt-get install wrk)"; exit 1; }
+	$(PY) -m bench.load
 
 clean:
 	rm -rf instance .pytest_cache
