@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from flask import abort, jsonify, send_file
+from flask import abort, jsonify, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ecqs.admin_views.base import deny
 from ecqs.admin_views.menu import CAT_CENTRE
 from ecqs.extensions import db
-from ecqs.models import JOB_STATUS_LABELS, Job, utcnow
+from ecqs.models import JOB_STATUS_LABELS, ROLE_LABELS, Job, utcnow
 from ecqs.services import exports, jobs
 
 
@@ -49,11 +49,16 @@ def job_state(job: Job) -> dict:
 
 
 class MyExportsView(BaseView):
+    roles = frozenset(ROLE_LABELS)  # every signed-in user, each seeing only their own
+
     def is_accessible(self):
-        return current_user.is_authenticated
+        return current_user.is_authenticated and current_user.role in self.roles
 
     def is_visible(self):
-        return current_user.is_authenticated
+        return self.is_accessible()
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path))
 
     @expose("/")
     def index(self):

@@ -3,7 +3,7 @@ In-app notices are always kept; SMS follows the business rules, not this page.""
 
 from __future__ import annotations
 
-from flask import flash, redirect, request
+from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +14,7 @@ from wtforms.validators import Email, Length, Optional
 
 from ecqs.admin_views.menu import CAT_CENTRE
 from ecqs.extensions import db
+from ecqs.models import ROLE_LABELS
 from ecqs.services import audit
 
 
@@ -23,11 +24,16 @@ class NotificationSettingsForm(FlaskForm):
 
 
 class NotificationSettingsView(BaseView):
+    roles = frozenset(ROLE_LABELS)  # every signed-in user, each seeing only their own
+
     def is_accessible(self):
-        return current_user.is_authenticated
+        return current_user.is_authenticated and current_user.role in self.roles
 
     def is_visible(self):
-        return current_user.is_authenticated
+        return self.is_accessible()
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path))
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
