@@ -9,6 +9,7 @@ import json
 import logging
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
@@ -43,7 +44,10 @@ def deadline_warnings(today=None) -> dict:
         select(User).where(User.role == "reviewer", User.active.is_(True))
     ).scalars()
     for user in reviewers:
-        items = [i for i in inbox.items_for(user) if i.deadline is not None and i.deadline <= horizon]
+        # The inbox builds links with url_for: outside a request (consumer, CLI) give it one.
+        with current_app.test_request_context("/"):
+            mine = inbox.items_for(user)
+        items = [i for i in mine if i.deadline is not None and i.deadline <= horizon]
         if not items:
             continue
         overdue = sum(1 for i in items if i.overdue)

@@ -79,3 +79,18 @@ def test_reviewers_are_warned_three_working_days_before_and_when_overdue(monkeyp
     assert "1 件已超期，1 件 3 个工作日内到期" in note.title
     assert "许可申请 A" in note.body and "许可申请 C" not in note.body
     assert db.session.scalar(select(func.count()).where(Notification.user_id == idle.id)) == 0
+
+
+def test_deadline_warnings_run_outside_a_request_as_in_the_consumer(monkeypatch):
+    from flask import url_for
+
+    reviewer = make_user("reviewer")
+    overdue = workdays.today() - timedelta(days=1)
+
+    def items_for(user):  # the real inbox builds its links with url_for, as this does
+        return [inbox.InboxItem("许可申请 X", "待受理", ["受理"], overdue, url_for("admin.index"), True, ())]
+
+    monkeypatch.setattr(inbox, "items_for", items_for)
+    schedules.daily_deadline_warnings.call_local()
+    assert _runs("deadline_warnings") == [{"reviewers_warned": 1, "overdue": 1}]
+    assert db.session.scalar(select(func.count()).where(Notification.user_id == reviewer.id)) == 1
