@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test setup venv translations db seed docs lint fmt babel-extract babel-update bench serve-prod clean
+.PHONY: run consumer test setup venv translations db seed docs lint fmt babel-extract babel-update bench bench-load serve-prod clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -33,8 +33,15 @@ seed: db
 
 setup: venv translations db seed
 
+# The web server and the job consumer together; Ctrl-C stops both.
 run: setup
+	@$(FLASK) jobs consumer & consumer=$$!; \
+	trap 'kill -INT $$consumer 2>/dev/null; wait $$consumer' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The job consumer alone (exports, imports, sends, schedules); production runs it as a service.
+consumer: venv translations db
+	$(FLASK) jobs consumer
 
 test: venv translations
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -65,6 +72,11 @@ bench: setup
 serve-prod: venv translations db
 	$(FLASK) seed --no-demo
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) app:app
+
+# Load on the production shape (gunicorn 2/4 workers, PostgreSQL, wrk): bench/RESULTS.md.
+bench-load: venv translations
+	@command -v wrk >/dev/null || { echo "bench-load: wrk missing (apt-get install wrk)"; exit 1; }
+	$(PY) -m bench.load
 
 clean:
 	rm -rf instance .pytest_cache

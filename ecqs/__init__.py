@@ -23,7 +23,7 @@ from ecqs.instruments import public as instrument_public
 from ecqs.licences import documents as licence_documents
 from ecqs.models import LINK_STATUS_LABELS, ROLE_LABELS
 from ecqs.public import home_page
-from ecqs.services import rate_limits, user_sessions  # noqa: F401  (rate_limits: registers the ecqsdb:// scheme)
+from ecqs.services import jobs, rate_limits, tasks, user_sessions  # noqa: F401  (rate_limits: ecqsdb:// scheme; tasks: the queue's tasks and schedules)
 from ecqs.services.audit import EVENT_LABELS
 from ecqs.services.workdays import CN as cn
 
@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     user_sessions.init_app(app)
+    jobs.init_app(app)
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -15,6 +15,39 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() not in {"0", "off", "false", "no", ""}
 
 
+PROVIDER_DEFAULTS = {
+    # SMS providers (services/sms_providers.py), chosen by SMS_BACKEND=alibaba|tencent.
+    "SMS_SIGN_NAME": "",
+    "SMS_TEMPLATE_CODE": "",  # template of verification codes, parameter ${code}
+    "SMS_TEMPLATE_NOTICE": "",  # template of notices, parameter ${content}
+    "ALIBABA_SMS_ACCESS_KEY_ID": "",
+    "ALIBABA_SMS_ACCESS_KEY_SECRET": "",
+    "ALIBABA_SMS_ENDPOINT": "dysmsapi.aliyuncs.com",
+    "TENCENT_SMS_SECRET_ID": "",
+    "TENCENT_SMS_SECRET_KEY": "",
+    "TENCENT_SMS_SDK_APP_ID": "",
+    "TENCENT_SMS_REGION": "ap-guangzhou",
+    "TENCENT_SMS_ENDPOINT": "sms.tencentcloudapi.com",
+    # E-mail (services/mail.py), chosen by MAIL_BACKEND=outbox|smtp.
+    "MAIL_BACKEND": "outbox",
+    "MAIL_SERVER": "",
+    "MAIL_PORT": "25",
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_USE_TLS": "off",
+    "MAIL_USE_SSL": "off",
+    "MAIL_DEFAULT_SENDER": "e-CQS <noreply@localhost>",
+}
+
+
+def _provider_settings() -> dict:
+    values = {name: os.environ.get(name, default) for name, default in PROVIDER_DEFAULTS.items()}
+    values["MAIL_PORT"] = int(values["MAIL_PORT"])
+    values["MAIL_USE_TLS"] = _flag("MAIL_USE_TLS", False)
+    values["MAIL_USE_SSL"] = _flag("MAIL_USE_SSL", False)
+    return values
+
+
 def from_environment() -> dict:
     """Build the configuration mapping from environment variables (documented in README)."""
     instance = Path(os.environ.get("ECQS_INSTANCE_DIR", BASE_DIR / "instance"))
@@ -38,6 +71,7 @@ def from_environment() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "outbox"),
+        **_provider_settings(),
         "SMS_DAILY_LIMIT": int(os.environ.get("SMS_DAILY_LIMIT", "3")),
         "SMS_LOGIN_DAILY_LIMIT": int(os.environ.get("SMS_LOGIN_DAILY_LIMIT", "20")),
         "ECQS_CAPTCHA": _flag("ECQS_CAPTCHA", True),
@@ -65,4 +99,13 @@ def from_environment() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "FLASK_ADMIN_SWATCH": "cerulean",
         "INSTANCE_DIR": str(instance),
+        # Job queue (services/jobs.py): Redis when named, else a SQLite file in instance/.
+        "HUEY_URL": os.environ.get("HUEY_URL") or os.environ.get("REDIS_URL") or "",
+        "HUEY_FILE": os.environ.get("HUEY_FILE", ""),  # default: INSTANCE_DIR/huey.db
+        "HUEY_NAME": os.environ.get("HUEY_NAME", "ecqs"),
+        "HUEY_IMMEDIATE": _flag("HUEY_IMMEDIATE", False),
+        "EXPORT_JOB_THRESHOLD": int(os.environ.get("EXPORT_JOB_THRESHOLD", "20000")),
+        "IMPORT_JOB_THRESHOLD": int(os.environ.get("IMPORT_JOB_THRESHOLD", "2000")),
+        "EXPORT_KEEP_HOURS": int(os.environ.get("EXPORT_KEEP_HOURS", "24")),
+        "EXPORT_DIR": os.environ.get("EXPORT_DIR", ""),  # default: INSTANCE_DIR/exports
     }

@@ -49,6 +49,7 @@ def app(tmp_path_factory):
             "ECQS_CAPTCHA": False,
             "ECQS_STAFF_2FA": False,
             "RATELIMIT_ENABLED": False,
+            "HUEY_IMMEDIATE": True,  # jobs run in the request; tests/jobs/ also runs a real consumer
         }
     )
     with app.app_context():

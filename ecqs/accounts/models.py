@@ -197,6 +197,8 @@ class User(db.Model):
     id_number: Mapped[str | None] = mapped_column(String(18))
     mobile: Mapped[str | None] = mapped_column(String(11), unique=True)
     email: Mapped[str | None] = mapped_column(String(120))
+    # Notices also by e-mail (个人中心 → 通知设置); in-app notices are always kept.
+    email_notices: Mapped[bool] = mapped_column(Boolean, default=False, server_default=db.false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(TZDateTime)

@@ -10,7 +10,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ecqs.admin_views import instruments, licences, qualifications, statistics
+from ecqs.admin_views import instruments, jobs, licences, notification_settings, qualifications, statistics
 from ecqs.admin_views.accounts import (
     AuditView,
     DivisionView,
@@ -110,6 +110,8 @@ def init_admin(app) -> Admin:
     qualifications.register(admin)
     inbox.set_details_url(app, details_url)
     statistics.register(admin)  # 统计分析
+    jobs.register(admin)  # 我的导出 and job pages
+    notification_settings.register(admin)
     return admin
 
 

@@ -517,8 +517,8 @@ class SmsOutboxView(RoleView):
     can_create = False
     can_edit = False
     can_delete = False
-    column_list = ("created_at", "mobile", "purpose", "body", "backend", "status")
-    column_details_list = (*column_list, "sent_at")
+    column_list = ("created_at", "mobile", "purpose", "body", "backend", "status", "provider_status")
+    column_details_list = (*column_list, "sent_at", "provider_id", "attempts")
     column_export_list = column_list
     column_labels = {
         "sent_at": _l("发送时间"),
@@ -528,6 +528,9 @@ class SmsOutboxView(RoleView):
         "body": _l("内容"),
         "backend": _l("通道"),
         "status": _l("状态"),
+        "provider_status": _l("运营商状态"),
+        "provider_id": _l("运营商回执编号"),
+        "attempts": _l("发送次数"),
     }
     column_searchable_list = ("mobile",)
     # Masked in the grid and its export (SPEC: lists, exports, logs); full on the details page.

@@ -29,7 +29,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 
 from ecqs import access, workflows
 from ecqs.extensions import db
-from ecqs.services import audit, uploads, workdays, xlsx_export
+from ecqs.services import audit, exports, uploads, workdays, xlsx_export
 from ecqs.services.masking import mask_id_number, mask_mobile
 
 log = logging.getLogger("ecqs.views")
@@ -607,6 +607,9 @@ class RoleView(AccessDeniedMixin, ModelView):
             comment=request.query_string.decode()[:500],
         )
         db.session.commit()
+        if exports.should_queue(self):  # a big export becomes a job (我的导出)
+            job = exports.start_export(self)
+            return redirect(url_for("my_exports.job_view", job_id=job.id))
         return xlsx_export.xlsx_response(
             self.export_filename(),
             [str(label) for _n, label in columns],

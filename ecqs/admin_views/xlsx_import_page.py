@@ -5,7 +5,7 @@ The page shows the errors with templates/import_errors.html."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request
+from flask import current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,7 +13,7 @@ from flask_login import current_user
 from ecqs.admin_views.base import deny
 from ecqs.extensions import db
 from ecqs.models import Upload
-from ecqs.services import audit, uploads, xlsx_import
+from ecqs.services import audit, import_jobs, uploads, xlsx_import
 
 
 def receive_import(run, *, action: str, object_type: str, max_bytes: int | None = None):
@@ -55,7 +55,12 @@ def import_page(
     flashes the message and goes back to the list."""
     result = None
     if request.method == "POST":
-        result = receive_import(run, action=action, object_type=object_type, max_bytes=max_bytes)
+        job = import_jobs.maybe_queue(view)  # a big file is imported by the job consumer
+        if job is not None:
+            return redirect(url_for("my_exports.job_view", job_id=job.id))
+        result = g.import_result = receive_import(
+            run, action=action, object_type=object_type, max_bytes=max_bytes
+        )
         if result is None:
             return view.render(template, result=None, **context), 400
         if result.ok:

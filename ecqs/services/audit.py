@@ -32,6 +32,7 @@ EVENT_LABELS = {
     "account_enabled": _l("启用账号"),
     "password_changed": _l("修改密码"),
     "password_reset": _l("重置密码"),
+    "scheduled_run": _l("定时任务"),
 }
 RESULT_LABELS = {"success": _l("成功"), "failure": _l("失败")}
 

@@ -107,6 +107,10 @@ class SmsMessage(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="queued")
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    # What the provider said (Alibaba/Tencent backends): status text, its message id, tries.
+    provider_status: Mapped[str | None] = mapped_column(String(100))
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<SmsMessage {self.id} {self.purpose} {self.status}>"

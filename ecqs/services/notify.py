@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 
 from ecqs.extensions import db
 from ecqs.models import Notification, User, utcnow
-from ecqs.services import sms
+from ecqs.services import mail, sms
 
 ARCHIVE_AFTER_DAYS = 180
 
@@ -18,6 +18,8 @@ ARCHIVE_AFTER_DAYS = 180
 def notify_user(user: User, title: str, body: str | None = None, link: str | None = None, sms_text=None):
     """Add an in-app notification; also an SMS when `sms_text` is given and the user has a mobile."""
     db.session.add(Notification(user_id=user.id, title=str(title)[:200], body=body, link=link))
+    if user.email and user.email_notices:  # opted in under 个人中心 → 通知设置
+        mail.send(user.email, title, "\n\n".join(str(part) for part in (title, body) if part))
     if sms_text and user.mobile:
         sms.send(user.mobile, f"【e-CQS】{sms_text}"[:500], "notice")
 

@@ -37,7 +37,12 @@ PURPOSE_LABELS = {
     "publicity": _l("公示确认验证码"),
     "notice": _l("通知"),
 }
-STATUS_LABELS = {"queued": _l("待发送"), "sent": _l("已发送"), "failed": _l("发送失败")}
+STATUS_LABELS = {
+    "queued": _l("待发送"),
+    "retrying": _l("重试中"),
+    "sent": _l("已发送"),
+    "failed": _l("发送失败"),
+}
 
 
 class SmsError(Exception):
@@ -92,6 +97,12 @@ def _deliver_after_commit(session):
     if not ready:
         return
     gateway = backend()
+    if getattr(gateway, "queued", False):  # a provider: sent by the job consumer, with retries
+        from ecqs.services import jobs, sms_providers
+
+        for msg in ready:
+            jobs.enqueue(sms_providers.deliver_sms, msg.id)
+        return
     outcome = {}
     for msg in ready:
         try:

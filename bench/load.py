@@ -1,0 +1,298 @@
+"""`make bench-load`: the production shape under load. gunicorn (2, then 4 sync workers) on
+PostgreSQL with the benchmark data set, driven from loopback by wrk (Debian) for a bounded
+time; request rate limits off. Prints one JSON object with the keys of issue 13.
+
+DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/h_jobs_bench, created when missing),
+BENCH_SCALE (default 1: 1,000,000 instruments), LOAD_SECONDS (default 15 per measurement),
+LOAD_CONNECTIONS (default 32)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PORT = int(os.environ.get("LOAD_PORT", "5099"))
+SECONDS = int(os.environ.get("LOAD_SECONDS", "15"))
+CONNECTIONS = int(os.environ.get("LOAD_CONNECTIONS", "32"))
+LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format("P95_US %d\\n", latency:percentile(95)))
+  io.write(string.format("P50_US %d\\n", latency:percentile(50)))
+end
+"""
+
+
+def env() -> dict:
+    url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/h_jobs_bench")
+    return dict(
+        os.environ,
+        DATABASE_URL=url,
+        RATELIMIT_ENABLED="off",
+        ECQS_CAPTCHA="off",
+        ECQS_STAFF_2FA="off",
+        SECRET_KEY="bench-load",
+        ECQS_INSTANCE_DIR=str(OUT / "load_instance"),
+        EXPORT_JOB_THRESHOLD="1000",  # the province export must run as a job at any BENCH_SCALE
+    )
+
+
+def ensure_database(url: str) -> None:
+    parsed = urllib.parse.urlsplit(url)
+    name = parsed.path.lstrip("/")
+    import psycopg
+
+    admin = parsed._replace(path="/postgres").geturl().replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def wrk(url: str, cookie: str | None = None, seconds: int = SECONDS) -> dict:
+    """rps and p95 (ms) of `url` with CONNECTIONS connections; the CPU share wrk itself took."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(LUA)
+    args = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "-s", fh.name, url]
+    if cookie:
+        args[1:1] = ["-H", f"Cookie: {cookie}"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    os.unlink(fh.name)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": round(rps, 1),
+        "p95_ms": round(int(re.search(r"P95_US (\d+)", out).group(1)) / 1000, 1),
+        "p50_ms": round(int(re.search(r"P50_US (\d+)", out).group(1)) / 1000, 1),
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+        "wrk_cpu_share": round(cpu / (seconds * (os.cpu_count() or 1)), 3),
+    }
+
+
+def login(base: str, username: str, user_type: str) -> str:
+    from bench.generate import PASSWORD
+
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = opener.open(f"{base}/login", timeout=30).read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    data = urllib.parse.urlencode(
+        {
+            "user_type": user_type,
+            "username": username,
+            "password": PASSWORD,
+            "captcha": "",
+            "csrf_token": token,
+        }
+    ).encode()
+    opener.open(f"{base}/login", data=data, timeout=30).read()
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def start(cmd: list[str], environ: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=environ, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGINT if "consumer" in " ".join(proc.args) else signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def wait_up(base: str) -> None:
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{base}/bench/trivial", timeout=2).read()
+            return
+        except Exception:
+            time.sleep(0.5)
+    raise RuntimeError("gunicorn did not start")
+
+
+def main() -> None:
+    environ = env()
+    OUT.mkdir(parents=True, exist_ok=True)
+    ensure_database(environ["DATABASE_URL"])
+    os.environ.update(environ)
+    from sqlalchemy import select
+
+    from bench import generate
+    from ecqs import create_app
+    from ecqs.extensions import db
+    from ecqs.models import Instrument, Organization, User
+
+    s = generate.scale()
+    app = create_app()
+    started = time.perf_counter()
+    n = generate.generate(app, s, log=lambda m: print(m, file=sys.stderr))
+    print(f"data ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    with app.app_context():
+        enterprise = db.session.execute(select(User).where(User.username == "bench_enterprise")).scalar_one()
+        uscc = db.session.get(Organization, enterprise.organization_id).uscc
+        serial = db.session.execute(
+            select(Instrument.serial_no)
+            .where(Instrument.organization_id == enterprise.organization_id)
+            .limit(1)
+        ).scalar_one()
+        db.engine.dispose()
+
+    base = f"http://127.0.0.1:{PORT}"
+    result: dict = {"scale": s, "instruments": n["instruments"], "connections": CONNECTIONS}
+    public = f"{base}/public/instruments/query?enterprise={uscc}&serial={serial}"
+    for workers in (2, 4):
+        server = start(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{PORT}",
+                "--no-control-socket",
+                "bench.load_app:app",
+            ],
+            environ,
+            OUT / f"gunicorn_{workers}.log",
+        )
+        try:
+            wait_up(base)
+            cookie = login(base, "bench_enterprise", "enterprise")
+            trivial = wrk(f"{base}/bench/trivial")
+            query = wrk(public)
+            ledger = wrk(f"{base}/admin/instruments/", cookie)
+            suffix = "" if workers == 2 else "_4w"
+            result.update(
+                {
+                    f"trivial_rps{suffix}": trivial["rps"],
+                    f"trivial_p95_ms{suffix}": trivial["p95_ms"],
+                    f"public_query_rps{suffix}": query["rps"],
+                    f"public_query_p95_ms{suffix}": query["p95_ms"],
+                    f"ledger_page_rps{suffix}": ledger["rps"],
+                    f"ledger_page_p95_ms{suffix}": ledger["p95_ms"],
+                    f"errors{suffix}": trivial["errors"] + query["errors"] + ledger["errors"],
+                    f"generator_cpu_share{suffix}": max(
+                        trivial["wrk_cpu_share"], query["wrk_cpu_share"], ledger["wrk_cpu_share"]
+                    ),
+                }
+            )
+            if workers == 2:
+                result.update(export_figures(app, base, environ, cookie))
+        finally:
+            stop(server)
+        print(json.dumps(result, ensure_ascii=False), file=sys.stderr)
+    result["load_average"] = os.getloadavg()
+    print(json.dumps(result, ensure_ascii=False))
+
+
+def export_figures(app, base: str, environ: dict, ledger_cookie: str) -> dict:
+    """The provincial reviewer's export as a job (consumer process) while wrk loads the ledger
+    page, and raw XlsxWriter over the same rows in this process."""
+    from sqlalchemy import select
+
+    from ecqs.extensions import db
+    from ecqs.models import Job
+    from ecqs.services import xlsx_export
+
+    consumer = start(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "app",
+            "jobs",
+            "consumer",
+            "--workers",
+            "1",
+            "--no-periodic",
+        ],
+        environ,
+        OUT / "consumer.log",
+    )
+    try:
+        time.sleep(3)
+        cookie = login(base, "bench_reviewer", "staff")
+        request = urllib.request.Request(
+            f"{base}/admin/instrument_supervision/export/xlsx/", headers={"Cookie": cookie}
+        )
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect)
+        location = ""
+        try:
+            opener.open(request, timeout=120)
+        except urllib.error.HTTPError as exc:
+            location = exc.headers.get("Location", "")
+        job_id = int(re.search(r"/my_exports/(\d+)/", location).group(1))
+        during: dict = {}
+        loader = threading.Thread(
+            target=lambda: during.update(wrk(f"{base}/admin/instruments/", ledger_cookie, seconds=SECONDS))
+        )
+        loader.start()
+        with app.app_context():
+            while True:
+                db.session.rollback()
+                job = db.session.get(Job, job_id)
+                if job.status in {"done", "failed"}:
+                    break
+                time.sleep(0.5)
+            seconds = (job.finished_at - job.started_at).total_seconds()
+            rows = job.total
+            db.session.remove()
+        loader.join()
+    finally:
+        stop(consumer)
+    with app.app_context(), app.test_request_context("/admin/instrument_supervision/export/xlsx/"):
+        from flask import g
+
+        from ecqs.models import Instrument, User
+
+        view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "instrument_supervision")
+        g._login_user = db.session.execute(select(User).where(User.username == "bench_reviewer")).scalar_one()
+        columns = view.get_export_columns()
+        table_columns = list(Instrument.__table__.columns)[: len(columns)]
+        # Raw: the same scoped rows, as many plain table columns as the export has, no formatting.
+        stmt = view.export_list_query().statement.with_only_columns(*table_columns)
+        started = time.perf_counter()
+        rows_iter = db.session.execute(stmt.execution_options(yield_per=1000))
+        written = xlsx_export.write_rows(
+            str(OUT / "raw_export.xlsx"), [c.name for c in table_columns], rows_iter
+        )
+        raw = time.perf_counter() - started
+    return {
+        "export_rows": rows,
+        "raw_rows": written,
+        "export_job_400k_s": round(seconds, 2),
+        "xlsxwriter_raw_400k_s": round(raw, 2),
+        "page_during_export_p95_ms": during.get("p95_ms"),
+        "page_during_export_rps": during.get("rps"),
+    }
+
+
+if __name__ == "__main__":
+    main()
