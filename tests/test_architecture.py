@@ -243,6 +243,10 @@ CREATION_MODULES = ("operations.py", "seed.py", "seeding.py", "demo.py", "_impor
 # Columns named status that are not a workflow's state, with the reason.
 NOT_A_WORKFLOW_STATE = {
     "services/sms.py": "SmsMessage.status is the outbox's delivery state (queued/sent/failed)",
+    "services/sms_providers.py": "SmsMessage.status: the carrier's answer to a send (delivery state)",
+    "services/mail.py": "MailMessage.status is the mail outbox's delivery state",
+    "services/exports.py": "Job.status is a background job's progress (queued/running/done/failed)",
+    "services/import_jobs.py": "Job.status is a background job's progress (queued/running/done/failed)",
 }
 
 

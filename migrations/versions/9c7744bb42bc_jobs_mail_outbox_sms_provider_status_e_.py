@@ -1,7 +1,7 @@
 """jobs, mail outbox, SMS provider status, e-mail opt-in
 
 Revision ID: 9c7744bb42bc
-Revises: 27c24fddd583
+Revises: 5e1a7c0d9b21
 Create Date: 2026-12-01 23:12:43.548907
 
 """
@@ -12,7 +12,7 @@ import ecqs.models
 
 # revision identifiers, used by Alembic.
 revision = '9c7744bb42bc'
-down_revision = '27c24fddd583'
+down_revision = '5e1a7c0d9b21'
 branch_labels = None
 depends_on = None
 
