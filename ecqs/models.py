@@ -8,4 +8,5 @@ from ecqs.accounts.models import *
 from ecqs.instruments.models import *
 from ecqs.licences.models import *
 from ecqs.qualifications.models import *
+from ecqs.registry.models import *
 from ecqs.services.models import *

@@ -117,4 +117,9 @@ def init_admin(app) -> Admin:
 
     qualifications.register(admin)
 
+    # M4 views
+    from ecqs.admin_views import registry
+
+    registry.register(admin)
+
     return admin

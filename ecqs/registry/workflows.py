@@ -1,0 +1,169 @@
+"""State tables of the registry: unit change requests 单位信息变更 and qualification requests
+单位资质管理 (the unit registration review is accounts' organisation_review, with the three
+working days of seed 004 for units)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ecqs.extensions import db
+from ecqs.models import (
+    CHANGE_KIND_LABELS,
+    REGISTRY_STATUS_LABELS,
+    UNIT_QUALIFICATION_TYPES,
+    OrganizationQualification,
+    UnitChangeRequest,
+    UnitQualificationRequest,
+    utcnow,
+)
+from ecqs.registry import changes, rules
+from ecqs.workflows import Transition, Workflow, register
+
+STAFF = frozenset({"association", "admin"})
+COLOURS = {"pending": "warning", "approved": "success", "rejected": "danger"}
+
+
+def _unit_admins(org):
+    return [u for u in org.users if u.is_org_admin and u.active]
+
+
+def _reject(obj, actor, data):
+    obj.decided_at = utcnow()
+    obj.reject_reason = data["comment"]
+
+
+# ---- 单位信息变更 ---------------------------------------------------------------------------
+
+
+def _change_guard(request, actor, data):
+    changes.check(request)
+
+
+def _apply_change(request, actor, data):
+    changes.apply(request)
+    request.decided_at = utcnow()
+    request.reject_reason = None
+
+
+def _notify_change(request, t, actor, comment):
+    kind = CHANGE_KIND_LABELS[request.kind]
+    if t.action == "approve":
+        title = _("您单位的%(kind)s申请（%(number)s）已审核通过", kind=kind, number=request.number)
+    else:
+        title = _(
+            "您单位的%(kind)s申请（%(number)s）被驳回：%(reason)s",
+            kind=kind,
+            number=request.number,
+            reason=comment,
+        )
+    return [(u, title, title) for u in _unit_admins(request.organization)]
+
+
+UNIT_CHANGE = register(
+    Workflow(
+        name="unit_change_request",
+        model=UnitChangeRequest,
+        states=REGISTRY_STATUS_LABELS,
+        colours=COLOURS,
+        title=lambda r: _(
+            "单位变更审核：%(name)s（%(kind)s）", name=r.organization.name, kind=CHANGE_KIND_LABELS[r.kind]
+        ),
+        notify=_notify_change,
+        deadline=lambda r: rules.review_deadline(r.submitted_at),
+        transitions=(
+            Transition(
+                "approve",
+                _l("审核通过"),
+                ("pending",),
+                "approved",
+                STAFF,
+                guard=_change_guard,
+                effect=_apply_change,
+                confirm=_l("审核通过后将立即按申请变更单位信息，确定吗？"),
+                bulk=False,
+                style="success",
+            ),
+            Transition(
+                "reject",
+                _l("驳回"),
+                ("pending",),
+                "rejected",
+                STAFF,
+                effect=_reject,
+                needs_comment=True,
+                style="danger",
+            ),
+        ),
+    )
+)
+
+
+# ---- 单位资质管理 ---------------------------------------------------------------------------
+
+
+def _approve_qualification(request, actor, data):
+    # No lazy load here: an autoflush would write decided_at before the engine sets the state.
+    db.session.add(
+        OrganizationQualification(
+            organization_id=request.organization_id,
+            name=str(UNIT_QUALIFICATION_TYPES.get(request.qual_type, request.qual_type)),
+            number=request.certificate_number,
+            issued_on=request.issued_on,
+            valid_until=request.valid_until,
+        )
+    )
+    request.decided_at = utcnow()
+    request.reject_reason = None
+
+
+def _notify_qualification(request, t, actor, comment):
+    kind = UNIT_QUALIFICATION_TYPES.get(request.qual_type, request.qual_type)
+    if t.action == "approve":
+        title = _("您单位的资质申请“%(kind)s”（%(number)s）已审核通过", kind=kind, number=request.number)
+    else:
+        title = _(
+            "您单位的资质申请“%(kind)s”（%(number)s）被驳回：%(reason)s",
+            kind=kind,
+            number=request.number,
+            reason=comment,
+        )
+    return [(u, title, None) for u in _unit_admins(request.organization)]
+
+
+UNIT_QUALIFICATION = register(
+    Workflow(
+        name="unit_qualification_request",
+        model=UnitQualificationRequest,
+        states=REGISTRY_STATUS_LABELS,
+        colours=COLOURS,
+        title=lambda r: _(
+            "单位资质审核：%(name)s（%(kind)s）",
+            name=r.organization.name,
+            kind=UNIT_QUALIFICATION_TYPES.get(r.qual_type, r.qual_type),
+        ),
+        notify=_notify_qualification,
+        deadline=lambda r: rules.review_deadline(r.submitted_at),
+        transitions=(
+            Transition(
+                "approve",
+                _l("审核通过"),
+                ("pending",),
+                "approved",
+                STAFF,
+                effect=_approve_qualification,
+                style="success",
+            ),
+            Transition(
+                "reject",
+                _l("驳回"),
+                ("pending",),
+                "rejected",
+                STAFF,
+                effect=_reject,
+                needs_comment=True,
+                style="danger",
+            ),
+        ),
+    )
+)
