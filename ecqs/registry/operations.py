@@ -156,7 +156,7 @@ def file_change_request(
     db.session.add(row)
     db.session.flush()
     row.number = _number("BG", row)
-    audit.record("submitted", user=actor, obj=row, comment=kind)
+    audit.record("record_created", user=actor, obj=row, comment=kind)
     return row
 
 
@@ -203,7 +203,7 @@ def file_qualification_request(
     db.session.add(row)
     db.session.flush()
     row.number = _number("ZZ", row)
-    audit.record("submitted", user=actor, obj=row)
+    audit.record("record_created", user=actor, obj=row)
     return row
 
 

@@ -8,16 +8,19 @@ from ecqs.access import scope_for
 from ecqs.models import UnitChangeRequest, UnitQualificationRequest
 
 
-def _unit_rows(model):
-    def scope(query, user):
-        if user.role in ("admin", "association"):
-            return query
-        if user.role == "unit" and user.organization_id:
-            return query.where(model.organization_id == user.organization_id)
-        return query.where(false())
-
-    return scope
+def _own_unit(query, model, user):
+    if user.role in ("admin", "association"):
+        return query
+    if user.role == "unit" and user.organization_id:
+        return query.where(model.organization_id == user.organization_id)
+    return query.where(false())
 
 
-scope_for(UnitChangeRequest)(_unit_rows(UnitChangeRequest))
-scope_for(UnitQualificationRequest)(_unit_rows(UnitQualificationRequest))
+@scope_for(UnitChangeRequest)
+def _change_requests(query, user):
+    return _own_unit(query, UnitChangeRequest, user)
+
+
+@scope_for(UnitQualificationRequest)
+def _qualification_requests(query, user):
+    return _own_unit(query, UnitQualificationRequest, user)
