@@ -83,6 +83,11 @@ def _area_demo_loaders() -> list:
 
     loaders.append(qualification_applications)
 
+    # M4 demo loaders
+    from ecqs.registry.demo import load_registry_demo
+
+    loaders.append(load_registry_demo)
+
     return loaders
 
 
