@@ -136,3 +136,17 @@ def test_other_units_change_request_not_visible(client, unit, other_unit):
     login(client, unit.admin)
     assert client.get(f"/admin/unit_changes/details/?id={row.id}").status_code == 404
     assert "别家新名" not in client.get("/admin/unit_changes/").get_data(as_text=True)
+
+
+def test_unit_home_shows_counts_and_expiring_qualifications(client, unit, casei):
+    from ecqs import workflows
+    from tests.registry.fixtures import add_branch, file_qualification
+
+    add_branch(unit)
+    q = file_qualification(unit.admin, valid_until=date.today() + timedelta(days=10))
+    workflows.transition(q, "approve", casei)
+    db.session.commit()
+    login(client, unit.admin)
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "单位首页" in page and 'id="branch-count">1<' in page
+    assert "TS7110001-2027" in page  # flagged 30 days ahead
