@@ -5,6 +5,7 @@ staff. Creating a record goes through ecqs.registry.operations; decisions throug
 from __future__ import annotations
 
 from flask import flash, request
+from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -28,12 +29,16 @@ from ecqs.extensions import db
 from ecqs.models import (
     CHANGE_FIELD_LABELS,
     CHANGE_KIND_LABELS,
+    NOTICE_KIND_LABELS,
     ORG_STATUS_LABELS,
+    QUESTION_STATUS_LABELS,
     REGISTRY_STATUS_LABELS,
     UNIT_QUALIFICATION_TYPES,
     Organization,
+    RegistryNotice,
     UnitChangeRequest,
     UnitQualificationRequest,
+    UnitQuestion,
     User,
 )
 from ecqs.registry import operations, rules
@@ -611,6 +616,160 @@ class UnitRegistrationReviewView(RoleView):
         return self._units(super().get_count_query())
 
 
+# ---- 在线提问解答 ---------------------------------------------------------------------------
+
+
+QUESTION_LABELS = {
+    "title": _l("问题标题"),
+    "body": _l("问题内容"),
+    "organization": _l("提问单位"),
+    "asked_by": _l("提问人"),
+    "attachment_upload": _l("附件"),
+    "status": _l("状态"),
+    "answer": _l("解答"),
+    "answered_by": _l("解答人"),
+    "answered_at": _l("解答时间"),
+    "created_at": _l("提问时间"),
+}
+
+
+class QuestionForm(FlaskForm):
+    title = StringField(_l("问题标题"), [DataRequired(message=_l("请填写问题标题")), Length(max=200)])
+    body = TextAreaField(_l("问题内容"), [DataRequired(message=_l("请填写问题内容")), Length(max=4000)])
+    attachment = FileField(_l("附件（可选）"))
+
+
+class _QuestionBase(RoleView):
+    can_edit = False
+    can_delete = False
+    file_fields = ("attachment_upload",)
+    column_labels = QUESTION_LABELS
+    column_filters = ("status", "created_at")
+    column_choices = {"status": list(QUESTION_STATUS_LABELS.items())}
+    column_default_sort = ("created_at", True)
+    column_searchable_list = ("title",)
+    column_details_list = (
+        "title",
+        "organization",
+        "asked_by",
+        "body",
+        "attachment_upload",
+        "status",
+        "answer",
+        "answered_by",
+        "answered_at",
+        "created_at",
+    )
+    column_export_list = ("title", "organization", "status", "created_at", "answered_at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {
+            "status": state_badge(),
+            "attachment_upload": self.file_link("attachment_upload"),
+        }
+        self.column_formatters_detail = dict(self.column_formatters)
+
+
+class UnitQuestionView(_QuestionBase):
+    """在线提问解答 (unit): ask, read the answers (the timeline is the thread), follow up."""
+
+    roles = UNIT
+    primary_for_model = False
+    can_create = True
+    column_list = ("title", "status", "created_at", "answered_at")
+
+    def create_form(self, obj=None):
+        return QuestionForm(request.form if request.method == "POST" else None)
+
+    def create_model(self, form):
+        try:
+            row = operations.ask_question(
+                current_user, form.title.data, form.body.data, attachment=request.files.get("attachment")
+            )
+            db.session.commit()
+        except operations.RegistryError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return False
+        return row
+
+
+class QuestionAnswerView(_QuestionBase):
+    """在线提问解答 (association staff): unanswered questions are in the inbox."""
+
+    roles = STAFF
+    can_create = False
+    column_list = ("title", "organization", "status", "created_at", "answered_at")
+
+
+# ---- 公示通知 / 会员通知 ---------------------------------------------------------------------
+
+
+class RegistryNoticeView(RoleView):
+    """公示通知 / 会员通知: association staff publish; units read them on their home page."""
+
+    roles = STAFF
+    column_list = ("kind", "title", "published_at")
+    column_export_list = ("kind", "title", "published_at", "body")
+    column_labels = {
+        "kind": _l("通知类别"),
+        "title": _l("标题"),
+        "body": _l("内容"),
+        "published_at": _l("发布时间"),
+    }
+    column_choices = {"kind": list(NOTICE_KIND_LABELS.items())}
+    column_filters = ("kind", "published_at")
+    column_searchable_list = ("title",)
+    column_default_sort = ("published_at", True)
+    form_columns = ("kind", "title", "body")
+    form_overrides = {"kind": SelectField, "body": TextAreaField}
+    form_args = {
+        "kind": {"choices": list(NOTICE_KIND_LABELS.items())},
+        "title": {"validators": [DataRequired(message=_l("请填写标题")), Length(max=200)]},
+        "body": {"validators": [DataRequired(message=_l("请填写内容")), Length(max=20000)]},
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {"kind": choice_formatter(NOTICE_KIND_LABELS)}
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            model.created_by_id = current_user.id
+        super().on_model_change(form, model, is_created)
+
+
+class UnitNoticeView(RoleView):
+    """A unit reads a notice (linked from its home page); opening it leaves a read mark."""
+
+    roles = UNIT
+    primary_for_model = False
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_export = False
+    column_list = ("kind", "title", "published_at")
+    column_details_list = ("kind", "title", "body", "published_at")
+    column_labels = RegistryNoticeView.column_labels
+    column_choices = RegistryNoticeView.column_choices
+    column_default_sort = ("published_at", True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {"kind": choice_formatter(NOTICE_KIND_LABELS)}
+
+    def is_visible(self):
+        return False  # reached from 单位首页
+
+    @expose("/details/")
+    def details_view(self):
+        notice = self.get_one(request.args.get("id"))
+        operations.mark_read(notice, current_user)
+        db.session.commit()
+        return super().details_view()
+
+
 def register(admin) -> None:
     s = db.session
     admin.add_view(
@@ -663,3 +822,23 @@ def register(admin) -> None:
             endpoint="unit_qualification_review",
         )
     )
+    admin.add_view(UnitQuestionView(UnitQuestion, s, name=_l("在线提问解答"), endpoint="unit_questions"))
+    admin.add_view(
+        QuestionAnswerView(
+            UnitQuestion,
+            s,
+            name=_l("在线提问解答"),
+            category=CAT_REGISTRY_REVIEW,
+            endpoint="unit_question_answers",
+        )
+    )
+    admin.add_view(
+        RegistryNoticeView(
+            RegistryNotice,
+            s,
+            name=_l("公示通知/会员通知"),
+            category=CAT_REGISTRY_REVIEW,
+            endpoint="registry_notices",
+        )
+    )
+    admin.add_view(UnitNoticeView(RegistryNotice, s, name=_l("协会通知"), endpoint="unit_notices"))

@@ -1,6 +1,6 @@
 """Demo data of M4 part 1: demo_unit has a branch, a sub-account, an approved qualification
-(expiring within 30 days) and a pending one, and a change request waiting; casei_staff also finds
-a new unit's registration waiting. Idempotent."""
+(expiring within 30 days) and a pending one, a change request and a question waiting, and two
+notices; casei_staff also finds a new unit's registration waiting. Idempotent."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from werkzeug.datastructures import FileStorage
 
 from ecqs import seeding, workflows
 from ecqs.extensions import db
-from ecqs.models import Organization, UnitChangeRequest, UnitQualificationRequest, User, utcnow
+from ecqs.models import (
+    Organization,
+    RegistryNotice,
+    UnitChangeRequest,
+    UnitQualificationRequest,
+    UnitQuestion,
+    User,
+    utcnow,
+)
 from ecqs.registry import operations
 from ecqs.services import workdays
 
@@ -91,6 +99,29 @@ def load_registry_demo() -> int:
             reason="单位搬迁",
         )
         created += 1
+    if not db.session.execute(select(UnitQuestion.id).where(UnitQuestion.organization_id == org.id)).first():
+        operations.ask_question(
+            admin, "单位信息变更需要哪些证明材料？", "我单位地址变更，请问需要提交哪些证明材料？"
+        )
+        created += 1
+    if not db.session.execute(select(RegistryNotice.id)).first():
+        db.session.add_all(
+            [
+                RegistryNotice(
+                    kind="publicity",
+                    title="关于开展 2026 年度执业公示工作的通知",
+                    body="各执业单位：请于规定时间内完成本单位执业人员的公示申报。",
+                    created_by_id=staff.id,
+                ),
+                RegistryNotice(
+                    kind="member",
+                    title="关于缴纳 2026 年度会费的通知",
+                    body="各会员单位：请按时缴纳年度会费。",
+                    created_by_id=staff.id,
+                ),
+            ]
+        )
+        created += 2
     uscc = seeding.make_uscc(PENDING_UNIT_USCC17)
     if not db.session.execute(select(Organization.id).where(Organization.uscc == uscc)).first():
         pending = Organization(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ecqs.extensions import db
-from ecqs.models import UnitQualificationRequest
+from ecqs.models import RegistryNotice, RegistryNoticeRead, UnitQualificationRequest
 from ecqs.registry import rules
 
 
@@ -34,4 +34,27 @@ def unit_home(user) -> dict | None:
         "branches": rules.branch_count(top),
         "expiring": expiring,
         "is_admin": rules.is_unit_admin(user),
+        "notices": notices_for(user),
     }
+
+
+def notices_for(user, limit: int = 10) -> list[tuple[RegistryNotice, bool]]:
+    """Newest first, each with its read mark for this user."""
+    rows = (
+        db.session.execute(
+            select(RegistryNotice)
+            .order_by(RegistryNotice.published_at.desc(), RegistryNotice.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    read = set(
+        db.session.execute(
+            select(RegistryNoticeRead.notice_id).where(
+                RegistryNoticeRead.user_id == user.id,
+                RegistryNoticeRead.notice_id.in_([n.id for n in rows] or [0]),
+            )
+        ).scalars()
+    )
+    return [(n, n.id in read) for n in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecqs.accounts.models import Organization, User
@@ -15,10 +15,15 @@ from ecqs.services.models import TZDateTime, Upload, utcnow
 __all__ = [
     "CHANGE_FIELD_LABELS",
     "CHANGE_KIND_LABELS",
+    "NOTICE_KIND_LABELS",
+    "QUESTION_STATUS_LABELS",
     "REGISTRY_STATUS_LABELS",
     "UNIT_QUALIFICATION_TYPES",
+    "RegistryNotice",
+    "RegistryNoticeRead",
     "UnitChangeRequest",
     "UnitQualificationRequest",
+    "UnitQuestion",
 ]
 
 REGISTRY_STATUS_LABELS = {"pending": _l("待审核"), "approved": _l("通过"), "rejected": _l("驳回")}
@@ -122,3 +127,72 @@ class UnitQualificationRequest(db.Model):
 
     def __repr__(self) -> str:
         return f"<UnitQualificationRequest {self.number} {self.qual_type} {self.status}>"
+
+
+QUESTION_STATUS_LABELS = {"open": _l("待解答"), "answered": _l("已解答")}
+NOTICE_KIND_LABELS = {"publicity": _l("公示通知"), "member": _l("会员通知")}
+
+
+class UnitQuestion(db.Model):
+    """在线提问解答: a unit asks, association staff answer; the thread is the question, the
+    answers and follow-ups (each a transition comment on the record's timeline)."""
+
+    __tablename__ = "unit_questions"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'answered')", name="status_known"),
+        CheckConstraint("(status = 'answered') = (answer IS NOT NULL)", name="answer_iff_answered"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    asked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(4000))
+    attachment_upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    answer: Mapped[str | None] = mapped_column(String(4000))
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    organization: Mapped[Organization] = relationship()
+    asked_by: Mapped[User] = relationship(foreign_keys=[asked_by_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    attachment_upload: Mapped[Upload | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.title
+
+    def __repr__(self) -> str:
+        return f"<UnitQuestion {self.id} {self.status}>"
+
+
+class RegistryNotice(db.Model):
+    """公示通知 / 会员通知 published by association staff to every inspection unit."""
+
+    __tablename__ = "registry_notices"
+    __table_args__ = (CheckConstraint("kind IN ('publicity', 'member')", name="kind_known"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="publicity", index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(20000))
+    published_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def __str__(self) -> str:
+        return self.title
+
+    def __repr__(self) -> str:
+        return f"<RegistryNotice {self.id} {self.kind}>"
+
+
+class RegistryNoticeRead(db.Model):
+    """A read mark: this user opened this notice."""
+
+    __tablename__ = "registry_notice_reads"
+    __table_args__ = (UniqueConstraint("notice_id", "user_id", name="one_mark_per_user"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("registry_notices.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    read_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)

@@ -15,8 +15,11 @@ from ecqs.models import (
     CHANGE_KIND_LABELS,
     UNIT_QUALIFICATION_TYPES,
     Organization,
+    RegistryNotice,
+    RegistryNoticeRead,
     UnitChangeRequest,
     UnitQualificationRequest,
+    UnitQuestion,
     User,
     utcnow,
 )
@@ -237,3 +240,42 @@ def create_branch(actor: User, name: str, uscc: str | None = None, **fields) -> 
     db.session.flush()
     audit.record("record_created", user=actor, obj=branch)
     return branch
+
+
+def ask_question(actor: User, title: str, body: str, attachment=None) -> UnitQuestion:
+    """在线提问: any account of an approved unit asks; an attachment is optional."""
+    if actor.role != "unit" or not actor.org_approved:
+        raise RegistryError(_("只有已通过审核的执业单位可以提问"))
+    title, body = (title or "").strip(), (body or "").strip()
+    if not title or not body:
+        raise RegistryError(_("请填写问题标题和内容"))
+    if len(title) > 200 or len(body) > 4000:
+        raise RegistryError(_("问题标题不能超过 200 个字，内容不能超过 4000 个字"))
+    upload = None
+    if attachment is not None and getattr(attachment, "filename", "x"):
+        try:
+            upload = uploads.save(attachment, user=actor) if hasattr(attachment, "stream") else attachment
+        except uploads.UploadError as exc:
+            raise RegistryError(str(exc)) from None
+    row = UnitQuestion(
+        organization_id=actor.organization_id,
+        asked_by_id=actor.id,
+        title=title,
+        body=body,
+        attachment_upload=upload,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record("record_created", user=actor, obj=row)
+    return row
+
+
+def mark_read(notice: RegistryNotice, user: User) -> None:
+    exists = db.session.execute(
+        select(RegistryNoticeRead.id).where(
+            RegistryNoticeRead.notice_id == notice.id, RegistryNoticeRead.user_id == user.id
+        )
+    ).first()
+    if not exists:
+        db.session.add(RegistryNoticeRead(notice_id=notice.id, user_id=user.id))
+        db.session.flush()

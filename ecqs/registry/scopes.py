@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import false
+from sqlalchemy import false, true
 
 from ecqs.access import scope_for
-from ecqs.models import UnitChangeRequest, UnitQualificationRequest
+from ecqs.models import (
+    RegistryNotice,
+    RegistryNoticeRead,
+    UnitChangeRequest,
+    UnitQualificationRequest,
+    UnitQuestion,
+)
 
 
 def _own_unit(query, model, user):
@@ -24,3 +30,19 @@ def _change_requests(query, user):
 @scope_for(UnitQualificationRequest)
 def _qualification_requests(query, user):
     return _own_unit(query, UnitQualificationRequest, user)
+
+
+@scope_for(UnitQuestion)
+def _questions(query, user):
+    return _own_unit(query, UnitQuestion, user)
+
+
+@scope_for(RegistryNotice)
+def _notices(query, user):
+    # 公示通知 / 会员通知 are for inspection units and the association that publishes them.
+    return query.where(true()) if user.role in ("unit", "association", "admin") else query.where(false())
+
+
+@scope_for(RegistryNoticeRead)
+def _notice_reads(query, user):
+    return query if user.role == "admin" else query.where(RegistryNoticeRead.user_id == user.id)

@@ -10,11 +10,13 @@ from flask_babel import lazy_gettext as _l
 from ecqs.extensions import db
 from ecqs.models import (
     CHANGE_KIND_LABELS,
+    QUESTION_STATUS_LABELS,
     REGISTRY_STATUS_LABELS,
     UNIT_QUALIFICATION_TYPES,
     OrganizationQualification,
     UnitChangeRequest,
     UnitQualificationRequest,
+    UnitQuestion,
     utcnow,
 )
 from ecqs.registry import changes, rules
@@ -163,6 +165,63 @@ UNIT_QUALIFICATION = register(
                 effect=_reject,
                 needs_comment=True,
                 style="danger",
+            ),
+        ),
+    )
+)
+
+
+# ---- 在线提问解答 ---------------------------------------------------------------------------
+
+
+def _answer(question, actor, data):
+    question.answer = data["comment"]
+    question.answered_by_id = actor.id
+    question.answered_at = utcnow()
+
+
+def _follow_up(question, actor, data):
+    question.answer = None
+    question.answered_by_id = None
+    question.answered_at = None
+
+
+def _notify_question(question, t, actor, comment):
+    if t.action != "answer":
+        return []
+    title = _("您的提问“%(title)s”已有解答", title=question.title)
+    return [(question.asked_by, title, None)]
+
+
+UNIT_QUESTION = register(
+    Workflow(
+        name="unit_question",
+        model=UnitQuestion,
+        states=QUESTION_STATUS_LABELS,
+        colours={"open": "warning", "answered": "success"},
+        title=lambda q: _("在线提问：%(title)s（%(name)s）", title=q.title, name=q.organization.name),
+        notify=_notify_question,
+        transitions=(
+            Transition(
+                "answer",
+                _l("解答"),
+                ("open",),
+                "answered",
+                STAFF,
+                effect=_answer,
+                needs_comment=True,
+                style="success",
+            ),
+            Transition(
+                "follow_up",
+                _l("追问"),
+                ("answered",),
+                "open",
+                frozenset({"unit"}),
+                party=lambda q, actor: actor.organization_id == q.organization_id,
+                effect=_follow_up,
+                needs_comment=True,
+                todo=False,
             ),
         ),
     )

@@ -29,7 +29,7 @@ def test_registry_demo_data(app):
     staff = db.session.execute(select(User).where(User.username == "casei_staff")).scalar_one()
     with app.test_request_context():
         titles = " ".join(item.title for item in inbox.items_for(staff))
-    for waiting in ("单位注册审核", "单位变更审核", "单位资质审核"):
+    for waiting in ("单位注册审核", "单位变更审核", "单位资质审核", "在线提问"):
         assert waiting in titles, waiting
     before = _counts()
     seeding.load_demo()

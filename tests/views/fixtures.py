@@ -244,6 +244,11 @@ def build_world():
     w.unit_qual_b = registry_operations.file_qualification_request(
         w.unit_b_user, "inspection", "TS-B", today, today + timedelta(days=700), certificate=png()
     )
+    w.question_a = registry_operations.ask_question(u["unit"], f"问题{XSS}", XSS, attachment=png())
+    w.question_b = registry_operations.ask_question(w.unit_b_user, "北京的问题", "内容")
+    from ecqs.models import RegistryNotice
+
+    db.session.add(RegistryNotice(kind="publicity", title=f"公示{XSS}", body=XSS))
     db.session.commit()
     return w
 
