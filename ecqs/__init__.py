@@ -52,6 +52,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(register_bp)
+    from ecqs.registry.public import bp as registry_public_bp
+
+    app.register_blueprint(registry_public_bp)
     from ecqs.admin_views import init_admin
 
     init_admin(app)

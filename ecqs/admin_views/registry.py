@@ -27,6 +27,7 @@ from ecqs.admin_views.base import RoleView, choice_formatter, masked, state_badg
 from ecqs.admin_views.menu import CAT_REGISTRY_REVIEW, CAT_UNIT
 from ecqs.extensions import db
 from ecqs.models import (
+    APPEAL_REASON_LABELS,
     CHANGE_FIELD_LABELS,
     CHANGE_KIND_LABELS,
     NOTICE_KIND_LABELS,
@@ -36,6 +37,7 @@ from ecqs.models import (
     UNIT_QUALIFICATION_TYPES,
     Organization,
     RegistryNotice,
+    UnitAccountAppeal,
     UnitChangeRequest,
     UnitQualificationRequest,
     UnitQuestion,
@@ -770,6 +772,90 @@ class UnitNoticeView(RoleView):
         return super().details_view()
 
 
+# ---- 账号申诉 -------------------------------------------------------------------------------
+
+
+class AppealReviewView(RoleView):
+    """账号申诉审核 (seed 004 §2.3.2): approve (the new contact takes over the unit's admin
+    account) or reject, within three working days."""
+
+    roles = STAFF
+    can_create = False
+    can_edit = False
+    can_delete = False
+    file_fields = ("letter_upload",)
+    column_list = (
+        "organization",
+        "contact_name",
+        "contact_mobile",
+        "reason",
+        "submitted_at",
+        "deadline",
+        "status",
+    )
+    column_details_list = (
+        "organization",
+        "organization.uscc",
+        "contact_name",
+        "contact_id_number",
+        "contact_mobile",
+        "contact_email",
+        "reason",
+        "letter_upload",
+        "status",
+        "reject_reason",
+        "submitted_at",
+        "deadline",
+        "decided_at",
+    )
+    column_export_list = (
+        "organization",
+        "contact_name",
+        "contact_mobile",
+        "reason",
+        "status",
+        "submitted_at",
+    )
+    column_labels = {
+        "organization": _l("单位名称"),
+        "organization.uscc": _l("统一社会信用代码"),
+        "contact_name": _l("新联系人姓名"),
+        "contact_id_number": _l("新联系人身份证号"),
+        "contact_mobile": _l("新联系人手机号"),
+        "contact_email": _l("新联系人邮箱"),
+        "reason": _l("申诉原因"),
+        "letter_upload": _l("授权书"),
+        "status": _l("审核状态"),
+        "reject_reason": _l("驳回原因"),
+        "submitted_at": _l("申诉时间"),
+        "deadline": _l("审核期限"),
+        "decided_at": _l("审核时间"),
+    }
+    column_filters = ("status", "reason", "submitted_at")
+    column_choices = {
+        "reason": list(APPEAL_REASON_LABELS.items()),
+        "status": list(REGISTRY_STATUS_LABELS.items()),
+    }
+    column_default_sort = ("submitted_at", True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {
+            "status": state_badge(),
+            "reason": choice_formatter(APPEAL_REASON_LABELS),
+            "deadline": deadline_badge(),
+            "letter_upload": self.file_link("letter_upload"),
+            "contact_mobile": masked("contact_mobile", "mobile"),
+            "contact_id_number": masked("contact_id_number", "id"),
+        }
+        self.column_formatters_detail = {
+            "status": state_badge(),
+            "reason": choice_formatter(APPEAL_REASON_LABELS),
+            "deadline": deadline_badge(),
+            "letter_upload": self.file_link("letter_upload"),
+        }
+
+
 def register(admin) -> None:
     s = db.session
     admin.add_view(
@@ -842,3 +928,12 @@ def register(admin) -> None:
         )
     )
     admin.add_view(UnitNoticeView(RegistryNotice, s, name=_l("协会通知"), endpoint="unit_notices"))
+    admin.add_view(
+        AppealReviewView(
+            UnitAccountAppeal,
+            s,
+            name=_l("账号申诉审核"),
+            category=CAT_REGISTRY_REVIEW,
+            endpoint="unit_appeals",
+        )
+    )

@@ -13,6 +13,7 @@ from ecqs.extensions import db
 from ecqs.services.models import TZDateTime, Upload, utcnow
 
 __all__ = [
+    "APPEAL_REASON_LABELS",
     "CHANGE_FIELD_LABELS",
     "CHANGE_KIND_LABELS",
     "NOTICE_KIND_LABELS",
@@ -21,6 +22,7 @@ __all__ = [
     "UNIT_QUALIFICATION_TYPES",
     "RegistryNotice",
     "RegistryNoticeRead",
+    "UnitAccountAppeal",
     "UnitChangeRequest",
     "UnitQualificationRequest",
     "UnitQuestion",
@@ -196,3 +198,41 @@ class RegistryNoticeRead(db.Model):
     notice_id: Mapped[int] = mapped_column(ForeignKey("registry_notices.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     read_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+
+
+APPEAL_REASON_LABELS = {"mobile_disabled": _l("手机停用"), "staff_left": _l("原管理人员离职")}
+
+
+class UnitAccountAppeal(db.Model):
+    """账号申诉 (seed 004 §2.3.2): the unit's authorised contact can no longer recover the
+    password by SMS; a new contact asks, with a signed authorisation letter, to take over."""
+
+    __tablename__ = "unit_account_appeals"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+        CheckConstraint("reason IN ('mobile_disabled', 'staff_left')", name="reason_known"),
+        CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_iff_not_pending"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    contact_name: Mapped[str] = mapped_column(String(50))
+    contact_id_number: Mapped[str] = mapped_column(String(18))
+    contact_mobile: Mapped[str] = mapped_column(String(11))
+    contact_email: Mapped[str | None] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(String(20))
+    letter_upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
+    submitted_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    organization: Mapped[Organization] = relationship()
+    letter_upload: Mapped[Upload] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.organization.name if self.organization else ''} {self.contact_name}"
+
+    def __repr__(self) -> str:
+        return f"<UnitAccountAppeal {self.id} {self.status}>"

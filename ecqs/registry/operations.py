@@ -11,12 +11,14 @@ from sqlalchemy import select
 
 from ecqs.extensions import db
 from ecqs.models import (
+    APPEAL_REASON_LABELS,
     CHANGE_FIELD_LABELS,
     CHANGE_KIND_LABELS,
     UNIT_QUALIFICATION_TYPES,
     Organization,
     RegistryNotice,
     RegistryNoticeRead,
+    UnitAccountAppeal,
     UnitChangeRequest,
     UnitQualificationRequest,
     UnitQuestion,
@@ -279,3 +281,65 @@ def mark_read(notice: RegistryNotice, user: User) -> None:
     if not exists:
         db.session.add(RegistryNoticeRead(notice_id=notice.id, user_id=user.id))
         db.session.flush()
+
+
+def file_appeal(
+    unit_name: str,
+    uscc: str,
+    contact_name: str,
+    contact_id_number: str,
+    contact_mobile: str,
+    contact_email: str | None,
+    reason: str,
+    letter,
+) -> UnitAccountAppeal:
+    """账号申诉 (anonymous): the unit is found by name + USCC; the new contact's ID and mobile are
+    checked; the signed authorisation letter is required."""
+    try:
+        uscc = validators.clean_uscc(uscc)
+        id_number = validators.clean_id_number(contact_id_number)
+        mobile = validators.clean_mobile(contact_mobile)
+    except ValueError as exc:
+        raise RegistryError(str(exc)) from None
+    org = db.session.execute(
+        select(Organization).where(Organization.uscc == uscc, Organization.kind == "unit")
+    ).scalar()
+    if org is None or org.name != (unit_name or "").strip():
+        raise RegistryError(_("单位名称与统一社会信用代码不匹配"))
+    if org.parent_id is not None or not org.is_approved:
+        raise RegistryError(_("该单位尚未通过审核，不能申诉"))
+    contact_name = (contact_name or "").strip()
+    if not contact_name or len(contact_name) > 50:
+        raise RegistryError(_("请填写新联系人姓名"))
+    if reason not in APPEAL_REASON_LABELS:
+        raise RegistryError(_("请选择申诉原因"))
+    holder = db.session.execute(select(User).where(User.mobile == mobile)).scalar()
+    if holder is not None and not (holder.organization_id == org.id and holder.is_org_admin):
+        raise RegistryError(_("该手机号已被其他账号使用"))
+    pending = db.session.execute(
+        select(UnitAccountAppeal.id).where(
+            UnitAccountAppeal.organization_id == org.id, UnitAccountAppeal.status == "pending"
+        )
+    ).first()
+    if pending:
+        raise RegistryError(_("该单位已有待审核的账号申诉，请等待审核结果"))
+    if letter is None or (hasattr(letter, "filename") and not letter.filename):
+        raise RegistryError(_("请上传授权书"))
+    try:
+        upload = uploads.save(letter) if hasattr(letter, "stream") else letter
+    except uploads.UploadError as exc:
+        raise RegistryError(str(exc)) from None
+    row = UnitAccountAppeal(
+        organization=org,
+        contact_name=contact_name,
+        contact_id_number=id_number,
+        contact_mobile=mobile,
+        contact_email=(contact_email or "").strip()[:120] or None,
+        reason=reason,
+        letter_upload=upload,
+        submitted_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record("record_created", obj=row, username=contact_name)
+    return row

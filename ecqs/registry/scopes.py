@@ -8,6 +8,7 @@ from ecqs.access import scope_for
 from ecqs.models import (
     RegistryNotice,
     RegistryNoticeRead,
+    UnitAccountAppeal,
     UnitChangeRequest,
     UnitQualificationRequest,
     UnitQuestion,
@@ -46,3 +47,9 @@ def _notices(query, user):
 @scope_for(RegistryNoticeRead)
 def _notice_reads(query, user):
     return query if user.role == "admin" else query.where(RegistryNoticeRead.user_id == user.id)
+
+
+@scope_for(UnitAccountAppeal)
+def _appeals(query, user):
+    # Filed anonymously; only association staff (and administrators) see them.
+    return query if user.role in ("admin", "association") else query.where(false())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
 
 from ecqs.extensions import db
 from ecqs.models import (
@@ -14,13 +15,17 @@ from ecqs.models import (
     REGISTRY_STATUS_LABELS,
     UNIT_QUALIFICATION_TYPES,
     OrganizationQualification,
+    UnitAccountAppeal,
     UnitChangeRequest,
     UnitQualificationRequest,
     UnitQuestion,
+    User,
+    UserSession,
     utcnow,
 )
 from ecqs.registry import changes, rules
-from ecqs.workflows import Transition, Workflow, register
+from ecqs.services import sms
+from ecqs.workflows import GuardFailed, Transition, Workflow, register
 
 STAFF = frozenset({"association", "admin"})
 COLOURS = {"pending": "warning", "approved": "success", "rejected": "danger"}
@@ -222,6 +227,91 @@ UNIT_QUESTION = register(
                 effect=_follow_up,
                 needs_comment=True,
                 todo=False,
+            ),
+        ),
+    )
+)
+
+
+# ---- 账号申诉 -------------------------------------------------------------------------------
+
+
+def _appeal_guard(appeal, actor, data):
+    holder = db.session.execute(select(User).where(User.mobile == appeal.contact_mobile)).scalar()
+    if holder is not None and not (holder.organization_id == appeal.organization_id and holder.is_org_admin):
+        raise GuardFailed(_("该手机号已被其他账号使用"))
+    if not _unit_admins(appeal.organization):
+        raise GuardFailed(_("该单位没有管理员账号"))
+
+
+def _approve_appeal(appeal, actor, data):
+    """The new contact becomes the unit's authorised contact and the admin account's holder:
+    they set a password through 忘记密码 with their own mobile."""
+    org = appeal.organization
+    admin = _unit_admins(org)[0]
+    org.contact_name = appeal.contact_name
+    org.contact_id_number = appeal.contact_id_number
+    org.contact_mobile = appeal.contact_mobile
+    admin.real_name = appeal.contact_name
+    admin.id_number = appeal.contact_id_number
+    admin.mobile = appeal.contact_mobile
+    admin.email = appeal.contact_email or admin.email
+    admin.failed_logins = 0
+    admin.locked_until = None
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == admin.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    appeal.decided_at = utcnow()
+    appeal.reject_reason = None
+
+
+def _notify_appeal(appeal, t, actor, comment):
+    # The new contact has no account of their own yet: the SMS goes to the mobile they gave.
+    if t.action == "approve":
+        admin = _unit_admins(appeal.organization)[0]
+        text = _(
+            "您的账号申诉已通过，登录账号为 %(username)s，请在登录页点击“忘记密码”用本手机号设置新密码",
+            username=admin.username,
+        )
+        return [(admin, text, text)]
+    text = _("您的账号申诉被驳回：%(reason)s", reason=comment)
+    sms.send(appeal.contact_mobile, f"【e-CQS】{text}"[:500], "notice")
+    return []
+
+
+UNIT_APPEAL = register(
+    Workflow(
+        name="unit_account_appeal",
+        model=UnitAccountAppeal,
+        states=REGISTRY_STATUS_LABELS,
+        colours=COLOURS,
+        title=lambda a: _("账号申诉审核：%(name)s", name=a.organization.name),
+        notify=_notify_appeal,
+        deadline=lambda a: rules.review_deadline(a.submitted_at),
+        transitions=(
+            Transition(
+                "approve",
+                _l("审核通过"),
+                ("pending",),
+                "approved",
+                STAFF,
+                guard=_appeal_guard,
+                effect=_approve_appeal,
+                confirm=_l("审核通过后新联系人将成为本单位的授权联系人，确定吗？"),
+                bulk=False,
+                style="success",
+            ),
+            Transition(
+                "reject",
+                _l("驳回"),
+                ("pending",),
+                "rejected",
+                STAFF,
+                effect=_reject,
+                needs_comment=True,
+                style="danger",
             ),
         ),
     )

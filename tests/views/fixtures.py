@@ -249,6 +249,16 @@ def build_world():
     from ecqs.models import RegistryNotice
 
     db.session.add(RegistryNotice(kind="publicity", title=f"公示{XSS}", body=XSS))
+    w.appeal_a = registry_operations.file_appeal(
+        w.unit_a.name,
+        w.unit_a.uscc,
+        f"申{XSS}"[:50],
+        "610113199001010019",
+        "13700000001",
+        None,
+        "staff_left",
+        png(),
+    )
     db.session.commit()
     return w
 
