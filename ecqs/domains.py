@@ -10,6 +10,8 @@ from ecqs.licences import scopes as licences_scopes
 from ecqs.licences import workflows as licences_workflows
 from ecqs.qualifications import scopes as qualifications_scopes
 from ecqs.qualifications import workflows as qualifications_workflows
+from ecqs.registry import scopes as registry_scopes
+from ecqs.registry import workflows as registry_workflows
 from ecqs.services import scopes as services_scopes
 
 # domain: (state tables, row scopes)
@@ -18,5 +20,6 @@ DOMAINS = {
     "instruments": (instruments_workflows, instruments_scopes),
     "licences": (licences_workflows, licences_scopes),
     "qualifications": (qualifications_workflows, qualifications_scopes),
+    "registry": (registry_workflows, registry_scopes),
     "services": (None, services_scopes),
 }

@@ -16,6 +16,7 @@ from ecqs.licences.seed import load_licence_demo, load_licence_items
 from ecqs.models import Division, Organization, User, utcnow
 from ecqs.qualifications import catalogue as personnel_catalogue
 from ecqs.qualifications.demo import qualification_applications
+from ecqs.registry.demo import load_registry_demo
 from ecqs.services.seed_files import read_csv
 
 DEMO_PASSWORD = "Demo@2026ecqs"  # noqa: S105  (documented demo password; demo data only)
@@ -56,7 +57,7 @@ def _area_loaders() -> dict:
 
 
 # Demo-data loaders of each domain, run after the demo accounts exist (a domain adds one line).
-DEMO_LOADERS = (load_instrument_demo, load_licence_demo, qualification_applications)
+DEMO_LOADERS = (load_instrument_demo, load_licence_demo, qualification_applications, load_registry_demo)
 
 
 def load_reference() -> dict:

@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.instruments.fixtures",
     "tests.licences.fixtures",
     "tests.qualifications.fixtures",
+    "tests.registry.fixtures",
 ]
 
 PASSWORD = "Test@2026pass"

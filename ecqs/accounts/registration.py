@@ -451,7 +451,16 @@ def _finish_unit(data: dict, form: UnitContactForm):
         flash(str(exc), "error")
         return redirect(url_for("register.unit", step="cert"))
     session.pop("unit_wizard", None)
-    return _done(_("执业单位"))
+    db.session.commit()
+    # Seed 004 §2.1 (done page): reviewed within three working days, result by SMS.
+    flash(
+        _(
+            "您已注册成功！我们将在三个工作日内审核您的单位账号，并将结果通过短信及站内消息通知您。"
+            "审核通过后即可使用执业公示业务功能。"
+        ),
+        "success",
+    )
+    return redirect(url_for("auth.login"))
 
 
 # ---- correction and resubmission after rejection ---------------------------------------------

@@ -62,8 +62,10 @@ def _notify_org(org, t, actor, comment):
 
 
 def _org_review_deadline(org) -> date | None:
-    # Seed 003: staff review a new registration within two working days.
-    return workdays.add_working_days(org.submitted_at, 2) if org.submitted_at else None
+    # Seed 003: staff review a new registration within two working days; seed 004: an
+    # inspection unit's within three.
+    days = 3 if org.kind == "unit" else 2
+    return workdays.add_working_days(org.submitted_at, days) if org.submitted_at else None
 
 
 ORGANIZATION_REVIEW = register(

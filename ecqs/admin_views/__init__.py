@@ -10,7 +10,15 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ecqs.admin_views import instruments, jobs, licences, notification_settings, qualifications, statistics
+from ecqs.admin_views import (
+    instruments,
+    jobs,
+    licences,
+    notification_settings,
+    qualifications,
+    registry,
+    statistics,
+)
 from ecqs.admin_views.accounts import (
     AuditView,
     DivisionView,
@@ -112,6 +120,7 @@ def init_admin(app) -> Admin:
     statistics.register(admin)  # 统计分析
     jobs.register(admin)  # 我的导出 and job pages
     notification_settings.register(admin)
+    registry.register(admin)  # M4: inspection units and their administration
     return admin
 
 

@@ -321,9 +321,10 @@ class _NotForOrgAdmin(row_template.BaseListRowAction):
 
 
 class SubAccountView(_AccountFormMixin, RoleView):
-    """子账号 / 单位账号管理: only an organisation's admin account creates and disables them."""
+    """子账号: only an organisation's admin account creates and disables them (inspection units
+    have their own 单位账号管理, admin_views/registry.py)."""
 
-    roles = frozenset({"enterprise", "metrology", "assessor", "unit"})
+    roles = frozenset({"enterprise", "metrology", "assessor"})
     primary_for_model = False
     can_delete = False
     can_export = True

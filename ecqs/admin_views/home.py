@@ -10,6 +10,7 @@ from ecqs import access, workflows
 from ecqs.admin_views.base import AccessDeniedMixin
 from ecqs.extensions import db
 from ecqs.models import ROLE_LABELS, Notice, Notification
+from ecqs.registry import home as registry_home
 from ecqs.services import inbox
 
 
@@ -47,4 +48,5 @@ class HomeView(AccessDeniedMixin, AdminIndexView):
             org=org,
             role_label=ROLE_LABELS.get(user.role, user.role),
             can_resubmit=org is not None and workflows.can(org, "resubmit", user),
+            unit_home=registry_home.unit_home(user),
         )

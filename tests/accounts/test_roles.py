@@ -14,7 +14,8 @@ ROLES = ["person", "enterprise", "metrology", "assessor", "unit", "reviewer", "a
 GRID_ROLES = {
     "my_org": set(ORG_ROLES),
     "links": {"enterprise", "person", "admin"},
-    "subaccounts": set(ORG_ROLES),
+    "subaccounts": set(ORG_ROLES) - {"unit"},  # units: 单位账号管理 (tests/registry)
+    "unit_accounts": {"unit"},
     "notifications": set(ROLES),
     "organizations": {"admin", "association"},
     "users": {"admin"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 from flask_admin.contrib.sqla import ModelView
@@ -216,6 +217,49 @@ def build_world():
     w.qual_b = qualification_operations.submit_qualification_application(w.person_b, project, "initial")
     db.session.commit()
     w.qual_b_reviewer = w.bj_reviewer
+
+    # ---- M4: inspection units' branches, sub-accounts, change and qualification requests ----
+    from ecqs.registry import operations as registry_operations
+    from tests.registry.fixtures import png
+
+    w.unit_sub_a = make_user("unit", org=w.unit_a, is_org_admin=False, real_name=f"单{XSS}")
+    w.branch_a = registry_operations.create_branch(u["unit"], f"分部{XSS}", address=XSS)
+    w.branch_b = registry_operations.create_branch(w.unit_b_user, "北京分部")
+    w.change_a = registry_operations.file_change_request(
+        u["unit"], "info", {"name": f"新名{XSS}", "address": XSS}, proof=png(), reason=XSS
+    )
+    w.change_b = registry_operations.file_change_request(
+        w.unit_b_user, "info", {"name": "北京新名"}, proof=png()
+    )
+    today = date.today()
+    w.unit_qual_a = registry_operations.file_qualification_request(
+        u["unit"],
+        "type_test",
+        f"TS{XSS}"[:60],
+        today,
+        today + timedelta(days=20),
+        certificate=png(),
+        remarks=XSS,
+    )
+    w.unit_qual_b = registry_operations.file_qualification_request(
+        w.unit_b_user, "inspection", "TS-B", today, today + timedelta(days=700), certificate=png()
+    )
+    w.question_a = registry_operations.ask_question(u["unit"], f"问题{XSS}", XSS, attachment=png())
+    w.question_b = registry_operations.ask_question(w.unit_b_user, "北京的问题", "内容")
+    from ecqs.models import RegistryNotice
+
+    db.session.add(RegistryNotice(kind="publicity", title=f"公示{XSS}", body=XSS))
+    w.appeal_a = registry_operations.file_appeal(
+        w.unit_a.name,
+        w.unit_a.uscc,
+        f"申{XSS}"[:50],
+        "610113199001010019",
+        "13700000001",
+        None,
+        "staff_left",
+        png(),
+    )
+    db.session.commit()
     return w
 
 

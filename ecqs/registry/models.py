@@ -1,0 +1,238 @@
+"""Registry models: a unit's change requests 单位信息变更 and qualification requests 单位资质管理."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ecqs.accounts.models import Organization, User
+from ecqs.extensions import db
+from ecqs.services.models import TZDateTime, Upload, utcnow
+
+__all__ = [
+    "APPEAL_REASON_LABELS",
+    "CHANGE_FIELD_LABELS",
+    "CHANGE_KIND_LABELS",
+    "NOTICE_KIND_LABELS",
+    "QUESTION_STATUS_LABELS",
+    "REGISTRY_STATUS_LABELS",
+    "UNIT_QUALIFICATION_TYPES",
+    "RegistryNotice",
+    "RegistryNoticeRead",
+    "UnitAccountAppeal",
+    "UnitChangeRequest",
+    "UnitQualificationRequest",
+    "UnitQuestion",
+]
+
+REGISTRY_STATUS_LABELS = {"pending": _l("待审核"), "approved": _l("通过"), "rejected": _l("驳回")}
+CHANGE_KIND_LABELS = {"info": _l("信息变更"), "split": _l("单位拆分"), "merge": _l("单位合并")}
+# The fields that change only through a change request (seed 004 §3.2.4), in the manual's order.
+CHANGE_FIELD_LABELS = {
+    "name": _l("单位名称"),
+    "legal_rep_name": _l("单位法人"),
+    "uscc": _l("机构代码"),
+    "address": _l("单位地址"),
+    "postcode": _l("单位邮编"),
+    "contact_name": _l("执业公示授权联系人"),
+    "contact_mobile": _l("执业公示授权联系人手机号"),
+}
+UNIT_QUALIFICATION_TYPES = {
+    "type_test": _l("型式试验机构"),
+    "inspection": _l("检验机构"),
+    "testing": _l("检测机构"),
+    "elevator_testing": _l("电梯检测机构"),
+    "other": _l("其他"),
+}
+
+
+class UnitChangeRequest(db.Model):
+    """单位信息变更: 信息变更 / 单位拆分 / 单位合并 with a proof; staff approval applies it."""
+
+    __tablename__ = "unit_change_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+        CheckConstraint("kind IN ('info', 'split', 'merge')", name="kind_known"),
+        CheckConstraint("kind = 'merge' OR partner_id IS NULL", name="partner_only_for_merge"),
+        CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_iff_not_pending"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    # {field: value} as the unit stood when the request was filed, and as requested.
+    current_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    requested_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    # 单位合并: the unit absorbed into this one. 单位拆分: the branches that leave with the new unit.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    split_branch_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # 单位拆分: the unit created on approval.
+    created_unit_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    proof_upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
+    partner: Mapped[Organization | None] = relationship(foreign_keys=[partner_id])
+    created_unit: Mapped[Organization | None] = relationship(foreign_keys=[created_unit_id])
+    proof_upload: Mapped[Upload | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.number
+
+    def __repr__(self) -> str:
+        return f"<UnitChangeRequest {self.number} {self.kind} {self.status}>"
+
+
+class UnitQualificationRequest(db.Model):
+    """单位资质: a qualification certificate a unit asks the association to record."""
+
+    __tablename__ = "unit_qualification_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+        CheckConstraint("valid_until > issued_on", name="valid_after_issue"),
+        CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_iff_not_pending"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    qual_type: Mapped[str] = mapped_column(String(30))
+    certificate_number: Mapped[str] = mapped_column(String(60))
+    issued_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
+    certificate_upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+    remarks: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    organization: Mapped[Organization] = relationship()
+    certificate_upload: Mapped[Upload | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.number
+
+    def __repr__(self) -> str:
+        return f"<UnitQualificationRequest {self.number} {self.qual_type} {self.status}>"
+
+
+QUESTION_STATUS_LABELS = {"open": _l("待解答"), "answered": _l("已解答")}
+NOTICE_KIND_LABELS = {"publicity": _l("公示通知"), "member": _l("会员通知")}
+
+
+class UnitQuestion(db.Model):
+    """在线提问解答: a unit asks, association staff answer; the thread is the question, the
+    answers and follow-ups (each a transition comment on the record's timeline)."""
+
+    __tablename__ = "unit_questions"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'answered')", name="status_known"),
+        CheckConstraint("(status = 'answered') = (answer IS NOT NULL)", name="answer_iff_answered"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    asked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(4000))
+    attachment_upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    answer: Mapped[str | None] = mapped_column(String(4000))
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    organization: Mapped[Organization] = relationship()
+    asked_by: Mapped[User] = relationship(foreign_keys=[asked_by_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    attachment_upload: Mapped[Upload | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.title
+
+    def __repr__(self) -> str:
+        return f"<UnitQuestion {self.id} {self.status}>"
+
+
+class RegistryNotice(db.Model):
+    """公示通知 / 会员通知 published by association staff to every inspection unit."""
+
+    __tablename__ = "registry_notices"
+    __table_args__ = (CheckConstraint("kind IN ('publicity', 'member')", name="kind_known"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="publicity", index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(20000))
+    published_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def __str__(self) -> str:
+        return self.title
+
+    def __repr__(self) -> str:
+        return f"<RegistryNotice {self.id} {self.kind}>"
+
+
+class RegistryNoticeRead(db.Model):
+    """A read mark: this user opened this notice."""
+
+    __tablename__ = "registry_notice_reads"
+    __table_args__ = (UniqueConstraint("notice_id", "user_id", name="one_mark_per_user"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("registry_notices.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    read_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+
+
+APPEAL_REASON_LABELS = {"mobile_disabled": _l("手机停用"), "staff_left": _l("原管理人员离职")}
+
+
+class UnitAccountAppeal(db.Model):
+    """账号申诉 (seed 004 §2.3.2): the unit's authorised contact can no longer recover the
+    password by SMS; a new contact asks, with a signed authorisation letter, to take over."""
+
+    __tablename__ = "unit_account_appeals"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+        CheckConstraint("reason IN ('mobile_disabled', 'staff_left')", name="reason_known"),
+        CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_iff_not_pending"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    contact_name: Mapped[str] = mapped_column(String(50))
+    contact_id_number: Mapped[str] = mapped_column(String(18))
+    contact_mobile: Mapped[str] = mapped_column(String(11))
+    contact_email: Mapped[str | None] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(String(20))
+    letter_upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
+    submitted_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    organization: Mapped[Organization] = relationship()
+    letter_upload: Mapped[Upload] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.organization.name if self.organization else ''} {self.contact_name}"
+
+    def __repr__(self) -> str:
+        return f"<UnitAccountAppeal {self.id} {self.status}>"

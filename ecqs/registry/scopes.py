@@ -1,0 +1,55 @@
+"""Row scopes of the registry: a unit sees its own requests; association staff see all units'."""
+
+from __future__ import annotations
+
+from sqlalchemy import false, true
+
+from ecqs.access import scope_for
+from ecqs.models import (
+    RegistryNotice,
+    RegistryNoticeRead,
+    UnitAccountAppeal,
+    UnitChangeRequest,
+    UnitQualificationRequest,
+    UnitQuestion,
+)
+
+
+def _own_unit(query, model, user):
+    if user.role in ("admin", "association"):
+        return query
+    if user.role == "unit" and user.organization_id:
+        return query.where(model.organization_id == user.organization_id)
+    return query.where(false())
+
+
+@scope_for(UnitChangeRequest)
+def _change_requests(query, user):
+    return _own_unit(query, UnitChangeRequest, user)
+
+
+@scope_for(UnitQualificationRequest)
+def _qualification_requests(query, user):
+    return _own_unit(query, UnitQualificationRequest, user)
+
+
+@scope_for(UnitQuestion)
+def _questions(query, user):
+    return _own_unit(query, UnitQuestion, user)
+
+
+@scope_for(RegistryNotice)
+def _notices(query, user):
+    # 公示通知 / 会员通知 are for inspection units and the association that publishes them.
+    return query.where(true()) if user.role in ("unit", "association", "admin") else query.where(false())
+
+
+@scope_for(RegistryNoticeRead)
+def _notice_reads(query, user):
+    return query if user.role == "admin" else query.where(RegistryNoticeRead.user_id == user.id)
+
+
+@scope_for(UnitAccountAppeal)
+def _appeals(query, user):
+    # Filed anonymously; only association staff (and administrators) see them.
+    return query if user.role in ("admin", "association") else query.where(false())
