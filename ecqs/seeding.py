@@ -5,7 +5,6 @@ domains' loaders never import it (they read seed/ through ecqs.services.seed_fil
 from __future__ import annotations
 
 from sqlalchemy import select
-from stdnum.cn import ric, uscc
 
 from ecqs import workflows
 from ecqs.config import SEED_DIR  # noqa: F401  (tests read seed files next to read_csv)
@@ -17,9 +16,7 @@ from ecqs.models import Division, Organization, User, utcnow
 from ecqs.qualifications import catalogue as personnel_catalogue
 from ecqs.qualifications.demo import qualification_applications
 from ecqs.registry.demo import load_registry_demo
-from ecqs.services.seed_files import read_csv
-
-DEMO_PASSWORD = "Demo@2026ecqs"  # noqa: S105  (documented demo password; demo data only)
+from ecqs.services.seed_files import DEMO_PASSWORD, make_id_number, make_uscc, read_csv
 
 
 def load_divisions() -> int:
@@ -64,14 +61,6 @@ def load_reference() -> dict:
     counts = {name: loader() for name, loader in _area_loaders().items()}
     db.session.commit()
     return counts
-
-
-def make_uscc(first17: str) -> str:
-    return first17 + uscc.calc_check_digit(first17)
-
-
-def make_id_number(first17: str) -> str:
-    return first17 + ric.calc_check_digit(first17 + "0")  # stdnum drops the last character
 
 
 DEMO_ORGS = [

@@ -239,7 +239,16 @@ STATUS = "status"
 # Modules where a record is created, and may be created in its first state (`Model(status=…)`):
 # creation is not a transition. Operations, seeds and demo data, importers, and state tables
 # whose effect creates a dependent record (a certificate issued on approval).
-CREATION_MODULES = ("operations.py", "seed.py", "seeding.py", "demo.py", "_import.py", "workflows.py")
+# registry/changes.py: approving a 单位拆分 creates the new, already approved unit.
+CREATION_MODULES = (
+    "operations.py",
+    "seed.py",
+    "seeding.py",
+    "demo.py",
+    "_import.py",
+    "workflows.py",
+    "registry/changes.py",
+)
 # Columns named status that are not a workflow's state, with the reason.
 NOT_A_WORKFLOW_STATE = {
     "services/sms.py": "SmsMessage.status is the outbox's delivery state (queued/sent/failed)",

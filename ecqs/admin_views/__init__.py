@@ -16,7 +16,7 @@ from ecqs.admin_views import (
     licences,
     notification_settings,
     qualifications,
-    registry,
+    registry_staff,
     statistics,
 )
 from ecqs.admin_views.accounts import (
@@ -120,7 +120,7 @@ def init_admin(app) -> Admin:
     statistics.register(admin)  # 统计分析
     jobs.register(admin)  # 我的导出 and job pages
     notification_settings.register(admin)
-    registry.register(admin)  # M4: inspection units and their administration
+    registry_staff.register(admin)  # M4: inspection units and their administration
     return admin
 
 

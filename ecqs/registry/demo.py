@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from ecqs import seeding, workflows
+from ecqs import workflows
 from ecqs.extensions import db
 from ecqs.models import (
     Organization,
@@ -22,7 +22,7 @@ from ecqs.models import (
     utcnow,
 )
 from ecqs.registry import operations
-from ecqs.services import workdays
+from ecqs.services import seed_files, workdays
 
 # A 1×1 PNG standing in for scanned certificates and proofs.
 _PNG = (
@@ -60,7 +60,7 @@ def load_registry_demo() -> int:
             mobile="13800000019",
             created_by_id=admin.id,
         )
-        sub.set_password(seeding.DEMO_PASSWORD)
+        sub.set_password(seed_files.DEMO_PASSWORD)
         db.session.add(sub)
         created += 1
     count = db.session.execute(
@@ -122,7 +122,7 @@ def load_registry_demo() -> int:
             ]
         )
         created += 2
-    uscc = seeding.make_uscc(PENDING_UNIT_USCC17)
+    uscc = seed_files.make_uscc(PENDING_UNIT_USCC17)
     if not db.session.execute(select(Organization.id).where(Organization.uscc == uscc)).first():
         pending = Organization(
             kind="unit",
@@ -149,7 +149,7 @@ def load_registry_demo() -> int:
             real_name="唐建",
             mobile="13800000029",
         )
-        contact.set_password(seeding.DEMO_PASSWORD)
+        contact.set_password(seed_files.DEMO_PASSWORD)
         db.session.add_all([pending, contact])
         created += 1
     db.session.flush()

@@ -1,0 +1,31 @@
+"""Expected permissions of the registry's workflows, from seed 004 (CASEI's manual) and SPEC §M4.
+
+- 单位信息变更 and 单位资质管理: the unit files a request (an operation, not a transition); the
+  association's staff (and the system administrator) approve it or reject it with a reason.
+- 在线提问解答: staff answer an open question; the asking unit may follow up on the answer, which
+  opens the thread again.
+- 账号申诉 (§2.3): staff approve the appeal (the new contact takes over) or reject it.
+"""
+
+from tests.permissions import rule
+
+STAFF = "admin association"
+
+EXPECTED = {
+    "unit_change_request": {
+        "approve": rule("pending", STAFF, party=False),
+        "reject": rule("pending", STAFF, party=False),
+    },
+    "unit_qualification_request": {
+        "approve": rule("pending", STAFF, party=False),
+        "reject": rule("pending", STAFF, party=False),
+    },
+    "unit_question": {
+        "answer": rule("open", STAFF, party=False),
+        "follow_up": rule("answered", "unit"),
+    },
+    "unit_account_appeal": {
+        "approve": rule("pending", STAFF, party=False),
+        "reject": rule("pending", STAFF, party=False),
+    },
+}
