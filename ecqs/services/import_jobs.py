@@ -82,7 +82,14 @@ def maybe_queue(view) -> Job | None:
     limit = current_app.config["IMPORT_MAX_BYTES"]
     data = upload.stream.read(limit + 1)
     upload.stream.seek(0)
-    if len(data) > limit or count_rows(data, threshold + 10) <= threshold + 1:  # + the header
+    if len(data) > limit:
+        return None
+    try:  # a file the bounded reader refuses is refused in the request, with its message
+        xlsx_import.check_zip(data)
+        xlsx_import.check_row_counts(data, xlsx_import.MAX_ROWS + xlsx_import.SPARE_ROWS)
+    except xlsx_import.ImportRefused:
+        return None
+    if count_rows(data, threshold + 10) <= threshold + 1:  # + the header
         return None
     stored = f"{secrets.token_hex(16)}.xlsx"
     (import_dir() / stored).write_bytes(data)
