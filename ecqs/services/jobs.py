@@ -155,7 +155,8 @@ def _register_cli(app) -> None:
 
     @group.command("purge")
     def purge_command():
-        """Run the purge now (captcha challenges, SMS codes, ended sessions, old export files)."""
+        """Run the purge now (captcha challenges, SMS codes, ended sessions, rate-limit
+        counters, old export files, unclaimed wizard uploads)."""
         from ecqs.services import schedules
 
         click.echo(schedules._logged("purge", schedules.purge()))

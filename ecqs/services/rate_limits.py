@@ -74,6 +74,16 @@ class DatabaseStorage(Storage):
             conn.execute(delete(RateCounter.__table__).where(RateCounter.__table__.c.key == key))
 
 
+def purge_expired(now: float | None = None) -> int:
+    """Delete counter rows whose window ended by `now` (a timestamp, default the current time).
+    incr() only clears the row of the key it counts, so the windows of addresses, mobiles and
+    names that never come back stay until this runs (the hourly purge, schedules.py); returns
+    how many rows went. Nothing to do where the limits live in Redis (keys expire there)."""
+    table = RateCounter.__table__
+    cutoff = time.time() if now is None else now
+    return db.session.execute(delete(table).where(table.c.expires_at <= cutoff)).rowcount or 0
+
+
 # ---- limits counted by the code (not per route) ------------------------------------------------
 
 

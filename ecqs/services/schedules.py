@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from ecqs.extensions import db
-from ecqs.models import CaptchaChallenge, SmsCode, User, UserSession, utcnow
-from ecqs.services import audit, exports, workdays
+from ecqs.models import SmsCode, User, UserSession, utcnow
+from ecqs.services import audit, captcha, exports, rate_limits, uploads, workdays
 from ecqs.services.jobs import app_periodic_task, crontab
 
 log = logging.getLogger("ecqs.schedules")
@@ -68,10 +68,12 @@ def deadline_warnings(today=None) -> dict:
 
 
 def purge(now=None) -> dict:
-    """Delete expired captcha challenges and SMS codes, long-ended sessions and export files
-    past their keeping time."""
+    """Delete expired or spent captcha challenges, expired SMS codes, long-ended sessions,
+    rate-limit counters whose window ended, export files past their keeping time and wizard
+    uploads never claimed within their lifetime (the services' own purges, which also run on
+    write)."""
     now = now or utcnow()
-    captchas = db.session.execute(delete(CaptchaChallenge).where(CaptchaChallenge.expires_at < now)).rowcount
+    captchas = captcha.purge(now)
     codes = db.session.execute(
         delete(SmsCode).where(SmsCode.expires_at < now - timedelta(days=KEEP_SMS_CODES_DAYS))
     ).rowcount
@@ -81,13 +83,17 @@ def purge(now=None) -> dict:
             UserSession.ended_at < now - timedelta(days=KEEP_ENDED_SESSIONS_DAYS),
         )
     ).rowcount
+    counters = rate_limits.purge_expired(now.timestamp())
     db.session.commit()
     files = exports.purge_expired(now)
+    unclaimed, _held = uploads.purge_quarantine(now.timestamp())
     return {
         "captcha_challenges": captchas,
         "sms_codes": codes,
         "ended_sessions": sessions,
+        "rate_counters": counters,
         "export_files": files,
+        "quarantined_uploads": unclaimed,
     }
 
 

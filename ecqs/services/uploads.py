@@ -97,21 +97,23 @@ def quarantine_dir() -> Path:
     return path
 
 
-def purge_quarantine() -> int:
-    """Delete quarantined files older than QUARANTINE_LIFETIME (run on every quarantine write,
-    until a scheduled job does it); returns the bytes still held."""
-    cutoff = time.time() - QUARANTINE_LIFETIME.total_seconds()
-    held = 0
+def purge_quarantine(now: float | None = None) -> tuple[int, int]:
+    """Delete quarantined files older than QUARANTINE_LIFETIME at `now` (a timestamp, default
+    the current time); run on every quarantine write and by the hourly purge (schedules.py).
+    Returns (files deleted, bytes still held)."""
+    cutoff = (time.time() if now is None else now) - QUARANTINE_LIFETIME.total_seconds()
+    removed = held = 0
     for path in quarantine_dir().iterdir():
         try:
             stat = path.stat()
             if stat.st_mtime < cutoff:
                 path.unlink()
+                removed += 1
             else:
                 held += stat.st_size
         except FileNotFoundError:  # another worker purged it first
             continue
-    return held
+    return removed, held
 
 
 def quarantine(file_storage, replaces: dict | None = None) -> dict:
@@ -122,7 +124,8 @@ def quarantine(file_storage, replaces: dict | None = None) -> dict:
 
     if not rate_limits.hit(ANONYMOUS_UPLOAD_LIMIT, "anonymous-upload", rate_limits.client_address()):
         raise UploadError(_("上传过于频繁，请稍后再试"))
-    if purge_quarantine() > QUARANTINE_MAX_BYTES:
+    _removed, held = purge_quarantine()
+    if held > QUARANTINE_MAX_BYTES:
         raise UploadError(_("系统繁忙，暂时无法接收上传文件，请稍后再试"))
     meta = store(file_storage)
     (upload_dir() / meta["stored_name"]).replace(quarantine_dir() / meta["stored_name"])

@@ -4,13 +4,15 @@ purges remove only what has expired; reviewers are warned of deadlines."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from ecqs.extensions import db
-from ecqs.models import AuditEvent, CaptchaChallenge, Notification, SmsCode, UserSession, utcnow
-from ecqs.services import inbox, jobs, schedules, workdays
+from ecqs.models import AuditEvent, CaptchaChallenge, Notification, RateCounter, SmsCode, UserSession, utcnow
+from ecqs.services import inbox, jobs, schedules, uploads, workdays
 from tests.conftest import make_user
 from tests.instruments.fixtures import make_instrument
 
@@ -49,8 +51,73 @@ def test_purge_removes_only_expired_rows_and_is_logged():
     assert db.session.scalar(select(func.count()).select_from(SmsCode)) == 1
     assert sorted(db.session.scalars(select(UserSession.token))) == ["live", "recent"]
     assert _runs("purge") == [
-        {"captcha_challenges": 1, "sms_codes": 1, "ended_sessions": 1, "export_files": 0}
+        {
+            "captcha_challenges": 1,
+            "sms_codes": 1,
+            "ended_sessions": 1,
+            "rate_counters": 0,
+            "export_files": 0,
+            "quarantined_uploads": 0,
+        }
     ]
+
+
+def test_purge_removes_spent_captcha_challenges():
+    later = utcnow() + timedelta(minutes=4)
+    db.session.add_all(
+        [
+            CaptchaChallenge(token="spent", answer_hash="x", expires_at=later, used=True),
+            CaptchaChallenge(token="fresh", answer_hash="x", expires_at=later),
+        ]
+    )
+    db.session.commit()
+    schedules.hourly_purge.call_local()
+    assert db.session.scalars(select(CaptchaChallenge.token)).all() == ["fresh"]
+    assert _runs("purge")[-1]["captcha_challenges"] == 1
+
+
+def test_purge_removes_unclaimed_wizard_uploads_past_their_lifetime(app):
+    for path in uploads.quarantine_dir().iterdir():
+        path.unlink()
+    stale = uploads.quarantine_dir() / f"{'a' * 32}.pdf"
+    fresh = uploads.quarantine_dir() / f"{'b' * 32}.pdf"
+    claimed = uploads.upload_dir() / f"{'c' * 32}.pdf"
+    for path in (stale, fresh, claimed):
+        path.write_bytes(b"%PDF-1.4")
+    old = time.time() - uploads.QUARANTINE_LIFETIME.total_seconds() - 60
+    os.utime(stale, (old, old))
+    os.utime(claimed, (old, old))
+    schedules.hourly_purge.call_local()
+    assert not stale.exists()
+    assert fresh.exists() and claimed.exists()  # claimed files are not the quarantine's
+    assert _runs("purge")[-1]["quarantined_uploads"] == 1
+    fresh.unlink()
+    claimed.unlink()
+
+
+def test_purge_removes_rate_counters_past_their_window():
+    now = time.time()
+    db.session.add_all(
+        [
+            RateCounter(key="ecqs/anonymous-upload/198.51.100.7", count=3, expires_at=now - 1),
+            RateCounter(key="ecqs/anonymous-upload/198.51.100.8", count=1, expires_at=now + 3600),
+        ]
+    )
+    db.session.commit()
+    schedules.hourly_purge.call_local()
+    assert db.session.scalars(select(RateCounter.key)).all() == ["ecqs/anonymous-upload/198.51.100.8"]
+    assert _runs("purge")[-1]["rate_counters"] == 1
+
+
+def test_the_purge_command_runs_the_same_purge_and_is_logged(app):
+    db.session.add(CaptchaChallenge(token="spent", answer_hash="x", expires_at=utcnow(), used=True))
+    db.session.add(RateCounter(key="ecqs/old", count=1, expires_at=time.time() - 1))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["jobs", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "'captcha_challenges': 1" in result.output and "'rate_counters': 1" in result.output
+    assert "quarantined_uploads" in result.output
+    assert _runs("purge")[-1]["rate_counters"] == 1
 
 
 def test_daily_expiry_reminders_reuse_the_digest_and_are_logged(instrument_kinds):
