@@ -40,6 +40,34 @@ def _reject(obj, actor, data):
     obj.reject_reason = data["comment"]
 
 
+def _review(approve, guard=None, confirm=None, bulk=True):
+    """The staff review every registry request goes through: 审核通过 (with its effect) or 驳回."""
+    return (
+        Transition(
+            "approve",
+            _l("审核通过"),
+            ("pending",),
+            "approved",
+            STAFF,
+            guard=guard,
+            effect=approve,
+            confirm=confirm,
+            bulk=bulk,
+            style="success",
+        ),
+        Transition(
+            "reject",
+            _l("驳回"),
+            ("pending",),
+            "rejected",
+            STAFF,
+            effect=_reject,
+            needs_comment=True,
+            style="danger",
+        ),
+    )
+
+
 # ---- 单位信息变更 ---------------------------------------------------------------------------
 
 
@@ -78,29 +106,11 @@ UNIT_CHANGE = register(
         ),
         notify=_notify_change,
         deadline=lambda r: rules.review_deadline(r.submitted_at),
-        transitions=(
-            Transition(
-                "approve",
-                _l("审核通过"),
-                ("pending",),
-                "approved",
-                STAFF,
-                guard=_change_guard,
-                effect=_apply_change,
-                confirm=_l("审核通过后将立即按申请变更单位信息，确定吗？"),
-                bulk=False,
-                style="success",
-            ),
-            Transition(
-                "reject",
-                _l("驳回"),
-                ("pending",),
-                "rejected",
-                STAFF,
-                effect=_reject,
-                needs_comment=True,
-                style="danger",
-            ),
+        transitions=_review(
+            _apply_change,
+            guard=_change_guard,
+            confirm=_l("审核通过后将立即按申请变更单位信息，确定吗？"),
+            bulk=False,
         ),
     )
 )
@@ -151,27 +161,7 @@ UNIT_QUALIFICATION = register(
         ),
         notify=_notify_qualification,
         deadline=lambda r: rules.review_deadline(r.submitted_at),
-        transitions=(
-            Transition(
-                "approve",
-                _l("审核通过"),
-                ("pending",),
-                "approved",
-                STAFF,
-                effect=_approve_qualification,
-                style="success",
-            ),
-            Transition(
-                "reject",
-                _l("驳回"),
-                ("pending",),
-                "rejected",
-                STAFF,
-                effect=_reject,
-                needs_comment=True,
-                style="danger",
-            ),
-        ),
+        transitions=_review(_approve_qualification),
     )
 )
 
@@ -290,29 +280,11 @@ UNIT_APPEAL = register(
         title=lambda a: _("账号申诉审核：%(name)s", name=a.organization.name),
         notify=_notify_appeal,
         deadline=lambda a: rules.review_deadline(a.submitted_at),
-        transitions=(
-            Transition(
-                "approve",
-                _l("审核通过"),
-                ("pending",),
-                "approved",
-                STAFF,
-                guard=_appeal_guard,
-                effect=_approve_appeal,
-                confirm=_l("审核通过后新联系人将成为本单位的授权联系人，确定吗？"),
-                bulk=False,
-                style="success",
-            ),
-            Transition(
-                "reject",
-                _l("驳回"),
-                ("pending",),
-                "rejected",
-                STAFF,
-                effect=_reject,
-                needs_comment=True,
-                style="danger",
-            ),
+        transitions=_review(
+            _approve_appeal,
+            guard=_appeal_guard,
+            confirm=_l("审核通过后新联系人将成为本单位的授权联系人，确定吗？"),
+            bulk=False,
         ),
     )
 )
