@@ -3,7 +3,7 @@ notices and account appeals (seed 004 §2.3, §3.2); register() adds every regis
 
 from __future__ import annotations
 
-from flask import flash, request
+from flask import request
 from flask_admin import expose
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,6 +27,7 @@ from ecqs.admin_views.registry import (
     UnitInfoView,
     UnitQualificationView,
     deadline_badge,
+    file_or_flash,
 )
 from ecqs.extensions import db
 from ecqs.models import (
@@ -176,16 +177,13 @@ class UnitQuestionView(_QuestionBase):
         return QuestionForm(request.form if request.method == "POST" else None)
 
     def create_model(self, form):
-        try:
-            row = operations.ask_question(
-                current_user, form.title.data, form.body.data, attachment=request.files.get("attachment")
-            )
-            db.session.commit()
-        except operations.RegistryError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return False
-        return row
+        return file_or_flash(
+            operations.ask_question,
+            current_user,
+            form.title.data,
+            form.body.data,
+            attachment=request.files.get("attachment"),
+        )
 
 
 class QuestionAnswerView(_QuestionBase):
