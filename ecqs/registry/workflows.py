@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ecqs.extensions import db
 from ecqs.models import (
@@ -20,11 +20,10 @@ from ecqs.models import (
     UnitQualificationRequest,
     UnitQuestion,
     User,
-    UserSession,
     utcnow,
 )
 from ecqs.registry import changes, rules
-from ecqs.services import sms
+from ecqs.services import sms, user_sessions
 from ecqs.workflows import GuardFailed, Transition, Workflow, register
 
 STAFF = frozenset({"association", "admin"})
@@ -246,13 +245,7 @@ def _approve_appeal(appeal, actor, data):
     admin.id_number = appeal.contact_id_number
     admin.mobile = appeal.contact_mobile
     admin.email = appeal.contact_email or admin.email
-    admin.failed_logins = 0
-    admin.locked_until = None
-    db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == admin.id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
-    )
+    user_sessions.unlock_and_end_all(admin)
     appeal.decided_at = utcnow()
     appeal.reject_reason = None
 
