@@ -60,6 +60,17 @@ ORG_LABELS = {
 }
 
 
+def _organization_detail_formatters(view) -> dict:
+    """An organisation's details page, the staff grid's and the organisation's own alike."""
+    return {
+        "status": state_badge(ORG_STATUS_LABELS),
+        "kind": choice_formatter(ORG_KIND_LABELS),
+        "legal_form": choice_formatter(LEGAL_FORM_LABELS),
+        "enterprise_type": choice_formatter(ENTERPRISE_TYPE_LABELS),
+        "licence_upload": view.file_link("licence_upload"),
+    }
+
+
 class OrganizationView(RoleView):
     """单位/机构管理 and 单位注册审核."""
 
@@ -125,13 +136,7 @@ class OrganizationView(RoleView):
             "contact_id_number": masked("contact_id_number", "id"),
             "licence_upload": self.file_link("licence_upload"),
         }
-        self.column_formatters_detail = {
-            "status": state_badge(ORG_STATUS_LABELS),
-            "kind": choice_formatter(ORG_KIND_LABELS),
-            "legal_form": choice_formatter(LEGAL_FORM_LABELS),
-            "enterprise_type": choice_formatter(ENTERPRISE_TYPE_LABELS),
-            "licence_upload": self.file_link("licence_upload"),
-        }
+        self.column_formatters_detail = _organization_detail_formatters(self)
 
 
 class MyOrganizationView(RoleView):
@@ -155,13 +160,7 @@ class MyOrganizationView(RoleView):
             "status": state_badge(ORG_STATUS_LABELS),
             "licence_upload": self.file_link("licence_upload"),
         }
-        self.column_formatters_detail = {
-            "status": state_badge(ORG_STATUS_LABELS),
-            "kind": choice_formatter(ORG_KIND_LABELS),
-            "legal_form": choice_formatter(LEGAL_FORM_LABELS),
-            "enterprise_type": choice_formatter(ENTERPRISE_TYPE_LABELS),
-            "licence_upload": self.file_link("licence_upload"),
-        }
+        self.column_formatters_detail = _organization_detail_formatters(self)
 
 
 USER_LABELS = {
