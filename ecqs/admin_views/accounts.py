@@ -221,6 +221,12 @@ class _AccountFormMixin:
         )
         return form_class
 
+    def get_create_form(self):
+        return self._password_fields(super().get_create_form(), required=True)
+
+    def get_edit_form(self):
+        return self._password_fields(super().get_edit_form(), required=False)
+
     def _check_unique(self, form, model):
         # no_autoflush: the half-built account must not be flushed by the query below.
         with db.session.no_autoflush:
@@ -284,12 +290,6 @@ class UserView(_AccountFormMixin, RoleView):
             "mobile": masked("mobile", "mobile"),
             "id_number": masked("id_number", "id"),
         }
-
-    def get_create_form(self):
-        return self._password_fields(super().get_create_form(), required=True)
-
-    def get_edit_form(self):
-        return self._password_fields(super().get_edit_form(), required=False)
 
     def on_model_change(self, form, model, is_created):
         self._check_unique(form, model)
@@ -376,12 +376,6 @@ class SubAccountView(_AccountFormMixin, RoleView):
     @property
     def can_edit(self):
         return self.can_create
-
-    def get_create_form(self):
-        return self._password_fields(super().get_create_form(), required=True)
-
-    def get_edit_form(self):
-        return self._password_fields(super().get_edit_form(), required=False)
 
     def on_model_change(self, form, model, is_created):
         self._check_unique(form, model)
