@@ -19,6 +19,8 @@ from wtforms.validators import DataRequired, Length
 from ecqs.admin_views.base import RoleView, choice_formatter, masked, state_badge
 from ecqs.admin_views.menu import CAT_REGISTRY_REVIEW, CAT_UNIT
 from ecqs.admin_views.registry import (
+    STAFF,
+    UNIT,
     BranchView,
     ChangeReviewView,
     QualificationReviewView,
@@ -45,9 +47,6 @@ from ecqs.models import (
     User,
 )
 from ecqs.registry import operations
-
-UNIT = frozenset({"unit"})
-STAFF = frozenset({"association", "admin"})
 
 
 class UnitRegistrationReviewView(RoleView):
