@@ -6,8 +6,9 @@ from __future__ import annotations
 import click
 
 from ecqs import seeding
+from ecqs.extensions import db
 from ecqs.instruments.reminders import register_remind_command
-from ecqs.services import workflow_docs
+from ecqs.services import notify, workflow_docs
 
 
 def register_cli(app) -> None:
@@ -17,9 +18,6 @@ def register_cli(app) -> None:
     @click.option("--days", default=180, show_default=True, help="Remove messages older than this.")
     def purge_notifications_command(days: int):
         """Archive 站内消息: remove messages older than --days (180 by default)."""
-        from ecqs.extensions import db
-        from ecqs.services import notify
-
         removed = notify.archive_old(days=days)
         db.session.commit()
         click.echo(f"notifications removed: {removed}")

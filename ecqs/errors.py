@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -23,9 +24,6 @@ IN_BACK_OFFICE = (403, 404, 405)
 
 
 def _with_menu(code: int, message):
-    from flask import current_app
-    from flask_login import current_user
-
     admins = current_app.extensions.get("admin") or []
     if code not in IN_BACK_OFFICE or not admins or not current_user.is_authenticated:
         return None

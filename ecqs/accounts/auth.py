@@ -39,6 +39,7 @@ from ecqs.services import (
     safe_redirect,
     sms,
     unknown_accounts,
+    user_sessions,
     validators,
 )
 from ecqs.services.masking import mask_mobile
@@ -372,15 +373,7 @@ def forgot():
             db.session.commit()  # the code is spent
             form.password.errors = list(problems)
         else:
-            user.set_password(form.password.data)
-            user.failed_logins = 0
-            user.locked_until = None
-            db.session.execute(
-                update(UserSession)
-                .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-                .values(ended_at=utcnow())
-            )
-            audit.record("password_reset", user=user)
+            user_sessions.reset_password(user, form.password.data)
             db.session.commit()
             flash(_("密码已重置，请使用新密码登录"), "success")
             return redirect(url_for("auth.login"))

@@ -60,6 +60,17 @@ ORG_LABELS = {
 }
 
 
+def _organization_detail_formatters(view) -> dict:
+    """An organisation's details page, the staff grid's and the organisation's own alike."""
+    return {
+        "status": state_badge(ORG_STATUS_LABELS),
+        "kind": choice_formatter(ORG_KIND_LABELS),
+        "legal_form": choice_formatter(LEGAL_FORM_LABELS),
+        "enterprise_type": choice_formatter(ENTERPRISE_TYPE_LABELS),
+        "licence_upload": view.file_link("licence_upload"),
+    }
+
+
 class OrganizationView(RoleView):
     """单位/机构管理 and 单位注册审核."""
 
@@ -125,13 +136,7 @@ class OrganizationView(RoleView):
             "contact_id_number": masked("contact_id_number", "id"),
             "licence_upload": self.file_link("licence_upload"),
         }
-        self.column_formatters_detail = {
-            "status": state_badge(ORG_STATUS_LABELS),
-            "kind": choice_formatter(ORG_KIND_LABELS),
-            "legal_form": choice_formatter(LEGAL_FORM_LABELS),
-            "enterprise_type": choice_formatter(ENTERPRISE_TYPE_LABELS),
-            "licence_upload": self.file_link("licence_upload"),
-        }
+        self.column_formatters_detail = _organization_detail_formatters(self)
 
 
 class MyOrganizationView(RoleView):
@@ -155,13 +160,7 @@ class MyOrganizationView(RoleView):
             "status": state_badge(ORG_STATUS_LABELS),
             "licence_upload": self.file_link("licence_upload"),
         }
-        self.column_formatters_detail = {
-            "status": state_badge(ORG_STATUS_LABELS),
-            "kind": choice_formatter(ORG_KIND_LABELS),
-            "legal_form": choice_formatter(LEGAL_FORM_LABELS),
-            "enterprise_type": choice_formatter(ENTERPRISE_TYPE_LABELS),
-            "licence_upload": self.file_link("licence_upload"),
-        }
+        self.column_formatters_detail = _organization_detail_formatters(self)
 
 
 USER_LABELS = {
@@ -221,6 +220,12 @@ class _AccountFormMixin:
             _l("确认密码"), [EqualTo("password", message=_l("两次输入的密码不一致"))]
         )
         return form_class
+
+    def get_create_form(self):
+        return self._password_fields(super().get_create_form(), required=True)
+
+    def get_edit_form(self):
+        return self._password_fields(super().get_edit_form(), required=False)
 
     def _check_unique(self, form, model):
         # no_autoflush: the half-built account must not be flushed by the query below.
@@ -285,12 +290,6 @@ class UserView(_AccountFormMixin, RoleView):
             "mobile": masked("mobile", "mobile"),
             "id_number": masked("id_number", "id"),
         }
-
-    def get_create_form(self):
-        return self._password_fields(super().get_create_form(), required=True)
-
-    def get_edit_form(self):
-        return self._password_fields(super().get_edit_form(), required=False)
 
     def on_model_change(self, form, model, is_created):
         self._check_unique(form, model)
@@ -377,12 +376,6 @@ class SubAccountView(_AccountFormMixin, RoleView):
     @property
     def can_edit(self):
         return self.can_create
-
-    def get_create_form(self):
-        return self._password_fields(super().get_create_form(), required=True)
-
-    def get_edit_form(self):
-        return self._password_fields(super().get_edit_form(), required=False)
 
     def on_model_change(self, form, model, is_created):
         self._check_unique(form, model)

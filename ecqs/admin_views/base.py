@@ -10,8 +10,8 @@ import logging
 from datetime import date, datetime
 
 from flask import abort, flash, redirect, request, session, url_for
+from flask_admin import BaseView, expose
 from flask_admin import babel as admin_babel
-from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
@@ -29,6 +29,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 
 from ecqs import access, workflows
 from ecqs.extensions import db
+from ecqs.models import ROLE_LABELS
 from ecqs.services import audit, exports, uploads, workdays, xlsx_export
 from ecqs.services.masking import mask_id_number, mask_mobile
 
@@ -190,6 +191,22 @@ class AccessDeniedMixin:
             return redirect(url_for("admin.index"))
         deny(f"view:{self.endpoint}")
         return None
+
+
+class OwnPageView(BaseView):
+    """A page of 个人中心 that every signed-in user opens, each seeing only their own records;
+    anyone else is sent to the login page."""
+
+    roles = frozenset(ROLE_LABELS)
+
+    def is_accessible(self):
+        return current_user.is_authenticated and current_user.role in self.roles
+
+    def is_visible(self):
+        return self.is_accessible()
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path))
 
 
 FIELD_CLASSES = {

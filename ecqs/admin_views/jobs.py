@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import time
 
-from flask import abort, jsonify, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask import abort, jsonify, send_file
+from flask_admin import expose
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from ecqs.admin_views.base import deny
+from ecqs.admin_views.base import OwnPageView, deny
 from ecqs.admin_views.menu import CAT_CENTRE
 from ecqs.extensions import db
-from ecqs.models import JOB_STATUS_LABELS, ROLE_LABELS, Job, utcnow
+from ecqs.models import JOB_STATUS_LABELS, Job, utcnow
 from ecqs.services import exports, jobs
 
 
@@ -48,18 +48,7 @@ def job_state(job: Job) -> dict:
     }
 
 
-class MyExportsView(BaseView):
-    roles = frozenset(ROLE_LABELS)  # every signed-in user, each seeing only their own
-
-    def is_accessible(self):
-        return current_user.is_authenticated and current_user.role in self.roles
-
-    def is_visible(self):
-        return self.is_accessible()
-
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
-
+class MyExportsView(OwnPageView):
     @expose("/")
     def index(self):
         rows = (

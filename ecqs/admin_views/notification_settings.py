@@ -3,8 +3,8 @@ In-app notices are always kept; SMS follows the business rules, not this page.""
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask import flash, redirect, request
+from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,9 +12,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField
 from wtforms.validators import Email, Length, Optional
 
+from ecqs.admin_views.base import OwnPageView
 from ecqs.admin_views.menu import CAT_CENTRE
 from ecqs.extensions import db
-from ecqs.models import ROLE_LABELS
 from ecqs.services import audit
 
 
@@ -23,18 +23,7 @@ class NotificationSettingsForm(FlaskForm):
     email_notices = BooleanField(_l("同时通过电子邮件接收站内通知"))
 
 
-class NotificationSettingsView(BaseView):
-    roles = frozenset(ROLE_LABELS)  # every signed-in user, each seeing only their own
-
-    def is_accessible(self):
-        return current_user.is_authenticated and current_user.role in self.roles
-
-    def is_visible(self):
-        return self.is_accessible()
-
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
-
+class NotificationSettingsView(OwnPageView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         user = current_user._get_current_object()

@@ -547,16 +547,9 @@ class MyCertificateView(CertificateView):
     menu_roles = frozenset({"person"})
     primary_for_model = False
     details_template = "qualification/my_certificate_details.html"
-    column_list = (
-        "number",
-        "personnel_type",
-        "project_code",
-        "project_name",
-        "level",
-        "issued_on",
-        "valid_until",
-        "authority.name",
-        "status",
+    # The staff grid's columns without the holder (the person is the holder).
+    column_list = tuple(
+        c for c in CertificateView.column_list if c not in ("holder_name", "holder_id_number")
     )
     column_details_list = ("holder_name", *column_list)
     column_export_list = column_list

@@ -39,6 +39,19 @@ UNIT = frozenset({"unit"})
 STAFF = frozenset({"association", "admin"})
 
 
+def file_or_flash(operation, *args, **kwargs):
+    """Create a registry record through ``operation`` and commit; a RegistryError is flashed and
+    rolled back, and create_model answers False as Flask-Admin expects."""
+    try:
+        row = operation(*args, **kwargs)
+        db.session.commit()
+    except operations.RegistryError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return False
+    return row
+
+
 def deadline_badge(submitted_attr: str = "submitted_at"):
     """审核期限: the third working day after submission; overdue pending rows in red."""
 
@@ -224,23 +237,17 @@ class BranchView(RoleView):
         return BranchForm(request.form if request.method == "POST" else None)
 
     def create_model(self, form):
-        try:
-            branch = operations.create_branch(
-                current_user,
-                form.name.data,
-                uscc=form.uscc.data,
-                address=form.address.data,
-                phone=form.phone.data,
-                contact_name=form.contact_name.data,
-                contact_mobile=form.contact_mobile.data,
-                cert_type=current_user.organization.cert_type,
-            )
-            db.session.commit()
-        except operations.RegistryError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return False
-        return branch
+        return file_or_flash(
+            operations.create_branch,
+            current_user,
+            form.name.data,
+            uscc=form.uscc.data,
+            address=form.address.data,
+            phone=form.phone.data,
+            contact_name=form.contact_name.data,
+            contact_mobile=form.contact_mobile.data,
+            cert_type=current_user.organization.cert_type,
+        )
 
 
 # ---- 单位信息变更 ---------------------------------------------------------------------------
@@ -373,22 +380,16 @@ class UnitChangeRequestView(_ChangeRequestBase):
         return form
 
     def create_model(self, form):
-        try:
-            row = operations.file_change_request(
-                current_user,
-                form.kind.data,
-                {name: getattr(form, name).data for name in CHANGE_FIELD_LABELS},
-                proof=request.files.get("proof"),
-                partner_uscc=form.partner_uscc.data,
-                split_branch_ids=form.split_branch_ids.data,
-                reason=form.reason.data,
-            )
-            db.session.commit()
-        except operations.RegistryError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return False
-        return row
+        return file_or_flash(
+            operations.file_change_request,
+            current_user,
+            form.kind.data,
+            {name: getattr(form, name).data for name in CHANGE_FIELD_LABELS},
+            proof=request.files.get("proof"),
+            partner_uscc=form.partner_uscc.data,
+            split_branch_ids=form.split_branch_ids.data,
+            reason=form.reason.data,
+        )
 
 
 class ChangeReviewView(_ChangeRequestBase):
@@ -508,22 +509,16 @@ class UnitQualificationView(_QualificationBase):
         return QualificationRequestForm(request.form if request.method == "POST" else None)
 
     def create_model(self, form):
-        try:
-            row = operations.file_qualification_request(
-                current_user,
-                form.qual_type.data,
-                form.certificate_number.data,
-                form.issued_on.data,
-                form.valid_until.data,
-                certificate=request.files.get("certificate"),
-                remarks=form.remarks.data,
-            )
-            db.session.commit()
-        except operations.RegistryError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return False
-        return row
+        return file_or_flash(
+            operations.file_qualification_request,
+            current_user,
+            form.qual_type.data,
+            form.certificate_number.data,
+            form.issued_on.data,
+            form.valid_until.data,
+            certificate=request.files.get("certificate"),
+            remarks=form.remarks.data,
+        )
 
 
 class QualificationReviewView(_QualificationBase):

@@ -3,7 +3,7 @@ notices and account appeals (seed 004 §2.3, §3.2); register() adds every regis
 
 from __future__ import annotations
 
-from flask import flash, request
+from flask import request
 from flask_admin import expose
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,6 +19,8 @@ from wtforms.validators import DataRequired, Length
 from ecqs.admin_views.base import RoleView, choice_formatter, masked, state_badge
 from ecqs.admin_views.menu import CAT_REGISTRY_REVIEW, CAT_UNIT
 from ecqs.admin_views.registry import (
+    STAFF,
+    UNIT,
     BranchView,
     ChangeReviewView,
     QualificationReviewView,
@@ -27,6 +29,7 @@ from ecqs.admin_views.registry import (
     UnitInfoView,
     UnitQualificationView,
     deadline_badge,
+    file_or_flash,
 )
 from ecqs.extensions import db
 from ecqs.models import (
@@ -44,9 +47,6 @@ from ecqs.models import (
     User,
 )
 from ecqs.registry import operations
-
-UNIT = frozenset({"unit"})
-STAFF = frozenset({"association", "admin"})
 
 
 class UnitRegistrationReviewView(RoleView):
@@ -176,16 +176,13 @@ class UnitQuestionView(_QuestionBase):
         return QuestionForm(request.form if request.method == "POST" else None)
 
     def create_model(self, form):
-        try:
-            row = operations.ask_question(
-                current_user, form.title.data, form.body.data, attachment=request.files.get("attachment")
-            )
-            db.session.commit()
-        except operations.RegistryError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return False
-        return row
+        return file_or_flash(
+            operations.ask_question,
+            current_user,
+            form.title.data,
+            form.body.data,
+            attachment=request.files.get("attachment"),
+        )
 
 
 class QuestionAnswerView(_QuestionBase):

@@ -7,15 +7,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select, update
+from sqlalchemy import select
 from wtforms import FileField, PasswordField, RadioField, StringField
 from wtforms.fields import EmailField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ecqs.extensions import db, limiter
-from ecqs.models import APPEAL_REASON_LABELS, Organization, User, UserSession, utcnow
+from ecqs.models import APPEAL_REASON_LABELS, Organization, User
 from ecqs.registry import operations
-from ecqs.services import audit, sms, validators
+from ecqs.services import sms, user_sessions, validators
 
 bp = Blueprint("registry_public", __name__)
 REQUIRED = _l("此项为必填项")
@@ -64,15 +64,7 @@ def unit_forgot():
                 db.session.commit()  # keep the attempt count
                 form.sms_code.errors = [_("短信验证码错误或已过期")]
             else:
-                user.set_password(form.password.data)
-                user.failed_logins = 0
-                user.locked_until = None
-                db.session.execute(
-                    update(UserSession)
-                    .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-                    .values(ended_at=utcnow())
-                )
-                audit.record("password_reset", user=user)
+                user_sessions.reset_password(user, form.password.data)
                 db.session.commit()
                 flash(
                     _("密码已重置，登录账号为 %(username)s，请使用新密码登录", username=user.username),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ecqs.extensions import db
 from ecqs.models import (
@@ -20,11 +20,10 @@ from ecqs.models import (
     UnitQualificationRequest,
     UnitQuestion,
     User,
-    UserSession,
     utcnow,
 )
 from ecqs.registry import changes, rules
-from ecqs.services import sms
+from ecqs.services import sms, user_sessions
 from ecqs.workflows import GuardFailed, Transition, Workflow, register
 
 STAFF = frozenset({"association", "admin"})
@@ -38,6 +37,34 @@ def _unit_admins(org):
 def _reject(obj, actor, data):
     obj.decided_at = utcnow()
     obj.reject_reason = data["comment"]
+
+
+def _review(approve, guard=None, confirm=None, bulk=True):
+    """The staff review every registry request goes through: 审核通过 (with its effect) or 驳回."""
+    return (
+        Transition(
+            "approve",
+            _l("审核通过"),
+            ("pending",),
+            "approved",
+            STAFF,
+            guard=guard,
+            effect=approve,
+            confirm=confirm,
+            bulk=bulk,
+            style="success",
+        ),
+        Transition(
+            "reject",
+            _l("驳回"),
+            ("pending",),
+            "rejected",
+            STAFF,
+            effect=_reject,
+            needs_comment=True,
+            style="danger",
+        ),
+    )
 
 
 # ---- 单位信息变更 ---------------------------------------------------------------------------
@@ -78,29 +105,11 @@ UNIT_CHANGE = register(
         ),
         notify=_notify_change,
         deadline=lambda r: rules.review_deadline(r.submitted_at),
-        transitions=(
-            Transition(
-                "approve",
-                _l("审核通过"),
-                ("pending",),
-                "approved",
-                STAFF,
-                guard=_change_guard,
-                effect=_apply_change,
-                confirm=_l("审核通过后将立即按申请变更单位信息，确定吗？"),
-                bulk=False,
-                style="success",
-            ),
-            Transition(
-                "reject",
-                _l("驳回"),
-                ("pending",),
-                "rejected",
-                STAFF,
-                effect=_reject,
-                needs_comment=True,
-                style="danger",
-            ),
+        transitions=_review(
+            _apply_change,
+            guard=_change_guard,
+            confirm=_l("审核通过后将立即按申请变更单位信息，确定吗？"),
+            bulk=False,
         ),
     )
 )
@@ -151,27 +160,7 @@ UNIT_QUALIFICATION = register(
         ),
         notify=_notify_qualification,
         deadline=lambda r: rules.review_deadline(r.submitted_at),
-        transitions=(
-            Transition(
-                "approve",
-                _l("审核通过"),
-                ("pending",),
-                "approved",
-                STAFF,
-                effect=_approve_qualification,
-                style="success",
-            ),
-            Transition(
-                "reject",
-                _l("驳回"),
-                ("pending",),
-                "rejected",
-                STAFF,
-                effect=_reject,
-                needs_comment=True,
-                style="danger",
-            ),
-        ),
+        transitions=_review(_approve_qualification),
     )
 )
 
@@ -256,13 +245,7 @@ def _approve_appeal(appeal, actor, data):
     admin.id_number = appeal.contact_id_number
     admin.mobile = appeal.contact_mobile
     admin.email = appeal.contact_email or admin.email
-    admin.failed_logins = 0
-    admin.locked_until = None
-    db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == admin.id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
-    )
+    user_sessions.unlock_and_end_all(admin)
     appeal.decided_at = utcnow()
     appeal.reject_reason = None
 
@@ -290,29 +273,11 @@ UNIT_APPEAL = register(
         title=lambda a: _("账号申诉审核：%(name)s", name=a.organization.name),
         notify=_notify_appeal,
         deadline=lambda a: rules.review_deadline(a.submitted_at),
-        transitions=(
-            Transition(
-                "approve",
-                _l("审核通过"),
-                ("pending",),
-                "approved",
-                STAFF,
-                guard=_appeal_guard,
-                effect=_approve_appeal,
-                confirm=_l("审核通过后新联系人将成为本单位的授权联系人，确定吗？"),
-                bulk=False,
-                style="success",
-            ),
-            Transition(
-                "reject",
-                _l("驳回"),
-                ("pending",),
-                "rejected",
-                STAFF,
-                effect=_reject,
-                needs_comment=True,
-                style="danger",
-            ),
+        transitions=_review(
+            _approve_appeal,
+            guard=_appeal_guard,
+            confirm=_l("审核通过后新联系人将成为本单位的授权联系人，确定吗？"),
+            bulk=False,
         ),
     )
 )

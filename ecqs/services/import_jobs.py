@@ -21,6 +21,7 @@ from flask_login import current_user
 from ecqs.extensions import db
 from ecqs.models import Job, User, utcnow
 from ecqs.services import jobs, xlsx_import
+from ecqs.services.notify import notify_user
 
 log = logging.getLogger(__name__)
 ROW_TAG = b"<row "
@@ -153,8 +154,6 @@ def run_import(job_id: int) -> None:
             report = getattr(result, "report", None)
             job.report_upload_id = getattr(report, "id", None)
         job.finished_at = utcnow()
-        from ecqs.services.notify import notify_user
-
         notify_user(user, (messages[0] if messages else job.title)[:200], link=link)
         db.session.commit()
         log.info("import job %s: %s in %.1f s", job_id, job.status, time.time() - started)

@@ -5,14 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from ecqs import access, workflows
 from ecqs.extensions import db
+from ecqs.licences import clock
+from ecqs.licences.feedback import FEEDBACK_STATES
+from ecqs.models import (
+    EXPIRY_WARNING_DAYS,
+    BookingItem,
+    Instrument,
+    LicenceApplication,
+    LicenceReviewFeedback,
+    QualificationCertificate,
+)
 from ecqs.services import workdays
 
 PER_WORKFLOW_LIMIT = 200
@@ -95,8 +106,6 @@ def _url(endpoint: str, **values) -> str | None:
 
 def _filter_arg(endpoint: str, column_key: str) -> str | None:
     """The url argument ('flt0_4') of the grid's filter on `column_key`, found on the view."""
-    from flask import current_app
-
     for admin in current_app.extensions.get("admin") or []:
         for view in admin._views:
             if getattr(view, "endpoint", None) != endpoint:
@@ -119,16 +128,25 @@ def _reminder(title, state, action, url, sort_day, deadline=None, overdue=False,
     )
 
 
+def _expiring(model, valid_until, live, user, today: date):
+    """The user's `live` rows of `model` whose `valid_until` falls within 90 days, soonest first."""
+    stmt = (
+        access.scoped(
+            select(model).where(
+                live, valid_until.between(today, today + timedelta(days=LICENCE_EXPIRY_DAYS))
+            ),
+            model,
+            user,
+        )
+        .order_by(valid_until)
+        .limit(DUE_LIMIT)
+    )
+    return db.session.execute(stmt).scalars()
+
+
 def instruments_due(user, today: date) -> list[InboxItem]:
     """An enterprise's instruments overdue for verification, and due within 30 days: a count
     each, linking to the ledger filtered on 有效期."""
-    from datetime import timedelta
-
-    from flask_babel import gettext as _
-    from sqlalchemy import func
-
-    from ecqs.models import EXPIRY_WARNING_DAYS, Instrument
-
     if user.role not in ("enterprise", "person"):
         return []
     live = Instrument.status != "scrapped"
@@ -157,26 +175,14 @@ def instruments_due(user, today: date) -> list[InboxItem]:
 
 def licences_expiring(user, today: date) -> list[InboxItem]:
     """An enterprise's production licences expiring within 90 days (换证 is due)."""
-    from datetime import timedelta
-
-    from flask_babel import gettext as _
-
-    from ecqs.models import LicenceApplication
-
     if user.role != "enterprise":
         return []
-    until = today + timedelta(days=LICENCE_EXPIRY_DAYS)
-    stmt = (
-        access.scoped(
-            select(LicenceApplication).where(
-                LicenceApplication.status == "granted",
-                LicenceApplication.licence_valid_until.between(today, until),
-            ),
-            LicenceApplication,
-            user,
-        )
-        .order_by(LicenceApplication.licence_valid_until)
-        .limit(DUE_LIMIT)
+    rows = _expiring(
+        LicenceApplication,
+        LicenceApplication.licence_valid_until,
+        LicenceApplication.status == "granted",
+        user,
+        today,
     )
     return [
         _reminder(
@@ -192,33 +198,20 @@ def licences_expiring(user, today: date) -> list[InboxItem]:
             app.licence_valid_until,
             kind="licence",
         )
-        for app in db.session.execute(stmt).scalars()
+        for app in rows
     ]
 
 
 def certificates_expiring(user, today: date) -> list[InboxItem]:
     """A person's qualification certificates expiring within 90 days."""
-    from datetime import timedelta
-
-    from flask_babel import gettext as _
-
-    from ecqs.models import QualificationCertificate
-
     if user.role != "person":
         return []
-    stmt = (
-        access.scoped(
-            select(QualificationCertificate).where(
-                QualificationCertificate.status == "valid",
-                QualificationCertificate.valid_until.between(
-                    today, today + timedelta(days=LICENCE_EXPIRY_DAYS)
-                ),
-            ),
-            QualificationCertificate,
-            user,
-        )
-        .order_by(QualificationCertificate.valid_until)
-        .limit(DUE_LIMIT)
+    rows = _expiring(
+        QualificationCertificate,
+        QualificationCertificate.valid_until,
+        QualificationCertificate.status == "valid",
+        user,
+        today,
     )
     return [
         _reminder(
@@ -230,17 +223,12 @@ def certificates_expiring(user, today: date) -> list[InboxItem]:
             cert.valid_until,
             kind="certificate",
         )
-        for cert in db.session.execute(stmt).scalars()
+        for cert in rows
     ]
 
 
 def feedback_to_fill(user, today: date) -> list[InboxItem]:
     """评审反馈表 the applicant has not filled yet once the expert review is over."""
-    from flask_babel import gettext as _
-
-    from ecqs.licences.feedback import FEEDBACK_STATES
-    from ecqs.models import LicenceApplication, LicenceReviewFeedback
-
     if user.role != "enterprise":
         return []
     filled = select(LicenceReviewFeedback.application_id)
@@ -276,11 +264,6 @@ def feedback_to_fill(user, today: date) -> list[InboxItem]:
 def reviewer_deadlines(user, today: date) -> list[InboxItem]:
     """A reviewer's licence applications whose statutory deadline is within 3 working days or
     past: one line with the count and the nearest deadline (each is also a workflow item)."""
-    from flask_babel import gettext as _
-
-    from ecqs.licences import clock
-    from ecqs.models import LicenceApplication
-
     if user.role != "reviewer":
         return []
     stmt = access.scoped(
@@ -318,11 +301,6 @@ def reviewer_deadlines(user, today: date) -> list[InboxItem]:
 def results_waiting(user, today: date) -> list[InboxItem]:
     """A metrology institution's accepted booking items waiting for a verification result: one
     line with the count, oldest acceptance first."""
-    from flask_babel import gettext as _
-    from sqlalchemy import func
-
-    from ecqs.models import BookingItem
-
     if user.role != "metrology":
         return []
     stmt = access.scoped(

@@ -19,6 +19,8 @@ from flask import current_app, has_app_context
 from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
+from ecqs.extensions import db
+
 log = logging.getLogger(__name__)
 
 # Unbound until init_app(): an in-memory queue, replaced by the configured storage.
@@ -64,22 +66,26 @@ def _running_app():
     return current_app_for_jobs()
 
 
+def _in_app_context(func):
+    """`func` run inside an app context, its session removed afterwards."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        app = _running_app()
+        with app.app_context():
+            try:
+                return func(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+    return wrapper
+
+
 def app_task(**task_options):
     """A Huey task that runs inside an app context (and removes its session afterwards)."""
 
     def decorator(func):
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            from ecqs.extensions import db
-
-            app = _running_app()
-            with app.app_context():
-                try:
-                    return func(*args, **kwargs)
-                finally:
-                    db.session.remove()
-
-        return huey.task(name=func.__name__, **task_options)(wrapper)
+        return huey.task(name=func.__name__, **task_options)(_in_app_context(func))
 
     return decorator
 
@@ -88,18 +94,7 @@ def app_periodic_task(schedule, **task_options):
     """A periodic Huey task (crontab) that runs inside an app context."""
 
     def decorator(func):
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            from ecqs.extensions import db
-
-            app = _running_app()
-            with app.app_context():
-                try:
-                    return func(*args, **kwargs)
-                finally:
-                    db.session.remove()
-
-        return huey.periodic_task(schedule, name=func.__name__, **task_options)(wrapper)
+        return huey.periodic_task(schedule, name=func.__name__, **task_options)(_in_app_context(func))
 
     return decorator
 

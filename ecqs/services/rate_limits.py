@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import time
 
-from flask import has_app_context
-from limits.storage import Storage
+from flask import abort, current_app, g, has_app_context, request
+from limits import parse
+from limits.storage import Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from ecqs.extensions import db
+from ecqs.extensions import db, limiter
 from ecqs.models import RateCounter
 
 
@@ -91,10 +93,6 @@ def hit(limit: str, *key: str, always: bool = False) -> bool:
     """Count one event against `limit` (e.g. "5 per hour") for `key` in the limiter's storage
     (so across workers and hosts); False once the limit is reached. Off where rate limiting is
     switched off (RATELIMIT_ENABLED), unless `always` (a rule of the product, not a limit)."""
-    from limits import parse
-
-    from ecqs.extensions import limiter
-
     if not (limiter.enabled or always):
         return True
     return _strategy().hit(parse(limit), "ecqs", *key)
@@ -103,10 +101,6 @@ def hit(limit: str, *key: str, always: bool = False) -> bool:
 def _strategy():
     """A fixed-window limiter over the app's RATELIMIT_STORAGE_URI, also where Flask-Limiter
     is switched off (the lockout of unknown names and the SMS quota are rules, not limits)."""
-    from flask import current_app
-    from limits.storage import storage_from_string
-    from limits.strategies import FixedWindowRateLimiter
-
     strategy = current_app.extensions.get("ecqs_counters")
     if strategy is None:
         uri = current_app.config.get("RATELIMIT_STORAGE_URI") or "ecqsdb://"
@@ -117,8 +111,6 @@ def _strategy():
 
 def seconds_left(limit: str, *key: str) -> int | None:
     """Seconds until `key`'s window of `limit` resets if the limit is reached, else None."""
-    from limits import parse
-
     item = parse(limit)
     if _strategy().test(item, "ecqs", *key):
         return None
@@ -128,15 +120,11 @@ def seconds_left(limit: str, *key: str) -> int | None:
 
 def client_address() -> str:
     """The client's address (behind trusted proxies, the one they report; see ProxyFix)."""
-    from flask import request
-
     return request.remote_addr or "unknown"
 
 
 def refuse_over(limit: str, *key: str) -> None:
     """hit(), aborting the request with 429 and a Chinese page once the limit is reached."""
-    from flask import abort
-
     if not hit(limit, *key):
         abort(429)
 
@@ -147,8 +135,6 @@ AVAILABILITY_LIMIT = "20 per hour"  # per address: forms that say "该用户名�
 def count_availability_check() -> None:
     """Count a request that answers whether a username, mobile or code is taken (once per
     request, per client address); over AVAILABILITY_LIMIT the request ends with 429."""
-    from flask import g
-
     if g.get("_availability_counted"):
         return
     g._availability_counted = True

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
+from flask import request
+
 # Characters browsers strip from anywhere in a URL before parsing it (WHATWG URL: tab, LF, CR).
 # Leading spaces and controls they trim as well; a target must then start with "/", so such a
 # target is refused anyway.
@@ -48,7 +50,5 @@ def safe_target(target: str | None, fallback: str) -> str:
 def safe_redirect_target(param_name: str = "url") -> str | None:
     """Flask-Admin's get_redirect_target, with our check: the request's `param_name` value if
     it is a local path, else None."""
-    from flask import request
-
     target = request.values.get(param_name)
     return target if is_safe_target(target) else None

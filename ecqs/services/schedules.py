@@ -14,9 +14,11 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from ecqs.extensions import db
+from ecqs.instruments.reminders import send_reminders
 from ecqs.models import SmsCode, User, UserSession, utcnow
-from ecqs.services import audit, captcha, exports, rate_limits, uploads, workdays
+from ecqs.services import audit, captcha, exports, inbox, rate_limits, uploads, workdays
 from ecqs.services.jobs import app_periodic_task, crontab
+from ecqs.services.notify import notify_user
 
 log = logging.getLogger("ecqs.schedules")
 DEADLINE_WARNING_WORKING_DAYS = 3
@@ -34,9 +36,6 @@ def _logged(name: str, outcome: dict) -> dict:
 
 def deadline_warnings(today=None) -> dict:
     """Notify each reviewer of the items in their inbox due within 3 working days or overdue."""
-    from ecqs.services import inbox
-    from ecqs.services.notify import notify_user
-
     today = today or workdays.today()
     horizon = workdays.add_working_days(today, DEADLINE_WARNING_WORKING_DAYS)
     warned = overdue_total = 0
@@ -102,8 +101,6 @@ def purge(now=None) -> dict:
 
 @app_periodic_task(crontab(minute="0", hour="0"))  # 08:00 Beijing time
 def daily_expiry_reminders():
-    from ecqs.instruments.reminders import send_reminders
-
     return _logged("expiry_reminders", send_reminders())
 
 

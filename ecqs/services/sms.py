@@ -17,6 +17,7 @@ from sqlalchemy import event, func, select, text
 
 from ecqs.extensions import db
 from ecqs.models import SmsCode, SmsMessage, utcnow
+from ecqs.services import jobs, rate_limits
 from ecqs.services.masking import mask_mobile
 
 log = logging.getLogger("ecqs.sms")
@@ -98,7 +99,7 @@ def _deliver_after_commit(session):
         return
     gateway = backend()
     if getattr(gateway, "queued", False):  # a provider: sent by the job consumer, with retries
-        from ecqs.services import jobs, sms_providers
+        from ecqs.services import sms_providers  # it imports this module (its backends)
 
         for msg in ready:
             jobs.enqueue(sms_providers.deliver_sms, msg.id)
@@ -225,8 +226,6 @@ def request_anonymous_code(mobile: str, purpose: str, deliverable: bool) -> None
     registered mobile, a registration to a free one). Where it should not, the same quota is
     counted so that "limit reached" appears at the same point. Raises SmsError (quota, too
     frequent); the caller commits."""
-    from ecqs.services import rate_limits
-
     if purpose not in ANONYMOUS_PURPOSES:
         raise SmsError(_("未知的验证码用途"))
     if not rate_limits.hit(PER_MOBILE_INTERVAL, "sms-mobile", mobile):

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from ecqs.extensions import db
 from ecqs.models import Upload
+from ecqs.services import rate_limits
 
 ALLOWED = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 MAX_BYTES = 5 * 1024 * 1024
@@ -120,8 +121,6 @@ def quarantine(file_storage, replaces: dict | None = None) -> dict:
     """Check and keep a file sent before any account exists (a wizard step): rate limited per
     address, held apart from claimed files, purged if no `record()` claims it within
     QUARANTINE_LIFETIME. `replaces` is the metadata of the file this one supersedes."""
-    from ecqs.services import rate_limits
-
     if not rate_limits.hit(ANONYMOUS_UPLOAD_LIMIT, "anonymous-upload", rate_limits.client_address()):
         raise UploadError(_("上传过于频繁，请稍后再试"))
     _removed, held = purge_quarantine()

@@ -10,6 +10,7 @@ from sqlalchemy import event, inspect, update
 
 from ecqs.extensions import db
 from ecqs.models import User, UserSession, utcnow
+from ecqs.services import audit
 
 # Attributes whose change ends the user's sessions.
 WATCHED = ("password_hash", "role", "active", "locked_until", "organization_id", "is_org_admin")
@@ -60,6 +61,29 @@ def _end_sessions_on_account_change(session, flush_context, instances):
 def _only_password(user: User) -> bool:
     state = inspect(user)
     return not any(state.attrs[name].history.has_changes() for name in WATCHED if name != "password_hash")
+
+
+def end_all(user: User) -> None:
+    """End every open session of ``user`` (a password reset or a new account holder)."""
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def unlock_and_end_all(user: User) -> None:
+    """Clear the lockout and end every session: the account starts afresh with its holder."""
+    user.failed_logins = 0
+    user.locked_until = None
+    end_all(user)
+
+
+def reset_password(user: User, password: str) -> None:
+    """忘记密码 (personal or unit): the new password, no lockout, no old session, audited."""
+    user.set_password(password)
+    unlock_and_end_all(user)
+    audit.record("password_reset", user=user)
 
 
 def init_app(app) -> None:
