@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ecqs import seeding
 from ecqs.extensions import db
 from ecqs.models import AuditEvent, Division, Organization, User
-from ecqs.services import validators
+from ecqs.services import inbox, validators
 from tests.accounts.fixtures import count
 from tests.conftest import USER_TYPE
 
@@ -86,3 +86,15 @@ def test_divisions_reference():
     parents = set(db.session.execute(select(Division.parent_code).distinct()).scalars()) - {None}
     codes = set(db.session.execute(select(Division.code)).scalars())
     assert parents <= codes
+
+
+def test_demo_metrology_finds_a_booking_to_accept(app):
+    """The metrology institution's first login shows real work: the demo enterprise's booking of
+    its overdue 压力表 (HY39), submitted through the engine and allocated to it."""
+    seeding.load_reference()
+    seeding.load_demo()
+    db.session.commit()
+    metrology = db.session.execute(select(User).where(User.username == "demo_metrology")).scalar_one()
+    with app.test_request_context("/admin/"):
+        titles = [item.title for item in inbox.everything_for(metrology)]
+    assert any("HY39" in title for title in titles), titles

@@ -1,6 +1,6 @@
 """Demo data of the instrument module: the 压力表 of seed 003 in demo_enterprise's ledger (and
 two more showing the expiry colours), and demo_metrology authorised for 陕西省 (610000) and
-every catalogue kind. Idempotent."""
+every catalogue kind, and a submitted booking waiting at demo_metrology. Idempotent."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from ecqs import workflows
 from ecqs.extensions import db
-from ecqs.models import Instrument, InstrumentKind, MetrologyAuthorization, User
+from ecqs.instruments import operations
+from ecqs.models import Booking, Instrument, InstrumentKind, MetrologyAuthorization, User
 from ecqs.services import workdays
 
 
@@ -80,4 +82,29 @@ def load_instrument_demo() -> int:
             )
             created += 1
     db.session.flush()
+    db.session.flush()
+    created += _submitted_booking(enterprise, kinds[0])
     return created
+
+
+def _submitted_booking(enterprise, kind) -> int:
+    """HY39 (overdue) booked and submitted, so that demo_metrology finds an item 待受理 on its
+    first login; made through the operations and the engine as a user would."""
+    if db.session.execute(
+        select(Booking.id).where(Booking.organization_id == enterprise.organization_id)
+    ).first():
+        return 0
+    instrument = db.session.execute(
+        select(Instrument).where(
+            Instrument.organization_id == enterprise.organization_id,
+            Instrument.kind_id == kind.id,
+            Instrument.serial_no == "HY39",
+        )
+    ).scalar()
+    if instrument is None:
+        return 0
+    booking = operations.create_booking(enterprise.organization_id, enterprise)
+    operations.add_instruments(booking, [instrument.id])
+    db.session.flush()
+    workflows.transition(booking, "submit", enterprise)
+    return 1
