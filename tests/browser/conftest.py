@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,9 +66,10 @@ def page(browser):
     context.close()
 
 
-@pytest.fixture(scope="module")
-def live_server(app):
-    """Base URL of a threaded werkzeug server over the test database, CSRF on."""
+@contextmanager
+def serving(app, **overrides):
+    """Base URL of a threaded werkzeug server over the test database, CSRF on; `overrides`
+    change the live app's settings (the jobs flow lowers the job thresholds)."""
     live = create_app(
         {
             "TESTING": True,
@@ -79,6 +81,7 @@ def live_server(app):
             "ECQS_CAPTCHA": False,
             "ECQS_STAFF_2FA": False,
             "RATELIMIT_ENABLED": False,
+            **overrides,
         }
     )
     server = make_server("127.0.0.1", 0, live, threaded=True)
@@ -92,6 +95,13 @@ def live_server(app):
         with live.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(app):
+    """Base URL of a threaded werkzeug server over the test database, CSRF on."""
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture

@@ -5,14 +5,11 @@ import into its outcome; 我的导出 lists both."""
 from __future__ import annotations
 
 import io
-import threading
 
 import openpyxl
 import pytest
-from werkzeug.serving import make_server
 
-from ecqs import create_app
-from ecqs.extensions import db
+from tests.browser.conftest import serving
 from tests.browser.flow_helpers import login
 from tests.conftest import PASSWORD, make_user
 from tests.instruments.fixtures import make_instrument, template_row, xlsx_bytes
@@ -24,33 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def jobs_server(app):
     """A live server whose exports over 3 rows and imports over 5 rows become jobs."""
-    live = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "UPLOAD_DIR": app.config["UPLOAD_DIR"],
-            "INSTANCE_DIR": app.config["INSTANCE_DIR"],
-            "SECRET_KEY": "test-secret-live",
-            "WTF_CSRF_ENABLED": True,
-            "ECQS_CAPTCHA": False,
-            "ECQS_STAFF_2FA": False,
-            "RATELIMIT_ENABLED": False,
-            "HUEY_IMMEDIATE": False,
-            "EXPORT_JOB_THRESHOLD": 3,
-            "IMPORT_JOB_THRESHOLD": 5,
-        }
-    )
-    server = make_server("127.0.0.1", 0, live, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="jobs-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with live.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serving(app, HUEY_IMMEDIATE=False, EXPORT_JOB_THRESHOLD=3, IMPORT_JOB_THRESHOLD=5) as base:
+        yield base
 
 
 def test_export_and_import_jobs_with_a_real_consumer(app, page, jobs_server, instrument_kinds, tmp_path):
