@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecqs.accounts.models import Organization, User
@@ -20,6 +20,9 @@ __all__ = [
     "QUESTION_STATUS_LABELS",
     "REGISTRY_STATUS_LABELS",
     "UNIT_QUALIFICATION_TYPES",
+    "REGISTRATION_STATUS_LABELS",
+    "PractitionerRegistration",
+    "PractitionerRegistrationItem",
     "RegistryNotice",
     "RegistryNoticeRead",
     "UnitAccountAppeal",
@@ -236,3 +239,88 @@ class UnitAccountAppeal(db.Model):
 
     def __repr__(self) -> str:
         return f"<UnitAccountAppeal {self.id} {self.status}>"
+
+
+# ---- Part 2: published practitioner registrations 执业公示注册 (seed 004 §3.3 and §4) ------------
+
+REGISTRATION_STATUS_LABELS = {"registered": _l("已注册"), "deregistered": _l("已注销")}
+
+
+class PractitionerRegistration(db.Model):
+    """A practitioner's published registration 执业公示注册 at one inspection unit: who, where,
+    which items (its `items`), until when. Created and changed only by the registry's operations
+    (an approved 执业公示申报单 publishes or extends it; an approved 注销申请 ends it). A person
+    has at most one `registered` row (one unit per person); the public query and the unit's
+    registered-people grid find rows by exact, indexed keys."""
+
+    __tablename__ = "practitioner_registrations"
+    __table_args__ = (
+        CheckConstraint("status IN ('registered', 'deregistered')", name="status_known"),
+        CheckConstraint("valid_until > registered_on", name="valid_after_registration"),
+        CheckConstraint(
+            "(status = 'deregistered') = (deregistered_on IS NOT NULL)", name="deregistered_iff_date"
+        ),
+        Index("ix_practitioner_registrations_name_id", "person_name", "id_number"),
+        Index("ix_practitioner_registrations_unit_status", "organization_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # 注册证书编号: printed on the publicity certificate, searched by the public query.
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    person_name: Mapped[str] = mapped_column(String(50))
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    # The unit the person practises at (a branch's people count under its parent unit).
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    status: Mapped[str] = mapped_column(String(20), default="registered", index=True)
+    registered_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
+    deregistered_on: Mapped[date | None] = mapped_column(Date)
+    deregistration_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    person: Mapped[User | None] = relationship()
+    organization: Mapped[Organization] = relationship()
+    items: Mapped[list[PractitionerRegistrationItem]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan", order_by="PractitionerRegistrationItem.id"
+    )
+
+    @property
+    def items_label(self) -> str:
+        return "、".join(item.label for item in self.items) or "-"
+
+    def __str__(self) -> str:
+        return self.number
+
+    def __repr__(self) -> str:
+        return f"<PractitionerRegistration {self.number} {self.status}>"
+
+
+class PractitionerRegistrationItem(db.Model):
+    """One registered item 注册项目 (a personnel project at a level), backed by the valid
+    qualification certificate 资格证书 that made it eligible."""
+
+    __tablename__ = "practitioner_registration_items"
+    __table_args__ = (UniqueConstraint("registration_id", "project_id", name="one_row_per_project"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioner_registrations.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("personnel_projects.id"), index=True)
+    project_code: Mapped[str] = mapped_column(String(30), default="")
+    project_name: Mapped[str] = mapped_column(String(100), default="")
+    level: Mapped[str] = mapped_column(String(20), default="")
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("qualification_certificates.id"))
+    added_on: Mapped[date] = mapped_column(Date)
+
+    registration: Mapped[PractitionerRegistration] = relationship(back_populates="items")
+
+    @property
+    def label(self) -> str:
+        text = " ".join(part for part in (self.project_code, self.project_name) if part) or "-"
+        return f"{text}（{self.level}）" if self.level else text
+
+    def __repr__(self) -> str:
+        return f"<PractitionerRegistrationItem {self.project_code!r} {self.level!r}>"
