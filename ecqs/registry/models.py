@@ -18,9 +18,9 @@ __all__ = [
     "CHANGE_KIND_LABELS",
     "NOTICE_KIND_LABELS",
     "QUESTION_STATUS_LABELS",
+    "REGISTRATION_STATUS_LABELS",
     "REGISTRY_STATUS_LABELS",
     "UNIT_QUALIFICATION_TYPES",
-    "REGISTRATION_STATUS_LABELS",
     "PractitionerRegistration",
     "PractitionerRegistrationItem",
     "RegistryNotice",
@@ -284,7 +284,9 @@ class PractitionerRegistration(db.Model):
     person: Mapped[User | None] = relationship()
     organization: Mapped[Organization] = relationship()
     items: Mapped[list[PractitionerRegistrationItem]] = relationship(
-        back_populates="registration", cascade="all, delete-orphan", order_by="PractitionerRegistrationItem.id"
+        back_populates="registration",
+        cascade="all, delete-orphan",
+        order_by="PractitionerRegistrationItem.id",
     )
 
     @property
