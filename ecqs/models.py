@@ -8,6 +8,7 @@ from ecqs.accounts.models import *
 from ecqs.instruments.models import *
 from ecqs.licences.models import *
 from ecqs.qualifications.models import *
+from ecqs.registry.applications import *
 from ecqs.registry.models import *
 from ecqs.services.job_models import *
 from ecqs.services.mail_models import *

@@ -126,6 +126,8 @@ class Organization(db.Model):
     cert_type: Mapped[str | None] = mapped_column(String(60))
     cert_level: Mapped[str | None] = mapped_column(String(30))
     cert_industry: Mapped[str | None] = mapped_column(String(30))
+    # 破产解散: set by staff; its former practitioners may change unit within the year (seed 004 §3.3.1).
+    dissolved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=db.false())
     # Authorities: national (SAMR) or the bureau of one province.
     authority_level: Mapped[str | None] = mapped_column(String(10))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)

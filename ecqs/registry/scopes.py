@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import false, true
+from sqlalchemy import false, select, true
 
 from ecqs.access import scope_for
 from ecqs.models import (
+    PublicityApplication,
+    PublicityApplicationItem,
+    RealNameVerification,
     RegistryNotice,
     RegistryNoticeRead,
     UnitAccountAppeal,
@@ -53,3 +56,28 @@ def _notice_reads(query, user):
 def _appeals(query, user):
     # Filed anonymously; only association staff (and administrators) see them.
     return query if user.role in ("admin", "association") else query.where(false())
+
+
+@scope_for(PublicityApplication)
+def _publicity_applications(query, user):
+    return _own_unit(query, PublicityApplication, user)
+
+
+@scope_for(PublicityApplicationItem)
+def _publicity_application_items(query, user):
+    if user.role in ("admin", "association"):
+        return query
+    if user.role == "unit" and user.organization_id:
+        return query.where(
+            PublicityApplicationItem.application_id.in_(
+                select(PublicityApplication.id).where(
+                    PublicityApplication.organization_id == user.organization_id
+                )
+            )
+        )
+    return query.where(false())
+
+
+@scope_for(RealNameVerification)
+def _real_name_verifications(query, user):
+    return _own_unit(query, RealNameVerification, user)

@@ -10,11 +10,16 @@ from sqlalchemy import select
 
 from ecqs.extensions import db
 from ecqs.models import (
+    APPLICATION_KIND_LABELS,
+    APPLICATION_STATUS_LABELS,
     CHANGE_KIND_LABELS,
     QUESTION_STATUS_LABELS,
     REGISTRY_STATUS_LABELS,
     UNIT_QUALIFICATION_TYPES,
+    VERIFICATION_STATUS_LABELS,
     OrganizationQualification,
+    PublicityApplication,
+    RealNameVerification,
     UnitAccountAppeal,
     UnitChangeRequest,
     UnitQualificationRequest,
@@ -22,9 +27,9 @@ from ecqs.models import (
     User,
     utcnow,
 )
-from ecqs.registry import changes, rules
+from ecqs.registry import changes, publication, rules
 from ecqs.services import sms, user_sessions
-from ecqs.workflows import GuardFailed, Transition, Workflow, register
+from ecqs.workflows import SYSTEM, Field, GuardFailed, Transition, Workflow, register
 
 STAFF = frozenset({"association", "admin"})
 COLOURS = {"pending": "warning", "approved": "success", "rejected": "danger"}
@@ -278,6 +283,227 @@ UNIT_APPEAL = register(
             guard=_appeal_guard,
             confirm=_l("审核通过后新联系人将成为本单位的授权联系人，确定吗？"),
             bulk=False,
+        ),
+    )
+)
+
+
+# ---- 执业公示申报单 (part 2) ------------------------------------------------------------------
+
+UNIT = frozenset({"unit"})
+
+
+def _own_unit(obj, actor):
+    return actor.organization_id == obj.organization_id
+
+
+def _submit_guard(application, actor, data):
+    """Only the upload page submits: it has checked the practitioner's SMS code first."""
+    if application.deadline < utcnow():
+        raise GuardFailed(_("申报单已超过 7 天上传期限，已逾期作废，请重新申报"))
+    if not data.get("code_verified"):
+        raise GuardFailed(_("请在“上传申报单”中填写执业人收到的短信验证码后提交"))
+    if application.three_factor not in ("passed", "manual"):
+        raise GuardFailed(_("执业人手机号尚未通过实名验证"))
+    if application.form_upload_id is None:
+        raise GuardFailed(_("请上传签字盖章后的申报单图片"))
+
+
+def _submitted(application, actor, data):
+    application.submitted_at = utcnow()
+
+
+def _expire_guard(application, actor, data):
+    if application.deadline >= utcnow():
+        raise GuardFailed(_("申报单尚未超过 7 天上传期限"))
+
+
+def _approve_application(application, actor, data):
+    publication.publish(application)
+    application.decided_at = utcnow()
+    application.reject_reason = None
+
+
+def _notify_application(application, t, actor, comment):
+    if t.action == "approve":
+        text = _(
+            "%(name)s 的执业公示申报单（%(number)s）已审核通过，已公示",
+            name=application.person_name,
+            number=application.number,
+        )
+    elif t.action == "reject":
+        text = _(
+            "%(name)s 的执业公示申报单（%(number)s）被驳回：%(reason)s",
+            name=application.person_name,
+            number=application.number,
+            reason=comment,
+        )
+    elif t.action == "expire":
+        title = _(
+            "%(name)s 的执业公示申报单（%(number)s）未在 7 天内上传，已逾期作废",
+            name=application.person_name,
+            number=application.number,
+        )
+        return [(u, title, None) for u in _unit_admins(application.organization)]
+    else:
+        return []
+    return [(u, text, text) for u in _unit_admins(application.organization)]
+
+
+PUBLICITY_APPLICATION = register(
+    Workflow(
+        name="publicity_application",
+        model=PublicityApplication,
+        states=APPLICATION_STATUS_LABELS,
+        colours={
+            "awaiting_upload": "info",
+            "submitted": "warning",
+            "approved": "success",
+            "rejected": "danger",
+            "expired": "secondary",
+        },
+        title=lambda a: _(
+            "执业公示审核：%(name)s（%(kind)s，%(unit)s）",
+            name=a.person_name,
+            kind=APPLICATION_KIND_LABELS[a.kind],
+            unit=a.organization.name,
+        ),
+        notify=_notify_application,
+        deadline=lambda a: rules.review_deadline(a.submitted_at) if a.status == "submitted" else None,
+        transitions=(
+            Transition(
+                "submit",
+                _l("提交审核"),
+                ("awaiting_upload",),
+                "submitted",
+                UNIT,
+                party=_own_unit,
+                guard=_submit_guard,
+                effect=_submitted,
+                bulk=False,
+                todo=False,
+            ),
+            Transition(
+                "approve",
+                _l("审核通过"),
+                ("submitted",),
+                "approved",
+                STAFF,
+                effect=_approve_application,
+                confirm=_l("审核通过后该人员的执业注册信息将立即公示，确定吗？"),
+                bulk=False,
+                style="success",
+            ),
+            Transition(
+                "reject",
+                _l("驳回"),
+                ("submitted",),
+                "rejected",
+                STAFF,
+                effect=_reject,
+                needs_comment=True,
+                style="danger",
+            ),
+            Transition(
+                "expire",
+                _l("逾期作废"),
+                ("awaiting_upload",),
+                "expired",
+                SYSTEM,
+                guard=_expire_guard,
+                bulk=False,
+                todo=False,
+            ),
+        ),
+    )
+)
+
+
+# ---- 公示人员实名验证 -------------------------------------------------------------------------
+
+
+def _verification_applied(verification, actor, data):
+    verification.submitted_at = utcnow()
+    if data.get("proof") is not None:
+        verification.proof_upload = data["proof"]
+
+
+def _verification_passed(verification, actor, data):
+    verification.decided_at = utcnow()
+    verification.reject_reason = None
+    application = verification.application
+    if (
+        application is not None
+        and application.status == "awaiting_upload"
+        and application.mobile == verification.mobile
+        and application.id_number == verification.id_number
+    ):
+        application.three_factor = "manual"
+
+
+def _verification_failed(verification, actor, data):
+    verification.decided_at = utcnow()
+    verification.reject_reason = data["comment"]
+
+
+def _notify_verification(verification, t, actor, comment):
+    if t.action == "approve":
+        text = _("%(name)s 的手机号人工核验通过，可以获取短信验证码", name=verification.person_name)
+    elif t.action == "reject":
+        text = _("%(name)s 的手机号人工核验不通过：%(reason)s", name=verification.person_name, reason=comment)
+    else:
+        return []
+    return [(u, text, None) for u in _unit_admins(verification.organization)]
+
+
+REAL_NAME_VERIFICATION = register(
+    Workflow(
+        name="real_name_verification",
+        model=RealNameVerification,
+        states=VERIFICATION_STATUS_LABELS,
+        colours={"mismatch": "secondary", "pending": "warning", "passed": "success", "failed": "danger"},
+        title=lambda v: _(
+            "公示人员人工核验：%(name)s（%(unit)s）", name=v.person_name, unit=v.organization.name
+        ),
+        notify=_notify_verification,
+        deadline=lambda v: rules.review_deadline(v.submitted_at) if v.status == "pending" else None,
+        transitions=(
+            Transition(
+                "apply",
+                _l("申请人工核验"),
+                ("mismatch",),
+                "pending",
+                UNIT,
+                party=_own_unit,
+                effect=_verification_applied,
+                fields=(
+                    Field(
+                        "proof", _l("证明材料（身份证、手机号实名登记证明等）"), kind="file", required=False
+                    ),
+                ),
+                bulk=False,
+                todo=False,
+            ),
+            Transition(
+                "approve",
+                _l("人工核验通过"),
+                ("pending",),
+                "passed",
+                STAFF,
+                effect=_verification_passed,
+                bulk=False,
+                style="success",
+            ),
+            Transition(
+                "reject",
+                _l("人工核验不通过"),
+                ("pending",),
+                "failed",
+                STAFF,
+                effect=_verification_failed,
+                needs_comment=True,
+                style="danger",
+            ),
         ),
     )
 )
