@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.licences.fixtures",
     "tests.qualifications.fixtures",
     "tests.registry.fixtures",
+    "tests.registry.application_fixtures",
 ]
 
 PASSWORD = "Test@2026pass"

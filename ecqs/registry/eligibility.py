@@ -103,13 +103,13 @@ class Assessment:
         return self.registration.mobile if self.registration is not None else None
 
 
-def item_key(cert) -> tuple[str, str]:
+def item_key(cert) -> str:
     """The item a certificate (or registered item) is of, whatever its level: RT-II and RT-III
     are both RT; an inspector item without a code is its name."""
     code = cert.project_code or ""
     if code and "-" in code:
-        return (getattr(cert, "personnel_type", "") or "", code.rsplit("-", 1)[0])
-    return (getattr(cert, "personnel_type", "") or "", code or cert.project_name)
+        return code.rsplit("-", 1)[0]
+    return code or cert.project_name
 
 
 def level_rank(level: str | None) -> int:

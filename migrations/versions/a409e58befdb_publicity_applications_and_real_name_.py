@@ -79,7 +79,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['certificate_id'], ['qualification_certificates.id'], name=op.f('fk_publicity_application_items_certificate_id_qualification_certificates')),
     sa.ForeignKeyConstraint(['project_id'], ['personnel_projects.id'], name=op.f('fk_publicity_application_items_project_id_personnel_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_publicity_application_items')),
-    sa.UniqueConstraint('application_id', 'project_id', name='one_row_per_project')
+    sa.UniqueConstraint('application_id', 'project_id', name='one_application_row_per_project')
     )
     with op.batch_alter_table('publicity_application_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_publicity_application_items_application_id'), ['application_id'], unique=False)
