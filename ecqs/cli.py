@@ -1,18 +1,32 @@
 """Command-line entries: `flask --app app seed` (reference and demo data, idempotent),
-`remind` (expiry reminders) and `workflows` (docs/workflows.md from the state tables)."""
+`remind` (expiry reminders), `workflows` (docs/workflows.md from the state tables) and
+`registry expire-applications` (逾期作废 of publicity applications not uploaded in 7 days)."""
 
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 
 from ecqs import seeding
 from ecqs.extensions import db
 from ecqs.instruments.reminders import register_remind_command
+from ecqs.registry import application_operations
 from ecqs.services import notify, workflow_docs
 
 
 def register_cli(app) -> None:
     register_remind_command(app)
+    registry = AppGroup("registry", help="执业公示 (M4) maintenance.")
+
+    @registry.command("expire-applications")
+    def expire_applications_command():
+        """逾期作废: end every publicity application not uploaded within 7 days (the hourly job
+        does the same)."""
+        expired = application_operations.expire_overdue()
+        db.session.commit()
+        click.echo(f"publicity applications expired: {expired}")
+
+    app.cli.add_command(registry)
 
     @app.cli.command("purge-notifications")
     @click.option("--days", default=180, show_default=True, help="Remove messages older than this.")

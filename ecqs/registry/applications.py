@@ -128,7 +128,9 @@ class PublicityApplicationItem(db.Model):
     """One item applied for: a personnel project at a level, backed by a valid certificate."""
 
     __tablename__ = "publicity_application_items"
-    __table_args__ = (UniqueConstraint("application_id", "project_id", name="one_application_row_per_project"),)
+    __table_args__ = (
+        UniqueConstraint("application_id", "project_id", name="one_application_row_per_project"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(
         ForeignKey("publicity_applications.id", ondelete="CASCADE"), index=True

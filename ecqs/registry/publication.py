@@ -38,13 +38,23 @@ def _item(app_item, today: date) -> PractitionerRegistrationItem:
 def _set_items(
     registration: PractitionerRegistration, application: PublicityApplication, today: date
 ) -> None:
-    """Add the application's items; a higher level of an item replaces the lower one."""
+    """Add the application's items: a held project keeps its row (with the newer certificate), a
+    higher level of an item replaces the lower one."""
+    removed = False
     for app_item in application.items:
         key = eligibility.item_key(app_item)
         for old in list(registration.items):
-            if old.project_id == app_item.project_id or eligibility.item_key(old) == key:
+            if old.project_id != app_item.project_id and eligibility.item_key(old) == key:
                 registration.items.remove(old)
-        registration.items.append(_item(app_item, today))
+                removed = True
+    if removed:
+        db.session.flush()
+    held = {item.project_id: item for item in registration.items}
+    for app_item in application.items:
+        if app_item.project_id in held:
+            held[app_item.project_id].certificate_id = app_item.certificate_id
+        else:
+            registration.items.append(_item(app_item, today))
 
 
 def publish(application: PublicityApplication, today: date | None = None) -> PractitionerRegistration:
@@ -74,8 +84,10 @@ def publish(application: PublicityApplication, today: date | None = None) -> Pra
         registration.mobile = application.mobile or registration.mobile
         if registration.valid_until <= today:
             registration.valid_until = add_years(today, years)
+        keep = {item.project_id for item in application.items}
         for old in list(registration.items):
-            registration.items.remove(old)
+            if old.project_id not in keep:
+                registration.items.remove(old)
         db.session.flush()
         _set_items(registration, application, today)
     elif application.kind == "addition":

@@ -305,7 +305,7 @@ def _submit_guard(application, actor, data):
         raise GuardFailed(_("请在“上传申报单”中填写执业人收到的短信验证码后提交"))
     if application.three_factor not in ("passed", "manual"):
         raise GuardFailed(_("执业人手机号尚未通过实名验证"))
-    if application.form_upload_id is None:
+    if application.form_upload is None:
         raise GuardFailed(_("请上传签字盖章后的申报单图片"))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from ecqs.extensions import db
 from ecqs.instruments.reminders import send_reminders
 from ecqs.models import SmsCode, User, UserSession, utcnow
+from ecqs.registry import application_operations
 from ecqs.services import audit, captcha, exports, inbox, rate_limits, uploads, workdays
 from ecqs.services.jobs import app_periodic_task, crontab
 from ecqs.services.notify import notify_user
@@ -112,3 +113,15 @@ def daily_deadline_warnings():
 @app_periodic_task(crontab(minute="15"))  # hourly
 def hourly_purge():
     return _logged("purge", purge())
+
+
+def expire_publicity_applications(now=None) -> dict:
+    """逾期作废: publicity applications not uploaded within 7 days end; their forms are void."""
+    expired = application_operations.expire_overdue(now)
+    db.session.commit()
+    return {"publicity_applications_expired": expired}
+
+
+@app_periodic_task(crontab(minute="5"))  # hourly
+def hourly_publicity_expiry():
+    return _logged("publicity_expiry", expire_publicity_applications())

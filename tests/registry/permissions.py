@@ -5,6 +5,11 @@
 - 在线提问解答: staff answer an open question; the asking unit may follow up on the answer, which
   opens the thread again.
 - 账号申诉 (§2.3): staff approve the appeal (the new contact takes over) or reject it.
+- 执业公示申报单 (§3.3): the unit that filed it submits it (upload + the practitioner's SMS code)
+  while 待上传; staff approve (publish) or reject with a reason; the system ends it as 逾期作废
+  once 7 days have passed without an upload.
+- 公示人员实名验证 (§4): the unit asks for a manual check of a 系统自动验证不一致 row; staff
+  decide 人工核验通过 / 人工核验不通过 (with a reason).
 """
 
 from tests.permissions import rule
@@ -25,6 +30,17 @@ EXPECTED = {
         "follow_up": rule("answered", "unit"),
     },
     "unit_account_appeal": {
+        "approve": rule("pending", STAFF, party=False),
+        "reject": rule("pending", STAFF, party=False),
+    },
+    "publicity_application": {
+        "submit": rule("awaiting_upload", "unit"),
+        "approve": rule("submitted", STAFF, party=False),
+        "reject": rule("submitted", STAFF, party=False),
+        "expire": rule("awaiting_upload", "system", party=False),
+    },
+    "real_name_verification": {
+        "apply": rule("mismatch", "unit"),
         "approve": rule("pending", STAFF, party=False),
         "reject": rule("pending", STAFF, party=False),
     },
