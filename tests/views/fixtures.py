@@ -260,6 +260,36 @@ def build_world():
         png(),
     )
     db.session.commit()
+
+    # ---- M4 part 2: publicity applications and manual real-name verifications ----
+    from ecqs.registry import application_operations
+    from tests.registry.application_fixtures import certificate
+    from tests.registry.application_fixtures import id_number as practitioner_id
+
+    for request in (w.unit_qual_a, w.unit_qual_b):
+        workflows.transition(request, "approve", u["association"])
+    w.practitioner_a = make_user("person", real_name=f"张{XSS}"[:50], id_number=practitioner_id())
+    w.practitioner_b = make_user("person", real_name="李四", id_number=practitioner_id())
+    certificate(w.practitioner_a, "RT-II")
+    certificate(w.practitioner_b, "UT-II", name="脉冲反射法超声检测")
+    w.publicity_a = application_operations.create_application(
+        u["unit"], w.practitioner_a.real_name, w.practitioner_a.id_number
+    )
+    w.publicity_b = application_operations.create_application(
+        w.unit_b_user, w.practitioner_b.real_name, w.practitioner_b.id_number
+    )
+    w.verification_a = application_operations.file_verification(
+        u["unit"],
+        w.practitioner_a.real_name,
+        w.practitioner_a.id_number,
+        "13700000021",
+        proof=png(),
+        remarks=XSS,
+    )
+    w.verification_b = application_operations.file_verification(
+        w.unit_b_user, w.practitioner_b.real_name, w.practitioner_b.id_number, "13700000022", proof=png()
+    )
+    db.session.commit()
     return w
 
 
