@@ -15,6 +15,7 @@ from ecqs.licences.seed import load_licence_demo, load_licence_items
 from ecqs.models import Division, Organization, User, utcnow
 from ecqs.qualifications import catalogue as personnel_catalogue
 from ecqs.qualifications.demo import qualification_applications
+from ecqs.registry.application_demo import load_application_demo
 from ecqs.registry.demo import load_registry_demo
 from ecqs.services.seed_files import DEMO_PASSWORD, make_id_number, make_uscc, read_csv
 
@@ -54,7 +55,13 @@ def _area_loaders() -> dict:
 
 
 # Demo-data loaders of each domain, run after the demo accounts exist (a domain adds one line).
-DEMO_LOADERS = (load_instrument_demo, load_licence_demo, qualification_applications, load_registry_demo)
+DEMO_LOADERS = (
+    load_instrument_demo,
+    load_licence_demo,
+    qualification_applications,
+    load_registry_demo,
+    load_application_demo,
+)
 
 
 def load_reference() -> dict:
