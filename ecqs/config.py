@@ -28,6 +28,12 @@ PROVIDER_DEFAULTS = {
     "TENCENT_SMS_SDK_APP_ID": "",
     "TENCENT_SMS_REGION": "ap-guangzhou",
     "TENCENT_SMS_ENDPOINT": "sms.tencentcloudapi.com",
+    # Three-factor check of practitioners' mobiles (services/three_factor.py): account|alibaba.
+    "THREE_FACTOR_VERIFIER": "account",
+    "ALIBABA_3E_ACCESS_KEY_ID": "",
+    "ALIBABA_3E_ACCESS_KEY_SECRET": "",
+    "ALIBABA_3E_AUTH_CODE": "",
+    "ALIBABA_3E_ENDPOINT": "dytnsapi.aliyuncs.com",
     # E-mail (services/mail.py), chosen by MAIL_BACKEND=outbox|smtp.
     "MAIL_BACKEND": "outbox",
     "MAIL_SERVER": "",
