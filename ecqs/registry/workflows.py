@@ -19,6 +19,7 @@ from ecqs.models import (
     VERIFICATION_STATUS_LABELS,
     OrganizationQualification,
     PublicityApplication,
+    QualificationCertificate,
     RealNameVerification,
     UnitAccountAppeal,
     UnitChangeRequest,
@@ -28,7 +29,7 @@ from ecqs.models import (
     utcnow,
 )
 from ecqs.registry import changes, publication, rules
-from ecqs.services import sms, user_sessions
+from ecqs.services import sms, user_sessions, workdays
 from ecqs.workflows import SYSTEM, Field, GuardFailed, Transition, Workflow, register
 
 STAFF = frozenset({"association", "admin"})
@@ -318,6 +319,20 @@ def _expire_guard(application, actor, data):
         raise GuardFailed(_("申报单尚未超过 7 天上传期限"))
 
 
+def _approve_guard(application, actor, data):
+    """The certificates behind the items must still be valid when staff approve."""
+    today = workdays.today()
+    for item in application.items:
+        cert = db.session.get(QualificationCertificate, item.certificate_id) if item.certificate_id else None
+        if cert is None or not cert.is_current(today):
+            raise GuardFailed(
+                _(
+                    "资格证书 %(number)s 已失效（撤销、过期或换发），不能审核通过",
+                    number=item.certificate_number,
+                )
+            )
+
+
 def _approve_application(application, actor, data):
     publication.publish(application)
     application.decided_at = utcnow()
@@ -389,6 +404,7 @@ PUBLICITY_APPLICATION = register(
                 ("submitted",),
                 "approved",
                 STAFF,
+                guard=_approve_guard,
                 effect=_approve_application,
                 confirm=_l("审核通过后该人员的执业注册信息将立即公示，确定吗？"),
                 bulk=False,

@@ -357,3 +357,16 @@ def test_association_user_is_not_a_unit(qunit):
     staff = make_user("association")
     with pytest.raises(RegistryError):
         ops.create_application(staff, "张振", "130982198406137314")
+
+
+def test_approval_refused_when_a_certificate_was_revoked_meanwhile(qunit, casei):
+    from ecqs.models import QualificationCertificate
+
+    application = upload(create(qunit, holder()), qunit)
+    cert = db.session.get(QualificationCertificate, application.items[0].certificate_id)
+    cert.status = "revoked"  # set-up: revoked by its authority after the application was filed
+    db.session.commit()
+    with pytest.raises(workflows.GuardFailed, match="已失效"):
+        workflows.transition(application, "approve", casei)
+    db.session.rollback()
+    assert application.status == "submitted" and count(PractitionerRegistration) == 0
