@@ -370,3 +370,13 @@ def test_approval_refused_when_a_certificate_was_revoked_meanwhile(qunit, casei)
         workflows.transition(application, "approve", casei)
     db.session.rollback()
     assert application.status == "submitted" and count(PractitionerRegistration) == 0
+
+
+def test_the_hourly_job_expires_and_logs(qunit, clock):
+    from ecqs.services import schedules
+
+    application = create(qunit, holder())
+    clock["now"] += timedelta(days=8)
+    assert schedules.expire_publicity_applications(clock["now"]) == {"publicity_applications_expired": 1}
+    assert application.status == "expired"
+    assert schedules.hourly_publicity_expiry.name.endswith("hourly_publicity_expiry")
