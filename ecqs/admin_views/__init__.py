@@ -16,6 +16,7 @@ from ecqs.admin_views import (
     licences,
     notification_settings,
     qualifications,
+    registry_people,
     registry_staff,
     statistics,
 )
@@ -121,6 +122,7 @@ def init_admin(app) -> Admin:
     jobs.register(admin)  # 我的导出 and job pages
     notification_settings.register(admin)
     registry_staff.register(admin)  # M4: inspection units and their administration
+    registry_people.register(admin)  # M4: registered practitioners, certificates, deregistration
     return admin
 
 

@@ -6,6 +6,8 @@ from sqlalchemy import false, true
 
 from ecqs.access import scope_for
 from ecqs.models import (
+    PractitionerDeregistration,
+    PractitionerRegistration,
     RegistryNotice,
     RegistryNoticeRead,
     UnitAccountAppeal,
@@ -13,6 +15,7 @@ from ecqs.models import (
     UnitQualificationRequest,
     UnitQuestion,
 )
+from ecqs.registry.registrations import unit_condition
 
 
 def _own_unit(query, model, user):
@@ -53,3 +56,18 @@ def _notice_reads(query, user):
 def _appeals(query, user):
     # Filed anonymously; only association staff (and administrators) see them.
     return query if user.role in ("admin", "association") else query.where(false())
+
+
+@scope_for(PractitionerRegistration)
+def _registrations(query, user):
+    # A unit sees its own and its branches' practitioners; staff see every unit's.
+    if user.role in ("admin", "association"):
+        return query
+    if user.role == "unit" and user.organization_id:
+        return query.where(unit_condition(PractitionerRegistration.organization_id, user.organization_id))
+    return query.where(false())
+
+
+@scope_for(PractitionerDeregistration)
+def _deregistrations(query, user):
+    return _own_unit(query, PractitionerDeregistration, user)

@@ -5,6 +5,10 @@
 - 在线提问解答: staff answer an open question; the asking unit may follow up on the answer, which
   opens the thread again.
 - 账号申诉 (§2.3): staff approve the appeal (the new contact takes over) or reject it.
+- 执业公示注册: only an approved 注销申请 ends a registration — the engine acting for the
+  reviewer (role system); no user deregisters a registration directly.
+- 注册证书注销申请 (§3.3.4): the unit that filed it uploads the stamped request with the courier
+  number (待提交 → 待审核); staff approve (each person 已注销) or reject it with a reason.
 """
 
 from tests.permissions import rule
@@ -27,5 +31,13 @@ EXPECTED = {
     "unit_account_appeal": {
         "approve": rule("pending", STAFF, party=False),
         "reject": rule("pending", STAFF, party=False),
+    },
+    "practitioner_registration": {
+        "deregister": rule("registered", "system", party=False),
+    },
+    "practitioner_deregistration": {
+        "submit": rule("draft", "unit"),
+        "approve": rule("submitted", STAFF, party=False),
+        "reject": rule("submitted", STAFF, party=False),
     },
 }
