@@ -155,7 +155,7 @@ def public_row(registration: PractitionerRegistration) -> dict:
         "id_number": masking.mask_id_number(registration.id_number),
         "unit": unit.name,
         "parent_unit": unit.parent.name if unit.parent_id else None,
-        "items": registration.items_label,
+        "items_label": registration.items_label,
         "registered_on": registration.registered_on,
         "valid_until": registration.valid_until,
         "deregistered_on": registration.deregistered_on,
@@ -179,18 +179,21 @@ def find_registrations(name: str, id_number: str, number: str) -> tuple[list, st
     return [public_row(r) for r in rows], None
 
 
-@bp.route("/public/practitioners", methods=["GET"])
-@limiter.limit(QUERY_LIMIT)
+@bp.route("/public/practitioners", methods=["GET", "POST"])
+@limiter.limit(QUERY_LIMIT, methods=["POST"])
 def practitioner_query():
-    name = (request.args.get("name") or "").strip()[:50]
-    id_number = (request.args.get("id_number") or "").strip()[:18]
-    number = (request.args.get("number") or "").strip()[:30]
-    searched = bool(name or id_number or number)
-    rows, message = find_registrations(name, id_number, number) if searched else ([], None)
+    """Posted, not in the URL: an ID number stays out of addresses, logs and browser history."""
+    name = id_number = number = ""
+    searched, rows, message = False, [], None
+    if request.method == "POST":
+        name = (request.form.get("name") or "").strip()[:50]
+        id_number = (request.form.get("id_number") or "").strip()[:18]
+        number = (request.form.get("number") or "").strip()[:30]
+        searched = True
+        rows, message = find_registrations(name, id_number, number)
     return render_template(
         "registry/public_query.html",
         name=name,
-        id_number=id_number,
         number=number,
         searched=searched,
         rows=rows,
