@@ -57,4 +57,5 @@ def test_registration_demo_data(app):
     with app.test_request_context():
         assert any("注销审核" in item.title for item in inbox.items_for(staff))
     seeding.load_demo()
-    assert db.session.execute(select(func.count()).select_from(PractitionerRegistration)).scalar() == len(rows)
+    again = db.session.execute(select(func.count()).select_from(PractitionerRegistration)).scalar()
+    assert again == len(rows)
