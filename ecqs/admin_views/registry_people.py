@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ecqs.admin_views.base import RoleView, deny, masked, state_badge
 from ecqs.admin_views.menu import CAT_REG_CERTS, CAT_REG_PEOPLE, CAT_REGISTRY_REVIEW
@@ -135,7 +136,10 @@ class _RegistrationBase(RoleView):
         return query
 
     def get_query(self):
-        return self.restrict(super().get_query())
+        # A page's items and units in two queries, not one per row.
+        reg = PractitionerRegistration
+        query = self.restrict(super().get_query())
+        return query.options(selectinload(reg.items), joinedload(reg.organization))
 
     def get_count_query(self):
         return self.restrict(super().get_count_query())

@@ -1,0 +1,262 @@
+"""python -m bench.registry: the practitioner registry at two scales in ONE run.
+
+The same database is measured twice: first with 5,000 registrations (50 units × 100), then
+after growing it to 500,000 registrations across 5,000 units (each unit 100 people, one registered
+item each). The measured unit (the first, `bench_unit`) has the same 100 people at both scales,
+so an exact, indexed lookup costs the same at both and any scan shows up as a ratio well above
+1.2. Measured, as medians of BENCH_REPEAT requests through the Flask test client:
+
+- `public_name_id_ms`: POST /public/practitioners, exact name + ID number (a row in the middle);
+- `public_number_ms`: the same page by certificate number;
+- `unit_grid_ms`: the unit's 注册人员综合查询 first page (/admin/unit_registered/), logged in.
+
+Each line printed is one JSON object; the query plans of the three lookups are printed too.
+DATABASE_URL (PostgreSQL) or, by default, a fresh SQLite file bench/out/registry.db. The
+database is emptied and rebuilt at the start of each run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import statistics
+import time
+from datetime import date, timedelta
+
+from sqlalchemy import insert, select, text
+
+from bench import generate
+
+SMALL_UNITS, PER_UNIT = 50, 100
+LARGE_UNITS = int(os.environ.get("BENCH_LARGE_UNITS", "5000"))  # fewer for a smoke run
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红文斌宇浩凯鹏飞振凌山峰"
+
+
+def emit(**values) -> None:
+    print(json.dumps(values, ensure_ascii=False), flush=True)
+
+
+def config() -> dict:
+    url = os.environ.get("DATABASE_URL")
+    path = generate.OUT / "registry.db"
+    generate.OUT.mkdir(parents=True, exist_ok=True)
+    cfg = generate.bench_config(path)
+    if url:
+        cfg["SQLALCHEMY_DATABASE_URI"] = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    elif path.exists():
+        path.unlink()
+    return cfg
+
+
+def id_number(i: int) -> str:
+    from ecqs.services import seed_files
+
+    # Unique per i: region from i // 100000, the rest from i % 100000 (only the length is checked).
+    return seed_files.make_id_number(
+        f"{110101 + i // 100_000:06d}19{70 + i % 30:02d}{1 + i % 12:02d}{i % 100_000:05d}"
+    )
+
+
+def person_name(rnd: random.Random) -> str:
+    return rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.randint(1, 2)))
+
+
+def add_units(app, start: int, stop: int, rnd: random.Random) -> None:
+    """Units [start, stop) with PER_UNIT registrations each (one item each), by bulk INSERT."""
+    from ecqs.extensions import db
+    from ecqs.models import (
+        Organization,
+        PersonnelProject,
+        PractitionerRegistration,
+        PractitionerRegistrationItem,
+        utcnow,
+    )
+    from ecqs.services import seed_files
+
+    with app.app_context():
+        projects = db.session.execute(select(PersonnelProject.id, PersonnelProject.code)).all()
+        projects = [(pid, code) for pid, code in projects if code][:20]
+        now, today = utcnow(), date.today()
+        first_org = 1_000_000
+        orgs = [
+            {
+                "id": first_org + u,
+                "kind": "unit",
+                "name": f"基准检验单位{u:05d}",
+                "uscc": seed_files.make_uscc(f"12110000MB{u:07d}"),
+                "division_code": "110101",
+                "status": "approved",
+                "submitted_at": now,
+                "approved_at": now,
+                "version": 1,
+            }
+            for u in range(start, stop)
+        ]
+        for chunk in range(0, len(orgs), 5000):
+            db.session.execute(insert(Organization), orgs[chunk : chunk + 5000])
+        regs, items = [], []
+        for u in range(start, stop):
+            for k in range(PER_UNIT):
+                i = u * PER_UNIT + k + 1
+                pid, code = projects[i % len(projects)]
+                registered_on = today - timedelta(days=i % 1500)
+                regs.append(
+                    {
+                        "id": i,
+                        "number": f"ZS{registered_on:%Y}{i:08d}",
+                        "person_name": person_name(rnd),
+                        "id_number": id_number(i),
+                        "mobile": f"139{i:08d}",
+                        "organization_id": first_org + u,
+                        "status": "registered" if i % 10 else "deregistered",
+                        "registered_on": registered_on,
+                        "valid_until": registered_on + timedelta(days=1826),
+                        "deregistered_on": None if i % 10 else today,
+                        "created_at": now,
+                        "version": 1,
+                    }
+                )
+                items.append(
+                    {
+                        "registration_id": i,
+                        "project_id": pid,
+                        "project_code": code,
+                        "project_name": "",
+                        "level": code.split("-")[-1],
+                        "added_on": registered_on,
+                    }
+                )
+                if len(regs) >= 20_000:
+                    db.session.execute(insert(PractitionerRegistration), regs)
+                    db.session.execute(insert(PractitionerRegistrationItem), items)
+                    regs, items = [], []
+        if regs:
+            db.session.execute(insert(PractitionerRegistration), regs)
+            db.session.execute(insert(PractitionerRegistrationItem), items)
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as conn:
+                conn.execute(text("ANALYZE"))
+                conn.commit()
+        else:
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+
+
+def median_ms(fn, repeat: int) -> float:
+    for _ in range(3):
+        fn()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def measure(app, client, repeat: int) -> dict:
+    from ecqs.extensions import db
+    from ecqs.models import PractitionerRegistration
+
+    with app.app_context():
+        total = db.session.execute(select(db.func.count(PractitionerRegistration.id))).scalar()
+        target = db.session.get(PractitionerRegistration, 25 * PER_UNIT + 37)  # a unit in the middle
+        name, idn, number = target.person_name, target.id_number, target.number
+
+    def post(data, expect):
+        def run():
+            response = client.post("/public/practitioners", data=data)
+            body = response.get_data(as_text=True)
+            assert response.status_code == 200 and expect in body, (response.status_code, body[:300])
+
+        return run
+
+    def grid():
+        response = client.get("/admin/unit_registered/")
+        assert response.status_code == 200 and "基准检验单位00000" in response.get_data(as_text=True)
+
+    return {
+        "registrations": total,
+        "public_name_id_ms": median_ms(post({"name": name, "id_number": idn}, number), repeat),
+        "public_number_ms": median_ms(post({"number": number}, number), repeat),
+        "unit_grid_ms": median_ms(grid, repeat),
+    }
+
+
+def plans(app) -> dict:
+    """The database's plan of each lookup (SQLite EXPLAIN QUERY PLAN / PostgreSQL EXPLAIN)."""
+    from ecqs.extensions import db
+    from ecqs.models import PractitionerRegistration as R
+    from ecqs.registry.registrations import unit_condition
+
+    stmts = {
+        "name_id": select(R.id).where(R.person_name == "张三", R.id_number == "110101197001000011"),
+        "number": select(R.id).where(R.number == "ZS202500000001"),
+        "unit_grid": select(R.id)
+        .where(unit_condition(R.organization_id, 1_000_000))
+        .order_by(R.registered_on.desc())
+        .limit(20),
+    }
+    out = {}
+    with app.app_context():
+        dialect = db.engine.dialect
+        for key, stmt in stmts.items():
+            sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            prefix = "EXPLAIN QUERY PLAN " if dialect.name == "sqlite" else "EXPLAIN "
+            rows = db.session.execute(text(prefix + sql)).all()
+            out[key] = " | ".join(str(r[-1]) for r in rows)
+    return out
+
+
+def main() -> None:
+    logging.disable(logging.WARNING)
+    from ecqs import create_app, seeding
+    from ecqs.extensions import db
+    from ecqs.models import User
+
+    repeat = int(os.environ.get("BENCH_REPEAT", "30"))
+    app = create_app(config())
+    rnd = random.Random(2026)
+    started = time.perf_counter()
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        seeding.load_reference()
+    add_units(app, 0, SMALL_UNITS, rnd)
+    with app.app_context():
+        user = User(username="bench_unit", role="unit", organization_id=1_000_000, is_org_admin=True)
+        user.real_name = "基准单位管理员"
+        user.set_password(generate.PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+    client = app.test_client()
+    response = client.post(
+        "/login", data={"user_type": "institution", "username": "bench_unit", "password": generate.PASSWORD}
+    )
+    assert response.status_code == 302, response.status_code
+    emit(
+        database=app.config["SQLALCHEMY_DATABASE_URI"].split("://")[0],
+        generated_s=round(time.perf_counter() - started, 1),
+    )
+    small = measure(app, client, repeat)
+    emit(scale="small", **small)
+    started = time.perf_counter()
+    add_units(app, SMALL_UNITS, LARGE_UNITS, rnd)
+    emit(grown_s=round(time.perf_counter() - started, 1))
+    large = measure(app, client, repeat)
+    emit(scale="large", **large)
+    emit(
+        ratio={
+            k: round(large[k] / small[k], 2)
+            for k in ("public_name_id_ms", "public_number_ms", "unit_grid_ms")
+        }
+    )
+    emit(plans=plans(app))
+
+
+if __name__ == "__main__":
+    main()
