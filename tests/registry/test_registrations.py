@@ -193,3 +193,23 @@ def test_approval_refused_when_person_left_meanwhile(unit, casei):
         workflows.transition(row, "approve", casei)
     db.session.rollback()
     assert row.status == "submitted"
+
+
+def test_merge_keeps_registrations_and_open_deregistrations(unit, other_unit, casei):
+    """单位合并: the absorbed unit's people count under the survivor, and its pending 注销申请
+    goes on as the survivor's and can still be approved."""
+    from tests.registry.fixtures import file_change
+
+    theirs = register_person(other_unit.org, real_name="被合并单位人员")
+    register_person(unit.org)
+    pending = _file(other_unit, theirs)
+    _submit(pending, other_unit)
+    row = file_change(unit.admin, "merge", partner_uscc=other_unit.org.uscc)
+    workflows.transition(row, "approve", casei)
+    db.session.commit()
+    assert home.unit_home(unit.admin)["publicised"] == 2
+    assert pending.organization_id == unit.org.id
+    workflows.transition(pending, "approve", casei)
+    db.session.commit()
+    assert theirs.status == "deregistered"
+    assert home.unit_home(unit.admin)["publicised"] == 1
