@@ -12,7 +12,9 @@ so an exact, indexed lookup costs the same at both and any scan shows up as a ra
 
 Each line printed is one JSON object; the query plans of the three lookups are printed too.
 DATABASE_URL (PostgreSQL) or, by default, a fresh SQLite file bench/out/registry.db. The
-database is emptied and rebuilt at the start of each run."""
+database is emptied and rebuilt at the start of each run, unless BENCH_REUSE=1 and it still
+holds the large data of a previous run: then the large scale is measured first and the data is
+cut down to the small scale (DELETE of the other units, ANALYZE) and measured in the same run."""
 
 from __future__ import annotations
 
@@ -47,9 +49,43 @@ def config() -> dict:
     cfg = generate.bench_config(path)
     if url:
         cfg["SQLALCHEMY_DATABASE_URI"] = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    elif path.exists():
+    elif path.exists() and not reuse():
         path.unlink()
     return cfg
+
+
+def reuse() -> bool:
+    return os.environ.get("BENCH_REUSE") == "1"
+
+
+def shrink(app) -> None:
+    """Cut the large data down to the small scale's units (their ids are the same)."""
+    from ecqs.extensions import db
+
+    last = 1_000_000 + SMALL_UNITS
+    with app.app_context():
+        db.session.execute(
+            text(
+                "DELETE FROM practitioner_registration_items WHERE registration_id IN "
+                f"(SELECT id FROM practitioner_registrations WHERE organization_id >= {last})"
+            )
+        )
+        db.session.execute(text(f"DELETE FROM practitioner_registrations WHERE organization_id >= {last}"))
+        db.session.execute(text(f"DELETE FROM organizations WHERE id >= {last} AND kind = 'unit'"))
+        db.session.commit()
+    analyze(app)
+
+
+def analyze(app) -> None:
+    from ecqs.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as conn:
+                conn.execute(text("VACUUM ANALYZE").execution_options(isolation_level="AUTOCOMMIT"))
+        else:
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
 
 
 def id_number(i: int) -> str:
@@ -138,13 +174,7 @@ def add_units(app, start: int, stop: int, rnd: random.Random) -> None:
             db.session.execute(insert(PractitionerRegistration), regs)
             db.session.execute(insert(PractitionerRegistrationItem), items)
         db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as conn:
-                conn.execute(text("ANALYZE"))
-                conn.commit()
-        else:
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
+    analyze(app)
 
 
 def median_ms(fn, repeat: int) -> float:
@@ -223,16 +253,23 @@ def main() -> None:
     rnd = random.Random(2026)
     started = time.perf_counter()
     with app.app_context():
-        db.drop_all()
-        db.create_all()
-        seeding.load_reference()
-    add_units(app, 0, SMALL_UNITS, rnd)
-    with app.app_context():
-        user = User(username="bench_unit", role="unit", organization_id=1_000_000, is_org_admin=True)
-        user.real_name = "基准单位管理员"
-        user.set_password(generate.PASSWORD)
-        db.session.add(user)
-        db.session.commit()
+        have = (
+            db.inspect(db.engine).has_table("practitioner_registrations")
+            and db.session.execute(text("SELECT count(*) FROM practitioner_registrations")).scalar()
+        )
+    reused = reuse() and have == LARGE_UNITS * PER_UNIT
+    if not reused:
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+            seeding.load_reference()
+        add_units(app, 0, SMALL_UNITS, rnd)
+        with app.app_context():
+            user = User(username="bench_unit", role="unit", organization_id=1_000_000, is_org_admin=True)
+            user.real_name = "基准单位管理员"
+            user.set_password(generate.PASSWORD)
+            db.session.add(user)
+            db.session.commit()
     client = app.test_client()
     response = client.post(
         "/login", data={"user_type": "institution", "username": "bench_unit", "password": generate.PASSWORD}
@@ -240,22 +277,31 @@ def main() -> None:
     assert response.status_code == 302, response.status_code
     emit(
         database=app.config["SQLALCHEMY_DATABASE_URI"].split("://")[0],
+        reused=reused,
         generated_s=round(time.perf_counter() - started, 1),
     )
-    small = measure(app, client, repeat)
-    emit(scale="small", **small)
-    started = time.perf_counter()
-    add_units(app, SMALL_UNITS, LARGE_UNITS, rnd)
-    emit(grown_s=round(time.perf_counter() - started, 1))
-    large = measure(app, client, repeat)
-    emit(scale="large", **large)
+    if reused:
+        large = measure(app, client, repeat)
+        emit(scale="large", **large)
+        emit(plans=plans(app))
+        shrink(app)
+        small = measure(app, client, repeat)
+        emit(scale="small", **small)
+    else:
+        small = measure(app, client, repeat)
+        emit(scale="small", **small)
+        started = time.perf_counter()
+        add_units(app, SMALL_UNITS, LARGE_UNITS, rnd)
+        emit(grown_s=round(time.perf_counter() - started, 1))
+        large = measure(app, client, repeat)
+        emit(scale="large", **large)
+        emit(plans=plans(app))
     emit(
         ratio={
             k: round(large[k] / small[k], 2)
             for k in ("public_name_id_ms", "public_number_ms", "unit_grid_ms")
         }
     )
-    emit(plans=plans(app))
 
 
 if __name__ == "__main__":
