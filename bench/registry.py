@@ -81,8 +81,8 @@ def analyze(app) -> None:
 
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as conn:
-                conn.execute(text("VACUUM ANALYZE").execution_options(isolation_level="AUTOCOMMIT"))
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
         else:
             db.session.execute(text("ANALYZE"))
             db.session.commit()
@@ -223,16 +223,16 @@ def plans(app) -> dict:
     from ecqs.models import PractitionerRegistration as R
     from ecqs.registry.registrations import unit_condition
 
-    stmts = {
-        "name_id": select(R.id).where(R.person_name == "张三", R.id_number == "110101197001000011"),
-        "number": select(R.id).where(R.number == "ZS202500000001"),
-        "unit_grid": select(R.id)
-        .where(unit_condition(R.organization_id, 1_000_000))
-        .order_by(R.registered_on.desc())
-        .limit(20),
-    }
     out = {}
     with app.app_context():
+        stmts = {
+            "name_id": select(R.id).where(R.person_name == "张三", R.id_number == "110101197001000011"),
+            "number": select(R.id).where(R.number == "ZS202500000001"),
+            "unit_grid": select(R.id)
+            .where(unit_condition(R.organization_id, 1_000_000))
+            .order_by(R.registered_on.desc())
+            .limit(20),
+        }
         dialect = db.engine.dialect
         for key, stmt in stmts.items():
             sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
