@@ -426,7 +426,8 @@ class UnitDeregistrationView(_DeregistrationBase):
         if id_number:
             stmt = stmt.where(reg.id_number == id_number.upper())
         rows = db.session.execute(stmt.limit(500)).scalars().all()
-        return [r for r in rows if registrations.open_deregistration(r.id) is None]
+        taken = registrations.in_open_deregistration([r.id for r in rows])
+        return [r for r in rows if r.id not in taken]
 
     @expose("/new/", methods=("GET", "POST"))
     def create_view(self):

@@ -26,20 +26,13 @@ from ecqs.models import (
 )
 from ecqs.registry import rules
 from ecqs.registry.operations import RegistryError
-from ecqs.services import audit, validators, workdays
+from ecqs.services import audit, workdays
 
 OPEN_DEREGISTRATION = ("draft", "submitted")
 REASON_MAX = 200
 
 
 # ---- predicates ---------------------------------------------------------------------------
-
-
-def top_unit(org: Organization | None) -> Organization | None:
-    """The unit a branch's practitioners count under (the unit itself when it is top-level)."""
-    if org is None:
-        return None
-    return org.parent or org
 
 
 def unit_condition(model_org_column, org_id: int):
@@ -80,10 +73,20 @@ def open_deregistration(registration_id: int, except_id=None) -> PractitionerDer
     return db.session.execute(stmt.limit(1)).scalar()
 
 
-def is_lapsed(registration: PractitionerRegistration, today: date | None = None) -> bool:
-    """未注册: deregistered, or past its validity without renewal."""
-    today = today or workdays.today()
-    return registration.status != "registered" or registration.valid_until < today
+def in_open_deregistration(registration_ids: list[int]) -> set[int]:
+    """Which of these registrations an undecided deregistration request already names."""
+    if not registration_ids:
+        return set()
+    return set(
+        db.session.execute(
+            select(PractitionerDeregistrationItem.registration_id)
+            .join(PractitionerDeregistration)
+            .where(
+                PractitionerDeregistrationItem.registration_id.in_(registration_ids),
+                PractitionerDeregistration.status.in_(OPEN_DEREGISTRATION),
+            )
+        ).scalars()
+    )
 
 
 def deregistration_problems(registration: PractitionerRegistration | None, org: Organization, except_id=None):
@@ -293,10 +296,3 @@ def clean_courier_number(value: str | None) -> str:
     if not (6 <= len(value) <= 40) or not value.replace("-", "").isalnum():
         raise RegistryError(_("快递单号应为 6 至 40 位字母或数字"))
     return value
-
-
-def clean_id_number(value: str | None) -> str | None:
-    try:
-        return validators.clean_id_number(value or "")
-    except ValueError:
-        return None
