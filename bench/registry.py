@@ -55,7 +55,7 @@ def config() -> dict:
 
 
 def reuse() -> bool:
-    return os.environ.get("BENCH_REUSE") == "1"
+    return os.environ.get("BENCH_REUSE") == "1" or os.environ.get("BENCH_PAIR") == "1"
 
 
 def shrink(app) -> None:
@@ -188,7 +188,11 @@ def median_ms(fn, repeat: int) -> float:
     return round(statistics.median(times), 2)
 
 
-def measure(app, client, repeat: int) -> dict:
+KEYS = ("public_name_id_ms", "public_number_ms", "unit_grid_ms")
+
+
+def probes(app, client) -> tuple[int, dict]:
+    """(number of registrations, {key: one request as a callable}) for one database."""
     from ecqs.extensions import db
     from ecqs.models import PractitionerRegistration
 
@@ -209,12 +213,38 @@ def measure(app, client, repeat: int) -> dict:
         response = client.get("/admin/unit_registered/")
         assert response.status_code == 200 and "基准检验单位00000" in response.get_data(as_text=True)
 
-    return {
-        "registrations": total,
-        "public_name_id_ms": median_ms(post({"name": name, "id_number": idn}, number), repeat),
-        "public_number_ms": median_ms(post({"number": number}, number), repeat),
-        "unit_grid_ms": median_ms(grid, repeat),
-    }
+    return total, dict(
+        zip(
+            KEYS,
+            (post({"name": name, "id_number": idn}, number), post({"number": number}, number), grid),
+            strict=True,
+        )
+    )
+
+
+def measure(app, client, repeat: int) -> dict:
+    total, calls = probes(app, client)
+    return {"registrations": total, **{key: median_ms(fn, repeat) for key, fn in calls.items()}}
+
+
+def measure_pair(small_side, large_side, repeat: int) -> tuple[dict, dict]:
+    """Both scales side by side, requests interleaved (small, large, large, small, …) so that
+    the shared machine's load falls on both alike."""
+    (small_total, small_calls), (large_total, large_calls) = probes(*small_side), probes(*large_side)
+    small, large = {"registrations": small_total}, {"registrations": large_total}
+    for key in KEYS:
+        for fn in (small_calls[key], large_calls[key]) * 3:
+            fn()
+        times = {"small": [], "large": []}
+        for i in range(repeat):
+            order = (("small", small_calls[key]), ("large", large_calls[key]))
+            for side, fn in order if i % 2 == 0 else order[::-1]:
+                started = time.perf_counter()
+                fn()
+                times[side].append((time.perf_counter() - started) * 1000)
+        small[key] = round(statistics.median(times["small"]), 2)
+        large[key] = round(statistics.median(times["large"]), 2)
+    return small, large
 
 
 def plans(app) -> dict:
@@ -242,7 +272,83 @@ def plans(app) -> dict:
     return out
 
 
+def small_config(cfg: dict) -> dict:
+    """The small scale's own database beside the large one: a second SQLite file, or on
+    PostgreSQL the schema reg_small of the same database (search_path)."""
+    url = cfg["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite"):
+        path = generate.OUT / "registry_small.db"
+        if path.exists():
+            path.unlink()
+        return {**cfg, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
+    sep = "&" if "?" in url else "?"
+    return {**cfg, "SQLALCHEMY_DATABASE_URI": f"{url}{sep}options=-csearch_path%3Dreg_small"}
+
+
+def login(app):
+    client = app.test_client()
+    response = client.post(
+        "/login", data={"user_type": "institution", "username": "bench_unit", "password": generate.PASSWORD}
+    )
+    assert response.status_code == 302, response.status_code
+    return client
+
+
+def fill(app, units: int, rnd) -> None:
+    from ecqs import seeding
+    from ecqs.extensions import db
+    from ecqs.models import User
+
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        seeding.load_reference()
+    add_units(app, 0, units, rnd)
+    with app.app_context():
+        user = User(username="bench_unit", role="unit", organization_id=1_000_000, is_org_admin=True)
+        user.real_name = "基准单位管理员"
+        user.set_password(generate.PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+
+
+def pair_main() -> None:
+    """BENCH_PAIR=1: the large database of a previous run (BENCH_REUSE keeps it; built when
+    missing) and a fresh small one side by side, measured interleaved in one run."""
+    from ecqs import create_app
+    from ecqs.extensions import db
+
+    repeat = int(os.environ.get("BENCH_REPEAT", "30"))
+    cfg = config()
+    large_app = create_app(cfg)
+    with large_app.app_context():
+        have = (
+            db.inspect(db.engine).has_table("practitioner_registrations")
+            and db.session.execute(text("SELECT count(*) FROM practitioner_registrations")).scalar()
+        )
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("CREATE SCHEMA IF NOT EXISTS reg_small"))
+            db.session.commit()
+    if have != LARGE_UNITS * PER_UNIT:
+        fill(large_app, LARGE_UNITS, random.Random(2026))
+    small_app = create_app(small_config(cfg))
+    with small_app.app_context():
+        if db.engine.dialect.name == "postgresql":  # never drop the large tables by mistake
+            assert db.session.execute(text("SELECT current_schema()")).scalar() == "reg_small"
+    fill(small_app, SMALL_UNITS, random.Random(2026))
+    small, large = measure_pair((small_app, login(small_app)), (large_app, login(large_app)), repeat)
+    emit(database=cfg["SQLALCHEMY_DATABASE_URI"].split("://")[0], mode="pair, interleaved")
+    emit(scale="small", **small)
+    emit(scale="large", **large)
+    emit(ratio={k: round(large[k] / small[k], 2) for k in KEYS})
+    emit(plans=plans(large_app))
+
+
 def main() -> None:
+    if os.environ.get("BENCH_PAIR") == "1":
+        logging.disable(logging.WARNING)
+        pair_main()
+        return
     logging.disable(logging.WARNING)
     from ecqs import create_app, seeding
     from ecqs.extensions import db
