@@ -17,6 +17,7 @@ from ecqs.admin_views import (
     notification_settings,
     qualifications,
     registry_apps,
+    registry_people,
     registry_staff,
     statistics,
 )
@@ -123,6 +124,7 @@ def init_admin(app) -> Admin:
     notification_settings.register(admin)
     registry_staff.register(admin)  # M4: inspection units and their administration
     registry_apps.register(admin)  # M4: publicity applications and real-name verification
+    registry_people.register(admin)  # M4: registered practitioners, certificates, deregistration
     return admin
 
 

@@ -11,6 +11,7 @@ from ecqs.models import (
     CHANGE_FIELD_LABELS,
     Organization,
     OrganizationQualification,
+    PractitionerDeregistration,
     UnitChangeRequest,
     UnitQualificationRequest,
     User,
@@ -75,6 +76,13 @@ def _merge(survivor: Organization, absorbed: Organization) -> None:
     db.session.execute(
         update(UnitQualificationRequest)
         .where(UnitQualificationRequest.organization_id == absorbed.id)
+        .values(organization_id=survivor.id)
+    )
+    # Its registrations stay at the absorbed unit (now a branch, counted under the survivor);
+    # its deregistration requests go on as the survivor's.
+    db.session.execute(
+        update(PractitionerDeregistration)
+        .where(PractitionerDeregistration.organization_id == absorbed.id)
         .values(organization_id=survivor.id)
     )
     absorbed.parent_id = survivor.id

@@ -1,6 +1,8 @@
-"""Demo data of M4 part 1: demo_unit has a branch, a sub-account, an approved qualification
-(expiring within 30 days) and a pending one, a change request and a question waiting, and two
-notices; casei_staff also finds a new unit's registration waiting. Idempotent."""
+"""Demo data of M4: demo_unit has a branch, a sub-account, an approved qualification (expiring
+within 30 days) and a pending one, a change request and a question waiting, and two notices;
+casei_staff also finds a new unit's registration waiting. Part 2: demo_unit has registered
+practitioners (one at its branch) and a 注销申请 uploaded and waiting for casei_staff's 注销审核.
+Idempotent; everything is created through the operations and the engine."""
 
 from __future__ import annotations
 
@@ -8,12 +10,15 @@ import io
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from stdnum.cn import ric
 from werkzeug.datastructures import FileStorage
 
 from ecqs import workflows
 from ecqs.extensions import db
 from ecqs.models import (
     Organization,
+    PersonnelProject,
+    PractitionerRegistration,
     RegistryNotice,
     UnitChangeRequest,
     UnitQualificationRequest,
@@ -21,7 +26,7 @@ from ecqs.models import (
     User,
     utcnow,
 )
-from ecqs.registry import operations
+from ecqs.registry import operations, registrations
 from ecqs.services import seed_files, workdays
 
 # A 1×1 PNG standing in for scanned certificates and proofs.
@@ -153,4 +158,64 @@ def load_registry_demo() -> int:
         db.session.add_all([pending, contact])
         created += 1
     db.session.flush()
+    created += _registrations_demo(admin, staff)
     return created
+
+
+# Registered practitioners of demo_unit: (username, name, ID first 17, mobile, items, at branch?)
+PRACTITIONERS = (
+    ("demo_reg_zhang", "张振", "61010319840613731", "13800000031", ("RT-II", "UT-II"), False),
+    ("demo_reg_sheng", "盛凌", "61010319760428923", "13800000032", ("MT-II",), False),
+    ("demo_reg_shi", "石登山", "61030219810802033", "13800000033", ("PT-II",), True),
+    ("demo_reg_li", "李卫东", "61010319790315211", "13800000034", ("RT-II",), False),
+)
+
+
+def _registrations_demo(admin, staff) -> int:
+    org = admin.organization
+    if db.session.execute(
+        select(PractitionerRegistration.id).where(
+            registrations.unit_condition(PractitionerRegistration.organization_id, org.id)
+        )
+    ).first():
+        return 0
+    branch = db.session.execute(select(Organization).where(Organization.parent_id == org.id)).scalar()
+    today = workdays.today()
+    made = []
+    for username, name, first17, mobile, codes, at_branch in PRACTITIONERS:
+        person = _user(username)
+        if person is None:
+            person = User(
+                username=username,
+                role="person",
+                real_name=name,
+                id_number=first17 + ric.calc_check_digit(first17 + "0"),
+                mobile=mobile,
+            )
+            person.set_password(seed_files.DEMO_PASSWORD)
+            db.session.add(person)
+            db.session.flush()
+        projects = [
+            db.session.execute(select(PersonnelProject).where(PersonnelProject.code == code)).scalar()
+            for code in codes
+        ]
+        items = [(p, p.code.split("-")[-1]) for p in projects if p is not None]
+        if not items or registrations.registered_at(person.id_number) is not None:
+            continue
+        unit = branch if at_branch and branch is not None else org
+        made.append(
+            registrations.record_registration(
+                person,
+                unit,
+                items,
+                today - timedelta(days=500),
+                today - timedelta(days=500) + timedelta(days=1826),
+            )
+        )
+    if len(made) >= 2:
+        leaving = made[-1]
+        request = registrations.file_deregistration(admin, {leaving.id: "已与本单位解除劳动合同"})
+        workflows.transition(
+            request, "submit", admin, scan=_png("stamped.png"), courier_number="SF1402876543"
+        )
+    return len(made)

@@ -1,6 +1,6 @@
 """单位首页 (seed 004 §3.1): what the unit's home page shows beside the inbox: user information,
-the number of publicised practitioners (registrations arrive with part 2 of the registry; the
-unit's branches count under it), branches, and qualifications expiring within 30 days."""
+the number of publicised practitioners (registered now; the unit's branches count under it),
+branches, and qualifications expiring within 30 days."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ecqs.extensions import db
 from ecqs.models import RegistryNotice, RegistryNoticeRead, UnitQualificationRequest
-from ecqs.registry import rules
+from ecqs.registry import registrations, rules
 
 
 def unit_home(user) -> dict | None:
@@ -30,7 +30,7 @@ def unit_home(user) -> dict | None:
     ]
     return {
         "unit": top,
-        "publicised": 0,
+        "publicised": registrations.publicised_count(top),
         "branches": rules.branch_count(top),
         "expiring": expiring,
         "is_admin": rules.is_unit_admin(user),

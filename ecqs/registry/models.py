@@ -16,11 +16,14 @@ __all__ = [
     "APPEAL_REASON_LABELS",
     "CHANGE_FIELD_LABELS",
     "CHANGE_KIND_LABELS",
+    "DEREGISTRATION_STATUS_LABELS",
     "NOTICE_KIND_LABELS",
     "QUESTION_STATUS_LABELS",
     "REGISTRATION_STATUS_LABELS",
     "REGISTRY_STATUS_LABELS",
     "UNIT_QUALIFICATION_TYPES",
+    "PractitionerDeregistration",
+    "PractitionerDeregistrationItem",
     "PractitionerRegistration",
     "PractitionerRegistrationItem",
     "RegistryNotice",
@@ -326,3 +329,84 @@ class PractitionerRegistrationItem(db.Model):
 
     def __repr__(self) -> str:
         return f"<PractitionerRegistrationItem {self.project_code!r} {self.level!r}>"
+
+
+# ---- 注册证书注销申请 (seed 004 §3.3.4) --------------------------------------------------------
+
+DEREGISTRATION_STATUS_LABELS = {
+    "draft": _l("待提交"),
+    "submitted": _l("待审核"),
+    "approved": _l("审核通过"),
+    "rejected": _l("驳回"),
+}
+
+
+class PractitionerDeregistration(db.Model):
+    """注册证书注销申请: the unit names registered practitioners (a reason each), prints the
+    request, stamps it and uploads the scan with the courier number 快递单号; association staff
+    approve (each registration becomes 已注销) or reject it with a reason."""
+
+    __tablename__ = "practitioner_deregistrations"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'submitted', 'approved', 'rejected')", name="status_known"),
+        CheckConstraint("status = 'draft' OR scan_upload_id IS NOT NULL", name="scan_once_submitted"),
+        CheckConstraint(
+            "(status IN ('approved', 'rejected')) = (decided_at IS NOT NULL)", name="decided_iff_decided"
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    # The top-level unit (a branch's practitioners are deregistered by the parent unit).
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    contact_name: Mapped[str] = mapped_column(String(50), default="")
+    contact_phone: Mapped[str] = mapped_column(String(30), default="")
+    scan_upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+    courier_number: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    organization: Mapped[Organization] = relationship()
+    scan_upload: Mapped[Upload | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    items: Mapped[list[PractitionerDeregistrationItem]] = relationship(
+        back_populates="deregistration",
+        cascade="all, delete-orphan",
+        order_by="PractitionerDeregistrationItem.id",
+    )
+
+    @property
+    def people_count(self) -> int:
+        return len(self.items)
+
+    def __str__(self) -> str:
+        return self.number
+
+    def __repr__(self) -> str:
+        return f"<PractitionerDeregistration {self.number} {self.status}>"
+
+
+class PractitionerDeregistrationItem(db.Model):
+    """One practitioner named in a 注销申请, with the unit's reason 注销原因."""
+
+    __tablename__ = "practitioner_deregistration_items"
+    __table_args__ = (
+        UniqueConstraint("deregistration_id", "registration_id", name="one_row_per_registration"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deregistration_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioner_deregistrations.id", ondelete="CASCADE"), index=True
+    )
+    registration_id: Mapped[int] = mapped_column(ForeignKey("practitioner_registrations.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+
+    deregistration: Mapped[PractitionerDeregistration] = relationship(back_populates="items")
+    registration: Mapped[PractitionerRegistration] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PractitionerDeregistrationItem {self.registration_id} {self.reason!r}>"

@@ -1,9 +1,15 @@
-"""Public pages of seed 004 §2.3 for inspection units: SMS password recovery after checking
-USCC + contact name + mobile (§2.3.1), and the account appeal 账号申诉 (§2.3.2)."""
+"""Public pages of seed 004 for inspection units and practitioners: SMS password recovery after
+checking USCC + contact name + mobile (§2.3.1), the account appeal 账号申诉 (§2.3.2), and the
+public query 执业公示查询 (no login): exact name + ID number or exact certificate number, the ID
+masked, rate-limited; the publicity certificate's QR code opens one registration's result at
+an unguessable token (an HMAC of the registration under the app's secret key)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import hashlib
+import hmac
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,9 +19,15 @@ from wtforms.fields import EmailField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ecqs.extensions import db, limiter
-from ecqs.models import APPEAL_REASON_LABELS, Organization, User
+from ecqs.models import (
+    APPEAL_REASON_LABELS,
+    REGISTRATION_STATUS_LABELS,
+    Organization,
+    PractitionerRegistration,
+    User,
+)
 from ecqs.registry import operations
-from ecqs.services import sms, user_sessions, validators
+from ecqs.services import masking, sms, user_sessions, validators, workdays
 
 bp = Blueprint("registry_public", __name__)
 REQUIRED = _l("此项为必填项")
@@ -110,3 +122,94 @@ def appeal():
             flash(_("申诉已提交，审核结果将在三个工作日内通过短信通知新联系人"), "success")
             return redirect(url_for("auth.login"))
     return render_template("registry/appeal.html", form=form, error=error)
+
+
+# ---- 执业公示查询 -----------------------------------------------------------------------------
+
+QUERY_LIMIT = "30 per minute"  # as the public instrument query
+
+
+def certificate_token(registration: PractitionerRegistration) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"practitioner-registration:{registration.id}:{registration.number}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:40]
+
+
+def certificate_url(registration: PractitionerRegistration) -> str:
+    return url_for(
+        "registry_public.practitioner_certificate",
+        number=registration.number,
+        token=certificate_token(registration),
+        _external=True,
+    )
+
+
+def public_row(registration: PractitionerRegistration) -> dict:
+    """What the public sees of a registration: nothing beyond the certificate itself, the ID
+    number masked, the mobile never."""
+    lapsed = registration.status == "registered" and registration.valid_until < workdays.today()
+    unit = registration.organization
+    return {
+        "number": registration.number,
+        "name": registration.person_name,
+        "id_number": masking.mask_id_number(registration.id_number),
+        "unit": unit.name,
+        "parent_unit": unit.parent.name if unit.parent_id else None,
+        "items_label": registration.items_label,
+        "registered_on": registration.registered_on,
+        "valid_until": registration.valid_until,
+        "deregistered_on": registration.deregistered_on,
+        "status": registration.status if not lapsed else "expired",
+        "status_label": _("已过期") if lapsed else str(REGISTRATION_STATUS_LABELS[registration.status]),
+    }
+
+
+def find_registrations(name: str, id_number: str, number: str) -> tuple[list, str | None]:
+    """Exact, indexed lookups only: (name, ID number) or the certificate number."""
+    reg = PractitionerRegistration
+    if number:
+        stmt = select(reg).where(reg.number == number.upper())
+    elif name and id_number:
+        if len(id_number) not in (15, 18):
+            return [], _("身份证号格式不正确")
+        stmt = select(reg).where(reg.person_name == name, reg.id_number == id_number.upper())
+    else:
+        return [], _("请输入姓名和身份证号，或输入证书编号")
+    rows = db.session.execute(stmt.order_by(reg.registered_on.desc(), reg.id.desc()).limit(10)).scalars()
+    return [public_row(r) for r in rows], None
+
+
+@bp.route("/public/practitioners", methods=["GET", "POST"])
+@limiter.limit(QUERY_LIMIT, methods=["POST"])
+def practitioner_query():
+    """Posted, not in the URL: an ID number stays out of addresses, logs and browser history."""
+    name = id_number = number = ""
+    searched, rows, message = False, [], None
+    if request.method == "POST":
+        name = (request.form.get("name") or "").strip()[:50]
+        id_number = (request.form.get("id_number") or "").strip()[:18]
+        number = (request.form.get("number") or "").strip()[:30]
+        searched = True
+        rows, message = find_registrations(name, id_number, number)
+    return render_template(
+        "registry/public_query.html",
+        name=name,
+        number=number,
+        searched=searched,
+        rows=rows,
+        message=message,
+    )
+
+
+@bp.route("/public/practitioners/certificate/<number>/<token>")
+@limiter.limit("60/minute")
+def practitioner_certificate(number: str, token: str):
+    """The publicity certificate's QR code: this registration's public result, no login."""
+    registration = None
+    if len(number) <= 30 and len(token) == 40:
+        registration = db.session.execute(
+            select(PractitionerRegistration).where(PractitionerRegistration.number == number)
+        ).scalar()
+    if registration is None or not hmac.compare_digest(certificate_token(registration), token):
+        return render_template("registry/public_certificate.html", row=None), 404
+    return render_template("registry/public_certificate.html", row=public_row(registration))

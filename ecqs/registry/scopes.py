@@ -6,6 +6,8 @@ from sqlalchemy import false, select, true
 
 from ecqs.access import scope_for
 from ecqs.models import (
+    PractitionerDeregistration,
+    PractitionerRegistration,
     PublicityApplication,
     PublicityApplicationItem,
     RealNameVerification,
@@ -16,6 +18,7 @@ from ecqs.models import (
     UnitQualificationRequest,
     UnitQuestion,
 )
+from ecqs.registry.registrations import unit_condition
 
 
 def _own_unit(query, model, user):
@@ -81,3 +84,18 @@ def _publicity_application_items(query, user):
 @scope_for(RealNameVerification)
 def _real_name_verifications(query, user):
     return _own_unit(query, RealNameVerification, user)
+
+
+@scope_for(PractitionerRegistration)
+def _registrations(query, user):
+    # A unit sees its own and its branches' practitioners; staff see every unit's.
+    if user.role in ("admin", "association"):
+        return query
+    if user.role == "unit" and user.organization_id:
+        return query.where(unit_condition(PractitionerRegistration.organization_id, user.organization_id))
+    return query.where(false())
+
+
+@scope_for(PractitionerDeregistration)
+def _deregistrations(query, user):
+    return _own_unit(query, PractitionerDeregistration, user)

@@ -13,11 +13,15 @@ from ecqs.models import (
     APPLICATION_KIND_LABELS,
     APPLICATION_STATUS_LABELS,
     CHANGE_KIND_LABELS,
+    DEREGISTRATION_STATUS_LABELS,
     QUESTION_STATUS_LABELS,
+    REGISTRATION_STATUS_LABELS,
     REGISTRY_STATUS_LABELS,
     UNIT_QUALIFICATION_TYPES,
     VERIFICATION_STATUS_LABELS,
     OrganizationQualification,
+    PractitionerDeregistration,
+    PractitionerRegistration,
     PublicityApplication,
     QualificationCertificate,
     RealNameVerification,
@@ -28,9 +32,10 @@ from ecqs.models import (
     User,
     utcnow,
 )
-from ecqs.registry import changes, publication, rules
+from ecqs.registry import changes, publication, registrations, rules
+from ecqs.registry.operations import RegistryError
 from ecqs.services import sms, user_sessions, workdays
-from ecqs.workflows import SYSTEM, Field, GuardFailed, Transition, Workflow, register
+from ecqs.workflows import SYSTEM, Field, GuardFailed, SystemActor, Then, Transition, Workflow, register
 
 STAFF = frozenset({"association", "admin"})
 COLOURS = {"pending": "warning", "approved": "success", "rejected": "danger"}
@@ -517,6 +522,148 @@ REAL_NAME_VERIFICATION = register(
                 "failed",
                 STAFF,
                 effect=_verification_failed,
+                needs_comment=True,
+                style="danger",
+            ),
+        ),
+    )
+)
+
+
+# ---- 执业公示注册 (registered → deregistered) --------------------------------------------------
+
+
+def _deregister(registration, actor, data):
+    registration.deregistered_on = data.get("on") or workdays.today()
+    registration.deregistration_reason = (data.get("reason") or data.get("comment") or "")[:500] or None
+
+
+PRACTITIONER_REGISTRATION = register(
+    Workflow(
+        name="practitioner_registration",
+        model=PractitionerRegistration,
+        states=REGISTRATION_STATUS_LABELS,
+        colours={"registered": "success", "deregistered": "secondary"},
+        title=lambda r: _("执业公示注册：%(name)s（%(number)s）", name=r.person_name, number=r.number),
+        transitions=(
+            # Only an approved 注销申请 ends a registration (the engine acting for the reviewer).
+            Transition(
+                "deregister",
+                _l("注销"),
+                ("registered",),
+                "deregistered",
+                SYSTEM,
+                effect=_deregister,
+                bulk=False,
+                todo=False,
+            ),
+        ),
+    )
+)
+
+
+# ---- 注册证书注销申请 (draft → submitted → approved / rejected) --------------------------------
+
+
+def _check_people(request):
+    org = request.organization
+    for item in request.items:
+        problem = registrations.deregistration_problems(item.registration, org, except_id=request.id)
+        if problem:
+            raise GuardFailed(problem)
+
+
+def _dereg_submit_guard(request, actor, data):
+    try:
+        data["courier_number"] = registrations.clean_courier_number(data.get("courier_number"))
+    except RegistryError as exc:
+        raise GuardFailed(str(exc)) from None
+    if not request.items:
+        raise GuardFailed(_("注销申请中没有人员"))
+    _check_people(request)
+
+
+def _dereg_submit(request, actor, data):
+    request.scan_upload = data["scan"]
+    request.courier_number = data["courier_number"]
+    request.submitted_at = utcnow()
+
+
+def _dereg_approve_guard(request, actor, data):
+    _check_people(request)
+
+
+def _approve_deregistration(request, actor, data):
+    request.decided_at = utcnow()
+    request.reject_reason = None
+
+
+def _deregister_each(request, actor, data):
+    today = workdays.today()
+    system = SystemActor(actor)
+    return [
+        Then(item.registration, "deregister", system, item.reason, {"reason": item.reason, "on": today})
+        for item in request.items
+    ]
+
+
+def _notify_deregistration(request, t, actor, comment):
+    if t.action == "submit":
+        return []
+    if t.action == "approve":
+        title = _("您单位的注销申请（%(number)s）已审核通过，相关人员已注销", number=request.number)
+    else:
+        title = _("您单位的注销申请（%(number)s）被驳回：%(reason)s", number=request.number, reason=comment)
+    return [(u, title, None) for u in _unit_admins(request.organization)]
+
+
+PRACTITIONER_DEREGISTRATION = register(
+    Workflow(
+        name="practitioner_deregistration",
+        model=PractitionerDeregistration,
+        states=DEREGISTRATION_STATUS_LABELS,
+        colours={"draft": "secondary", "submitted": "warning", "approved": "success", "rejected": "danger"},
+        title=lambda r: _("注销审核：%(name)s（%(number)s）", name=r.organization.name, number=r.number),
+        notify=_notify_deregistration,
+        deadline=lambda r: rules.review_deadline(r.submitted_at),
+        transitions=(
+            Transition(
+                "submit",
+                _l("上传申请表"),
+                ("draft",),
+                "submitted",
+                frozenset({"unit"}),
+                party=_own_unit,
+                guard=_dereg_submit_guard,
+                effect=_dereg_submit,
+                fields=(
+                    Field("scan", _l("盖章申请表扫描件"), kind="file"),
+                    Field("courier_number", _l("快递单号"), max_length=40),
+                ),
+                confirm=_l("提交后将进入协会审核，确定提交吗？"),
+                bulk=False,
+                todo=False,  # the unit's drafts sit in its grid as 待提交
+            ),
+            Transition(
+                "approve",
+                _l("审核通过"),
+                ("submitted",),
+                "approved",
+                STAFF,
+                guard=_dereg_approve_guard,
+                effect=_approve_deregistration,
+                after=_deregister_each,
+                confirm=_l("审核通过后所列人员将立即注销，且不可恢复，确定吗？"),
+                bulk=False,
+                style="success",
+            ),
+            Transition(
+                "reject",
+                _l("驳回"),
+                ("submitted",),
+                "rejected",
+                STAFF,
+                effect=_reject,
                 needs_comment=True,
                 style="danger",
             ),

@@ -80,3 +80,41 @@ def other_unit():
 @pytest.fixture
 def casei():
     return make_user("association")
+
+
+# ---- part 2: published registrations (a small factory through record_registration) ------------
+
+
+def project(code="RT-II"):
+    """A personnel project of the catalogue (loaded on first use: only divisions outlive a test)."""
+    from sqlalchemy import select
+
+    from ecqs import seeding
+    from ecqs.models import PersonnelProject
+    from ecqs.qualifications import catalogue as personnel_catalogue
+
+    stmt = select(PersonnelProject).where(PersonnelProject.code == code)
+    row = db.session.execute(stmt).scalar()
+    if row is None:
+        personnel_catalogue.load_personnel_projects(seeding.read_csv("personnel_projects.csv"))
+        db.session.commit()
+        row = db.session.execute(stmt).scalar_one()
+    return row
+
+
+def register_person(org, codes=("RT-II",), days_ago=400, valid_days=1000, **person):
+    """A person (role person) registered at `org` (a unit or a branch) through the operation."""
+    from ecqs.registry import registrations
+
+    user = make_user("person", **person)
+    items = [(project(code), code.split("-")[-1]) for code in codes]
+    today = date.today()
+    row = registrations.record_registration(
+        user,
+        org,
+        items,
+        today - timedelta(days=days_ago),
+        today - timedelta(days=days_ago) + timedelta(days=valid_days),
+    )
+    db.session.commit()
+    return row

@@ -10,6 +10,10 @@
   once 7 days have passed without an upload.
 - 公示人员实名验证 (§4): the unit asks for a manual check of a 系统自动验证不一致 row; staff
   decide 人工核验通过 / 人工核验不通过 (with a reason).
+- 执业公示注册: only an approved 注销申请 ends a registration — the engine acting for the
+  reviewer (role system); no user deregisters a registration directly.
+- 注册证书注销申请 (§3.3.4): the unit that filed it uploads the stamped request with the courier
+  number (待提交 → 待审核); staff approve (each person 已注销) or reject it with a reason.
 """
 
 from tests.permissions import rule
@@ -43,5 +47,13 @@ EXPECTED = {
         "apply": rule("mismatch", "unit"),
         "approve": rule("pending", STAFF, party=False),
         "reject": rule("pending", STAFF, party=False),
+    },
+    "practitioner_registration": {
+        "deregister": rule("registered", "system", party=False),
+    },
+    "practitioner_deregistration": {
+        "submit": rule("draft", "unit"),
+        "approve": rule("submitted", STAFF, party=False),
+        "reject": rule("submitted", STAFF, party=False),
     },
 }

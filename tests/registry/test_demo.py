@@ -66,3 +66,28 @@ def test_publicity_application_demo_data(app):
     before = db.session.execute(select(func.count()).select_from(PublicityApplication)).scalar()
     seeding.load_demo()
     assert db.session.execute(select(func.count()).select_from(PublicityApplication)).scalar() == before
+
+
+def test_registration_demo_data(app):
+    """demo_unit has registered practitioners (one at its branch, counted under the unit) and a
+    注销申请 waiting for casei_staff's 注销审核; a second run adds nothing."""
+    from ecqs.models import PractitionerDeregistration, PractitionerRegistration
+    from ecqs.registry import home
+    from tests.registry.fixtures import project
+
+    project()  # the personnel catalogue, as `flask seed` loads it first
+    seeding.load_demo()
+    unit = db.session.execute(select(User).where(User.username == "demo_unit")).scalar_one()
+    rows = db.session.execute(select(PractitionerRegistration)).scalars().all()
+    org_ids = {r.organization_id for r in rows}
+    assert len(rows) >= 4 and unit.organization_id in org_ids and len(org_ids) == 2
+    assert all(r.status == "registered" for r in rows)
+    assert home.unit_home(unit)["publicised"] == len(rows)
+    request = db.session.execute(select(PractitionerDeregistration)).scalar_one()
+    assert request.status == "submitted" and request.scan_upload_id and request.courier_number
+    staff = db.session.execute(select(User).where(User.username == "casei_staff")).scalar_one()
+    with app.test_request_context():
+        assert any("注销审核" in item.title for item in inbox.items_for(staff))
+    seeding.load_demo()
+    again = db.session.execute(select(func.count()).select_from(PractitionerRegistration)).scalar()
+    assert again == len(rows)

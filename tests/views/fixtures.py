@@ -289,6 +289,27 @@ def build_world():
     w.verification_b = application_operations.file_verification(
         w.unit_b_user, w.practitioner_b.real_name, w.practitioner_b.id_number, "13700000022", proof=png()
     )
+    # ---- M4 part 2: published registrations and deregistration requests ----------------------
+    from ecqs.registry import registrations as registry_registrations
+
+    rt = db.session.execute(select(PersonnelProject).where(PersonnelProject.code == "RT-II")).scalar_one()
+
+    def _registered(org, name):
+        person = make_user("person", real_name=name)
+        return registry_registrations.record_registration(
+            person, org, [(rt, "II")], today - timedelta(days=30), today + timedelta(days=1000)
+        )
+
+    w.reg_a = _registered(w.unit_a, f"甲{XSS}"[:50])
+    w.reg_branch_a = _registered(w.branch_a, "分部人员")
+    w.reg_b = _registered(w.unit_b, "北京人员")
+    w.reg_b2 = _registered(w.unit_b, "北京人员二")
+    w.dereg_a = registry_registrations.file_deregistration(u["unit"], {w.reg_a.id: f"离职{XSS}"[:200]})
+    w.dereg_b = registry_registrations.file_deregistration(w.unit_b_user, {w.reg_b.id: "离职"})
+    db.session.commit()
+    for row, actor in ((w.dereg_a, u["unit"]), (w.dereg_b, w.unit_b_user)):
+        workflows.transition(row, "submit", actor, scan=png(), courier_number="SF1234567890")
+    w.dereg_b_draft = registry_registrations.file_deregistration(w.unit_b_user, {w.reg_b2.id: "退休"})
     db.session.commit()
     return w
 
