@@ -47,6 +47,8 @@ def _ids_while_open(session, flush_context):
 
 @event.listens_for(db.session.__class__, "after_commit", propagate=True)
 def _enqueue_after_commit(session):
+    if session.in_nested_transaction():  # SQLAlchemy 2.1 also calls this for a SAVEPOINT
+        return
     ready = session.info.pop("mail_ready", None)
     session.info.pop("mail_queued", None)
     for message_id in ready or ():
@@ -55,6 +57,8 @@ def _enqueue_after_commit(session):
 
 @event.listens_for(db.session.__class__, "after_rollback", propagate=True)
 def _drop_on_rollback(session):
+    if session.in_nested_transaction():  # SQLAlchemy 2.1 also calls this for a SAVEPOINT
+        return
     session.info.pop("mail_queued", None)
     session.info.pop("mail_ready", None)
 

@@ -93,6 +93,8 @@ def _snapshot_flushed(session, flush_context):
 
 @event.listens_for(db.session.__class__, "after_commit", propagate=True)
 def _deliver_after_commit(session):
+    if session.in_nested_transaction():  # SQLAlchemy 2.1 also calls this for a SAVEPOINT
+        return
     ready = session.info.pop("sms_ready", None)
     session.info.pop("sms_queued", None)
     if not ready:
@@ -125,6 +127,8 @@ def _deliver_after_commit(session):
 
 @event.listens_for(db.session.__class__, "after_rollback", propagate=True)
 def _drop_on_rollback(session):
+    if session.in_nested_transaction():  # SQLAlchemy 2.1 also calls this for a SAVEPOINT
+        return
     session.info.pop("sms_queued", None)
     session.info.pop("sms_ready", None)
 

@@ -1,7 +1,7 @@
 """registry deregistration requests
 
 Revision ID: 28a6d98ca003
-Revises: e2e06a815861
+Revises: a409e58befdb
 Create Date: 2026-12-02 02:19:29.988110
 
 """
@@ -12,7 +12,7 @@ import ecqs.models
 
 # revision identifiers, used by Alembic.
 revision = '28a6d98ca003'
-down_revision = 'e2e06a815861'
+down_revision = 'a409e58befdb'
 branch_labels = None
 depends_on = None
 
