@@ -16,9 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ecqs import access, workflows
 from ecqs.admin_views.base import RoleView, deny, state_badge
+from ecqs.admin_views.documents import ApplicationDocumentsMixin
 from ecqs.admin_views.licence_apply import LicenceApplyView
 from ecqs.admin_views.licence_items import LicenceItemView
 from ecqs.admin_views.menu import CAT_LICENCE, CAT_SYSTEM
+from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
 from ecqs.licences import clock as licence_clock
 from ecqs.licences import documents as licence_documents
@@ -103,7 +105,7 @@ APPLICATION_LABELS = {
 }
 
 
-class LicenceApplicationView(RoleView):
+class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
     """生产企业许可申请管理 (the enterprise's grid, seed 001 §1.6). Every party's details page and
     documents go through this view too, so links from the inbox work for each role."""
 
@@ -234,6 +236,16 @@ class LicenceApplicationView(RoleView):
         t = self.workflow.by_action.get(action) if action else None
         return t.label if t is not None else ""
 
+    def transition_inputs(self, obj, action_name) -> dict:
+        inputs = super().transition_inputs(obj, action_name)
+        if action_name == "request_correction":
+            inputs["documents"] = request.form.getlist("documents")
+        return inputs
+
+    def correction_choices(self, obj):
+        """The documents a 补正告知书 may ask to replace: those of this application's catalogue."""
+        return document_rules.application_requirements(obj)
+
     def page_values(self, obj):
         return [
             (
@@ -243,7 +255,7 @@ class LicenceApplicationView(RoleView):
                     for f in page.fields
                 ],
             )
-            for page in licence_form.PAGES
+            for page in licence_form.FIELD_PAGES
         ]
 
     def feedback(self, obj):

@@ -170,6 +170,9 @@ class QualificationApplication(db.Model):
     certificate: Mapped[QualificationCertificate | None] = relationship(
         back_populates="application", foreign_keys=[certificate_id]
     )
+    documents: Mapped[list[ApplicationDocument]] = relationship(  # noqa: F821  (ecqs.documents)
+        order_by="ApplicationDocument.id", viewonly=True
+    )
 
     @property
     def is_open(self) -> bool:
