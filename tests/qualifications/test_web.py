@@ -24,7 +24,7 @@ def _fill(client, project, province="", **form):
     """Step 2 (申报信息) and, when it leads on, step 3 (申请材料: none required here) and submit."""
     data = {"project_id": project.id, "province": province, "category": "initial", **form}
     response = client.post("/admin/qualification_apply/fill/", data=data)
-    if response.status_code == 302 and response.headers["Location"].endswith("/qualification_apply/documents/"):
+    if response.status_code == 302 and response.headers["Location"].endswith("/documents/"):
         response = client.post("/admin/qualification_apply/documents/", data={"action": "submit"})
     return response
 
