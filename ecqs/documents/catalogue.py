@@ -75,7 +75,8 @@ def validate_row(record: dict, number: int, errors: list[CellError]) -> dict | N
         err("domain", _("只能填写“生产单位许可”或“人员资格认定”"))
     if domain is not None:
         allowed = kinds(domain)
-        unknown = [k for k in split_list(record.get("applies_to")) if k not in allowed]
+        # Licence types come from 许可项目目录; before it is loaded there is nothing to check against.
+        unknown = [k for k in split_list(record.get("applies_to")) if allowed and k not in allowed]
         if unknown:
             err(
                 "applies_to",
