@@ -4,6 +4,7 @@ a file is served only through the scope of its application (another organisation
 
 from __future__ import annotations
 
+from flask import request
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -156,6 +157,16 @@ class ApplicationDocumentsMixin:
 
     def documents(self, obj):
         return document_rules.summary(obj)
+
+    def correction_choices(self, obj):
+        """The documents a 补正告知书 may ask to replace: those of this application's catalogue."""
+        return document_rules.application_requirements(obj)
+
+    def transition_inputs(self, obj, action_name) -> dict:
+        inputs = super().transition_inputs(obj, action_name)
+        if action_name == "request_correction":
+            inputs["documents"] = request.form.getlist("documents")
+        return inputs
 
 
 def register(admin) -> None:

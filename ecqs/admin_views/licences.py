@@ -20,7 +20,6 @@ from ecqs.admin_views.documents import ApplicationDocumentsMixin
 from ecqs.admin_views.licence_apply import LicenceApplyView
 from ecqs.admin_views.licence_items import LicenceItemView
 from ecqs.admin_views.menu import CAT_LICENCE, CAT_SYSTEM
-from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
 from ecqs.licences import clock as licence_clock
 from ecqs.licences import documents as licence_documents
@@ -235,16 +234,6 @@ class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
     def action_label(self, action):
         t = self.workflow.by_action.get(action) if action else None
         return t.label if t is not None else ""
-
-    def transition_inputs(self, obj, action_name) -> dict:
-        inputs = super().transition_inputs(obj, action_name)
-        if action_name == "request_correction":
-            inputs["documents"] = request.form.getlist("documents")
-        return inputs
-
-    def correction_choices(self, obj):
-        """The documents a 补正告知书 may ask to replace: those of this application's catalogue."""
-        return document_rules.application_requirements(obj)
 
     def page_values(self, obj):
         return [

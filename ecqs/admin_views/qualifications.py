@@ -417,6 +417,7 @@ APPLICATION_LABELS = {
     "certificate": _l("颁发证书编号"),
     "remarks": _l("申请说明"),
     "reject_reason": _l("不予批准原因"),
+    "correction_points": _l("补正内容"),
 }
 SEED_GRID = (
     "application_year",
@@ -463,6 +464,7 @@ class QualificationApplicationView(_MenuRoles, ApplicationDocumentsMixin, RoleVi
         "applied_on",
         "accepted_on",
         "decided_on",
+        "correction_points",
         "reject_reason",
         "certificate",
     )
@@ -502,6 +504,7 @@ class QualificationApplicationView(_MenuRoles, ApplicationDocumentsMixin, RoleVi
             "applicant_id_number": masked("applicant_id_number", "id"),
             "base_certificate": self._certificate_link("base_certificate"),
             "certificate": self._certificate_link("certificate"),
+            "correction_points": _correction_points,
         }
         self.column_formatters = dict(common)
         # The details page is seen only by the applicant and the addressed authority: full ID.
@@ -527,6 +530,45 @@ class QualificationApplicationView(_MenuRoles, ApplicationDocumentsMixin, RoleVi
 
         return formatter
 
+    @expose("/correct/", methods=("GET", "POST"))
+    def correct_view(self):
+        """补正申请材料: while 待补正 the applicant replaces the documents the notice names (and
+        may add or remove others); resubmitting is the workflow's 补正后重新提交 on the details page."""
+        application = self.get_one(request.args.get("id"))
+        details = self.get_url(".details_view", id=application.id)
+        if application.status != "correction" or application.applicant_id != current_user.id:
+            flash(_("当前状态为“%(state)s”，不能修改申请材料", state=self.state_label(application)), "error")
+            return redirect(details)
+        if request.method == "POST":
+            try:
+                if request.form.get("action") == "upload":
+                    requirement_id = request.form.get("requirement_id")
+                    files = request.files.getlist(f"files_{requirement_id}")
+                    document_operations.attach(application, requirement_id, files, current_user)
+                    flash(_("申请材料已上传"), "success")
+                else:
+                    document_operations.remove(application, request.form.get("document_id"), current_user)
+                    flash(_("文件已删除（仍保留在办理记录中）"), "success")
+                db.session.commit()
+            except document_operations.DocumentError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            return redirect(self.get_url(".correct_view", id=application.id))
+        needed = document_rules.application_requirements(application)
+        current = document_rules.current_documents(application)
+        return self.render(
+            "qualification/correct_documents.html",
+            model=application,
+            details=details,
+            requirements=needed,
+            files={r.id: [d for d in current if d.requirement_id == r.id] for r in needed},
+            missing=document_rules.missing(needed, (d.requirement_id for d in current)),
+            to_replace=document_rules.correction_pending(application),
+            max_files=document_operations.MAX_FILES_PER_DOCUMENT,
+            document_endpoint=self.endpoint + ".document_view",
+            removable=True,
+        )
+
     def approve_defaults(self, model) -> dict:
         """Prefill of the approval form: today, and for a 变更 the old certificate's expiry."""
         base = model.base_certificate
@@ -546,6 +588,14 @@ class QualificationApplicationView(_MenuRoles, ApplicationDocumentsMixin, RoleVi
         if action_name == "approve":
             return _("已审核通过，证书编号：%(number)s", number=obj.certificate.number)
         return super().transition_done(obj, action_name)
+
+
+def _correction_points(view, context, model, name):
+    if not model.correction_points:
+        return ""
+    return Markup("<ol class='mb-0 pl-3' id='correction-points'>{}</ol>").format(
+        Markup("").join(Markup("<li>{}</li>").format(p) for p in model.correction_points.split("\n"))
+    )
 
 
 class MyQualificationApplicationView(QualificationApplicationView):

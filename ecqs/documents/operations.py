@@ -8,7 +8,14 @@ from flask_babel import gettext as _
 
 from ecqs.documents import rules
 from ecqs.extensions import db
-from ecqs.models import ApplicationDocument, LicenceApplication, QualificationApplication, User, utcnow
+from ecqs.models import (
+    QUALIFICATION_STATUS_LABELS,
+    ApplicationDocument,
+    LicenceApplication,
+    QualificationApplication,
+    User,
+    utcnow,
+)
 from ecqs.services import audit, uploads
 
 MAX_FILES_PER_DOCUMENT = 10
@@ -26,14 +33,18 @@ def _parent_key(parent) -> dict:
     raise TypeError(parent)
 
 
-def _check_may_change(parent, user: User) -> None:
+def _check_may_change(parent, user: User, creating: bool = False) -> None:
     if isinstance(parent, LicenceApplication):
         if not parent.can_edit(user):
             raise DocumentError(_("当前状态为“%(state)s”，不能修改申请材料", state=parent.status_label))
         return
-    # A qualification application takes its files when it is created (operations.py there).
+    # A qualification application takes its files when it is created (operations.py there),
+    # and changes them only while 待补正.
     if user is None or user.id != parent.applicant_id:
         raise DocumentError(_("只有申请人可以上传申请材料"))
+    if not creating and parent.status != "correction":
+        state = QUALIFICATION_STATUS_LABELS.get(parent.status, parent.status)
+        raise DocumentError(_("当前状态为“%(state)s”，不能修改申请材料", state=state))
 
 
 def _requirement(parent, requirement_id):
@@ -47,11 +58,12 @@ def _requirement(parent, requirement_id):
     raise DocumentError(_("所选材料不属于本申请，请刷新页面后重试"))
 
 
-def attach(parent, requirement_id, files, user: User) -> list[ApplicationDocument]:
+def attach(parent, requirement_id, files, user: User, creating: bool = False) -> list[ApplicationDocument]:
     """Attach uploaded files (werkzeug FileStorage, or metadata a multi-step form kept from
     uploads.store()) to one document of `parent`. During correction a document the 补正告知书
-    names is replaced: its earlier files are superseded. Flushes; the caller commits."""
-    _check_may_change(parent, user)
+    names is replaced: its earlier files are superseded. `creating`: the files of a
+    qualification application being created. Flushes; the caller commits."""
+    _check_may_change(parent, user, creating)
     requirement = _requirement(parent, requirement_id)
     files = [f for f in files or () if f is not None and (isinstance(f, dict) or getattr(f, "filename", ""))]
     if not files:

@@ -66,7 +66,7 @@ def missing_for(parent) -> list[DocumentRequirement]:
     return missing(application_requirements(parent), (d.requirement_id for d in current_documents(parent)))
 
 
-def correction_pending(application: LicenceApplication) -> list[DocumentRequirement]:
+def correction_pending(application) -> list[DocumentRequirement]:
     """Documents the 补正告知书 asked to replace for which no new file came since it was issued."""
     asked = [int(i) for i in (application.correction_documents or [])]
     if not asked or application.correction_requested_at is None:
@@ -93,7 +93,7 @@ def submission_problems(parent) -> list[str]:
     absent = missing_for(parent)
     if absent:
         problems.append(missing_message(absent))
-    if isinstance(parent, LicenceApplication) and parent.status == "correction":
+    if parent.status == "correction":
         pending = correction_pending(parent)
         if pending:
             problems.append(
@@ -105,11 +105,9 @@ def submission_problems(parent) -> list[str]:
 def may_replace(application, requirement_id: int) -> bool:
     """During correction, a document the notice names is replaced (its earlier files
     superseded) by a new upload rather than added to."""
-    return (
-        isinstance(application, LicenceApplication)
-        and application.status == "correction"
-        and requirement_id in [int(i) for i in (application.correction_documents or [])]
-    )
+    return application.status == "correction" and requirement_id in [
+        int(i) for i in (application.correction_documents or [])
+    ]
 
 
 @dataclass
@@ -129,3 +127,31 @@ def summary(parent) -> DocumentSummary:
         (d for d in parent.documents if not d.is_current), key=lambda d: (d.superseded_at, d.id), reverse=True
     )
     return DocumentSummary(rows, missing(needed, (d.requirement_id for d in current)), history)
+
+
+def named_documents(application, raw_ids) -> list[DocumentRequirement] | None:
+    """The documents a 补正告知书 names (posted requirement ids), each once, in the order given;
+    None when one of them is not a document of this application."""
+    offered = {r.id: r for r in application_requirements(application)}
+    named: list[DocumentRequirement] = []
+    for raw in raw_ids or ():
+        try:
+            key = int(raw)
+        except (TypeError, ValueError):
+            return None
+        if key not in offered:
+            return None
+        if offered[key] not in named:
+            named.append(offered[key])
+    return named
+
+
+def correction_line(named: list[DocumentRequirement]) -> str:
+    """The line of the 补正告知书 that asks for new files."""
+    return _("请更换以下申请材料：%(names)s", names="、".join(r.name for r in named))
+
+
+def correction_points(data) -> list[str]:
+    """The points of a 补正告知书 as posted: a list, or the comment one point a line."""
+    points = data.get("points") or (data.get("comment") or "").splitlines()
+    return [p.strip() for p in points if p and p.strip()]

@@ -79,24 +79,11 @@ def _licence_withdraw(app, actor, data):
     app.withdrawn_at = utcnow()
 
 
-def _licence_correction_points(data) -> list[str]:
-    points = data.get("points") or (data.get("comment") or "").splitlines()
-    return [p.strip() for p in points if p and p.strip()]
-
-
 def _licence_correction_guard(app, actor, data):
-    points = _licence_correction_points(data)
-    offered = {r.id: r for r in document_rules.application_requirements(app)}
-    named = []
-    for raw in data.get("documents") or ():
-        try:
-            key = int(raw)
-        except (TypeError, ValueError):
-            key = None
-        if key not in offered:
-            raise GuardFailed(_("所选需要更换的申请材料不属于本申请，请刷新页面后重试"))
-        if offered[key] not in named:
-            named.append(offered[key])
+    points = document_rules.correction_points(data)
+    named = document_rules.named_documents(app, data.get("documents"))
+    if named is None:
+        raise GuardFailed(_("所选需要更换的申请材料不属于本申请，请刷新页面后重试"))
     if not points and not named:
         raise GuardFailed(_("请逐条填写需要补正的内容（每行一条），或选择需要更换的申请材料"))
     if len(points) > 50 or any(len(p) > 500 for p in points):
@@ -105,10 +92,10 @@ def _licence_correction_guard(app, actor, data):
 
 
 def _licence_request_correction(app, actor, data):
-    points = _licence_correction_points(data)
+    points = document_rules.correction_points(data)
     named = data.get("_documents") or []
     if named:
-        points.append(_("请更换以下申请材料：%(names)s", names="、".join(r.name for r in named)))
+        points.append(document_rules.correction_line(named))
     app.correction_points = "\n".join(points)
     app.correction_documents = [r.id for r in named]
     app.correction_requested_at = utcnow()

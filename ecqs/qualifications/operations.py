@@ -12,6 +12,7 @@ from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
 from ecqs.models import (
     CERTIFICATE_BASED_CATEGORIES,
+    OPEN_QUALIFICATION_STATES,
     QUALIFICATION_CATEGORY_LABELS,
     QUALIFICATION_STATUS_LABELS,
     Division,
@@ -107,7 +108,7 @@ def submit_qualification_application(
         db.select(QualificationApplication).where(
             QualificationApplication.applicant_id == person.id,
             QualificationApplication.project_id == project.id,
-            QualificationApplication.status.in_(("pending", "received")),
+            QualificationApplication.status.in_(OPEN_QUALIFICATION_STATES),
         )
     ).scalar()
     if open_one is not None:
@@ -170,7 +171,7 @@ def submit_qualification_application(
         raise GuardFailed(_("您已有该项目正在办理的申请，不能重复提交")) from None
     try:
         for requirement_id, files in documents.items():
-            document_operations.attach(application, requirement_id, files, person)
+            document_operations.attach(application, requirement_id, files, person, creating=True)
     except document_operations.DocumentError as exc:
         raise GuardFailed(str(exc)) from None
     audit.record(
