@@ -186,6 +186,10 @@ class ApplicationForm(FlaskForm):
     )
 
 
+DRAFT_KEY = "qualification_draft"  # the application being filled in, until step 3 submits it
+MAX_DRAFT_FILES = 20  # all documents together: the draft lives in the session cookie
+
+
 class QualificationApplyView(BaseView):
     """资格认定申请: the person's two steps. Creation goes through workflows only."""
 
@@ -350,10 +354,6 @@ class QualificationApplyView(BaseView):
             missing=document_rules.missing(needed, present),
             error=error,
         )
-
-
-DRAFT_KEY = "qualification_draft"
-MAX_DRAFT_FILES = 20  # all documents together: the draft lives in the session cookie
 
 
 def _change_draft_documents(action, needed, held) -> tuple[str, str]:

@@ -134,3 +134,34 @@ def test_template_round_trips(client, login_as, document_catalogue_loaded):
     assert list(rows[0]) == document_catalogue.headers() and len(rows) == count() + 1
     page = upload(client, response.data).get_data(as_text=True)
     assert "导入成功：新增 0 条，更新 0 条" in page
+
+
+def test_grid_form_checks_rows_like_the_import(
+    client, login_as, licence_catalogue, document_catalogue_loaded
+):
+    login_as("admin")
+    before = count()
+    form = {
+        "domain": "qualification",
+        "name": "无犯罪记录证明",
+        "applies_to": "焊工",
+        "categories": "取证",
+        "basis": "测试",
+        "sort_order": "80",
+        "required": "y",
+        "active": "y",
+    }
+    page = client.post("/admin/document_requirements/new/", data=form, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "不是可选的类型" in page and count() == before
+    form["applies_to"] = "检验人员、无损检测人员"
+    client.post("/admin/document_requirements/new/", data=form, follow_redirects=True)
+    added = db.session.execute(
+        select(DocumentRequirement).where(DocumentRequirement.name == "无犯罪记录证明")
+    ).scalar_one()
+    assert (added.applies_to, added.categories, added.required) == ("检验人员、无损检测人员", "取证", True)
+    page = client.post("/admin/document_requirements/new/", data=form, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "该业务已有同名的申请材料" in page and count() == before + 1
