@@ -4,6 +4,7 @@ create_app imports it, so the registries are complete before the first request."
 
 from ecqs.accounts import scopes as accounts_scopes
 from ecqs.accounts import workflows as accounts_workflows
+from ecqs.documents import scopes as documents_scopes
 from ecqs.instruments import scopes as instruments_scopes
 from ecqs.instruments import workflows as instruments_workflows
 from ecqs.licences import scopes as licences_scopes
@@ -17,6 +18,7 @@ from ecqs.services import scopes as services_scopes
 # domain: (state tables, row scopes)
 DOMAINS = {
     "accounts": (accounts_workflows, accounts_scopes),
+    "documents": (None, documents_scopes),
     "instruments": (instruments_workflows, instruments_scopes),
     "licences": (licences_workflows, licences_scopes),
     "qualifications": (qualifications_workflows, qualifications_scopes),

@@ -5,6 +5,7 @@ happen only through the workflow engine (ecqs/workflows.py)."""
 
 # ruff: noqa: F403
 from ecqs.accounts.models import *
+from ecqs.documents.models import *
 from ecqs.instruments.models import *
 from ecqs.licences.models import *
 from ecqs.qualifications.models import *

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ecqs import workflows
 from ecqs.config import SEED_DIR  # noqa: F401  (tests read seed files next to read_csv)
+from ecqs.documents import catalogue as document_catalogue
 from ecqs.extensions import db
 from ecqs.instruments import catalogue as instrument_catalogue
 from ecqs.instruments.demo import load_instrument_demo
@@ -51,6 +52,7 @@ def _area_loaders() -> dict:
         "personnel_projects": lambda: personnel_catalogue.load_personnel_projects(
             read_csv("personnel_projects.csv")
         ),
+        "application_documents": document_catalogue.load_seed,
     }
 
 

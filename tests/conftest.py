@@ -60,6 +60,10 @@ def app(tmp_path_factory):
         from ecqs import seeding
 
         seeding.load_reference()
+        # Like the other catalogues, 申请材料目录 is loaded by the tests that need it (the
+        # `document_catalogue` fixture); without it no document is required, in every test.
+        db.session.execute(text("DELETE FROM document_requirements"))
+        db.session.commit()
     yield app
     with app.app_context():
         db.session.remove()

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ecqs.admin_views import (
+    documents,
     instruments,
     jobs,
     licences,
@@ -118,6 +119,7 @@ def init_admin(app) -> Admin:
     instruments.register(admin)
     licences.register(admin)
     qualifications.register(admin)
+    documents.register(admin)  # 申请材料目录, beside 许可项目目录 and 人员项目目录
     inbox.set_details_url(app, details_url)
     statistics.register(admin)  # 统计分析
     jobs.register(admin)  # 我的导出 and job pages

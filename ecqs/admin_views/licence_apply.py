@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ecqs import access, workflows
 from ecqs.admin_views.base import RoleView, deny
+from ecqs.documents import operations as document_operations
+from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
 from ecqs.licences import form as licence_form
 from ecqs.licences import operations as licence_applications
@@ -72,6 +74,10 @@ class LicenceApplyView(BaseView):
     def _steps(self, application):
         steps = [("items", _("申请项目"), bool(application and application.items), True)]
         for p in licence_form.PAGES:
+            if p.kind == "documents":
+                done = application is not None and not document_rules.missing_for(application)
+                steps.append((p.key, str(p.title), done, True))
+                continue
             done = application is not None and licence_form.page_complete(application, p)
             if not p.required:  # an optional page counts as done once something is written on it
                 done = done and any(licence_form.values_of(application, p.key).values())
@@ -171,6 +177,8 @@ class LicenceApplyView(BaseView):
         form_page = licence_form.page(key)
         if form_page is None:
             abort(404)
+        if form_page.kind == "documents":
+            return self._documents_page(application, form_page)
         errors, values = {}, licence_form.values_of(application, key)
         if request.method == "POST":
             try:
@@ -192,6 +200,43 @@ class LicenceApplyView(BaseView):
             steps=self._steps(application),
             current=key,
             missing=[f.name for f in licence_form.missing_fields(application, form_page)],
+        )
+
+    def _documents_page(self, application, form_page):
+        """申请材料: upload several files per document, remove one, see what is still missing."""
+        if request.method == "POST":
+            action = request.form.get("action")
+            try:
+                if action == "upload":
+                    requirement_id = request.form.get("requirement_id")
+                    files = request.files.getlist(f"files_{requirement_id}")
+                    document_operations.attach(application, requirement_id, files, current_user)
+                    db.session.commit()
+                    flash(_("申请材料已上传"), "success")
+                elif action == "remove":
+                    document_operations.remove(application, request.form.get("document_id"), current_user)
+                    db.session.commit()
+                    flash(_("文件已删除（仍保留在办理记录中）"), "success")
+            except document_operations.DocumentError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            target = self._next_key(form_page.key)
+            return redirect(url_for(".page", application_id=application.id, key=target))
+        needed = document_rules.application_requirements(application)
+        current = document_rules.current_documents(application)
+        return self.render(
+            "licence/apply_documents.html",
+            application=application,
+            page=form_page,
+            steps=self._steps(application),
+            current=form_page.key,
+            requirements=needed,
+            files={r.id: [d for d in current if d.requirement_id == r.id] for r in needed},
+            missing=document_rules.missing(needed, (d.requirement_id for d in current)),
+            to_replace=document_rules.correction_pending(application),
+            max_files=document_operations.MAX_FILES_PER_DOCUMENT,
+            document_endpoint="licence_applications.document_view",
+            removable=True,
         )
 
     def _next_key(self, key):

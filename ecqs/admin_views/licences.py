@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ecqs import access, workflows
 from ecqs.admin_views.base import RoleView, deny, state_badge
+from ecqs.admin_views.documents import ApplicationDocumentsMixin
 from ecqs.admin_views.licence_apply import LicenceApplyView
 from ecqs.admin_views.licence_items import LicenceItemView
 from ecqs.admin_views.menu import CAT_LICENCE, CAT_SYSTEM
@@ -103,7 +104,7 @@ APPLICATION_LABELS = {
 }
 
 
-class LicenceApplicationView(RoleView):
+class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
     """生产企业许可申请管理 (the enterprise's grid, seed 001 §1.6). Every party's details page and
     documents go through this view too, so links from the inbox work for each role."""
 
@@ -243,7 +244,7 @@ class LicenceApplicationView(RoleView):
                     for f in page.fields
                 ],
             )
-            for page in licence_form.PAGES
+            for page in licence_form.FIELD_PAGES
         ]
 
     def feedback(self, obj):

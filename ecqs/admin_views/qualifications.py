@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,8 +19,11 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ecqs import access, workflows
 from ecqs.admin_views.base import RoleView, choice_formatter, masked, state_badge
+from ecqs.admin_views.documents import ApplicationDocumentsMixin
 from ecqs.admin_views.menu import CAT_PERSON, CAT_SYSTEM
 from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
+from ecqs.documents import operations as document_operations
+from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
 from ecqs.models import (
     APPROVAL_LEVEL_LABELS,
@@ -35,7 +38,7 @@ from ecqs.models import (
 from ecqs.qualifications import catalogue as personnel_catalogue
 from ecqs.qualifications import operations as qualification_operations
 from ecqs.qualifications import rules as qualifications
-from ecqs.services import workdays, xlsx_export
+from ecqs.services import uploads, workdays, xlsx_export
 
 
 def _dash(attr: str):
@@ -183,6 +186,10 @@ class ApplicationForm(FlaskForm):
     )
 
 
+DRAFT_KEY = "qualification_draft"  # the application being filled in, until step 3 submits it
+MAX_DRAFT_FILES = 20  # all documents together: the draft lives in the session cookie
+
+
 class QualificationApplyView(BaseView):
     """资格认定申请: the person's two steps. Creation goes through workflows only."""
 
@@ -255,28 +262,30 @@ class QualificationApplyView(BaseView):
             province=province_code or "",
         )
         error = None
-        if request.method == "POST" and form.validate():
+        if request.method == "POST" and form.validate() and authority is None:
             try:
-                application = qualification_operations.submit_qualification_application(
-                    current_user,
-                    project,
-                    form.category.data,
-                    province_code=province_code,
-                    work_unit=form.work_unit.data,
-                    remarks=form.remarks.data,
-                )
-                db.session.commit()
+                qualification_operations.check_authority(project, province_code)
             except workflows.WorkflowError as exc:
-                db.session.rollback()
                 error = str(exc)
-            else:
-                flash(
-                    _("申请已提交，提交机构：%(authority)s。", authority=application.authority.name),
-                    "success",
-                )
-                return redirect(url_for("my_qualification_applications.details_view", id=application.id))
+        elif request.method == "POST" and form.validate():
+            # The documents step comes next; the files already uploaded for the same project stay.
+            previous = session.get(DRAFT_KEY) or {}
+            kept = previous.get("documents", {}) if previous.get("project_id") == project.id else {}
+            session[DRAFT_KEY] = {
+                "project_id": project.id,
+                "province": province_code or "",
+                "category": form.category.data,
+                "work_unit": form.work_unit.data or "",
+                "remarks": form.remarks.data or "",
+                "documents": kept,
+            }
+            return redirect(self.get_url(".documents"))
         elif request.method == "POST":
             error = _("请检查填写的内容")
+        elif (draft := session.get(DRAFT_KEY)) and draft.get("project_id") == project.id:
+            form.category.data = form.category.data or draft.get("category")
+            form.work_unit.data = form.work_unit.data or draft.get("work_unit")
+            form.remarks.data = form.remarks.data or draft.get("remarks")
         held = qualifications.current_certificate(current_user, project.id, workdays.today())
         return self.render(
             "qualification/apply_fill.html",
@@ -289,6 +298,96 @@ class QualificationApplyView(BaseView):
             approval_labels=APPROVAL_LEVEL_LABELS,
             applied_on=workdays.today(),
         )
+
+    @expose("/documents/", methods=("GET", "POST"))
+    def documents(self):
+        """第三步：上传申请材料并提交. The files wait (uploads.store(), no database row) in the
+        draft of the signed session until the application is created with them."""
+        draft = session.get(DRAFT_KEY) or {}
+        project = self._project(draft.get("project_id"))
+        if project is None or draft.get("category") not in QUALIFICATION_CATEGORY_LABELS:
+            flash(_("请先选择申请项目并填写申报信息"), "error")
+            return redirect(self.get_url(".index"))
+        needed = document_rules.requirements("qualification", project.personnel_type, draft["category"])
+        held = draft.setdefault("documents", {})
+        error = None
+        if request.method == "POST":
+            action = request.form.get("action")
+            if action in ("upload", "remove"):
+                message, category = _change_draft_documents(action, needed, held)
+                session[DRAFT_KEY] = draft
+                flash(message, category)
+                return redirect(self.get_url(".documents"))
+            try:
+                files = {
+                    int(rid): [uploads.reopen(s, n) for s, n in kept] for rid, kept in held.items() if kept
+                }
+                application = qualification_operations.submit_qualification_application(
+                    current_user,
+                    project,
+                    draft["category"],
+                    province_code=draft.get("province") or None,
+                    work_unit=draft.get("work_unit"),
+                    remarks=draft.get("remarks"),
+                    documents=files,
+                )
+                db.session.commit()
+            except (workflows.WorkflowError, uploads.UploadError) as exc:
+                db.session.rollback()
+                error = str(exc)
+            else:
+                session.pop(DRAFT_KEY, None)
+                flash(
+                    _("申请已提交，提交机构：%(authority)s。", authority=application.authority.name),
+                    "success",
+                )
+                return redirect(url_for("my_qualification_applications.details_view", id=application.id))
+        present = [int(rid) for rid, kept in held.items() if kept]
+        return self.render(
+            "qualification/apply_documents.html",
+            project=project,
+            draft=draft,
+            category_label=QUALIFICATION_CATEGORY_LABELS[draft["category"]],
+            authority=qualifications.find_authority(project.approval_level, draft.get("province") or None),
+            requirements=needed,
+            files={r.id: held.get(str(r.id), []) for r in needed},
+            missing=document_rules.missing(needed, present),
+            error=error,
+        )
+
+
+def _change_draft_documents(action, needed, held) -> tuple[str, str]:
+    """Add uploaded files to, or take one off, the documents of the draft; (message, category)."""
+    rid = request.form.get("requirement_id", "")
+    requirement = next((r for r in needed if str(r.id) == rid), None)
+    if requirement is None:
+        return _("所选材料不属于本申请，请刷新页面后重试"), "error"
+    kept = held.setdefault(rid, [])
+    if action == "remove":
+        index = request.form.get("index", type=int)
+        if index is None or not 0 <= index < len(kept):
+            return _("该文件不存在或已删除"), "error"
+        stored, _name = kept.pop(index)
+        if uploads.STORED_NAME_RE.fullmatch(stored):
+            (uploads.upload_dir() / stored).unlink(missing_ok=True)
+        return _("文件已删除"), "success"
+    files = [f for f in request.files.getlist(f"files_{rid}") if f.filename]
+    if not files:
+        return _("请选择要上传的文件"), "error"
+    if len(kept) + len(files) > document_operations.MAX_FILES_PER_DOCUMENT:
+        return _(
+            "每项材料最多 %(n)d 个文件（%(name)s）",
+            n=document_operations.MAX_FILES_PER_DOCUMENT,
+            name=requirement.name,
+        ), "error"
+    if sum(len(v) for v in held.values()) + len(files) > MAX_DRAFT_FILES:
+        return _("申请材料最多共 %(n)d 个文件", n=MAX_DRAFT_FILES), "error"
+    try:
+        metas = [uploads.store(f) for f in files]
+    except uploads.UploadError as exc:
+        return _("“%(name)s”：%(error)s", name=requirement.name, error=str(exc)), "error"
+    kept.extend([m["stored_name"], m["original_name"][:80]] for m in metas)
+    return _("申请材料已上传"), "success"
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,6 +417,7 @@ APPLICATION_LABELS = {
     "certificate": _l("颁发证书编号"),
     "remarks": _l("申请说明"),
     "reject_reason": _l("不予批准原因"),
+    "correction_points": _l("补正内容"),
 }
 SEED_GRID = (
     "application_year",
@@ -332,9 +432,11 @@ SEED_GRID = (
 )
 
 
-class QualificationApplicationView(_MenuRoles, RoleView):
+class QualificationApplicationView(_MenuRoles, ApplicationDocumentsMixin, RoleView):
     """人员资格审批: applications addressed to the reviewer's authority (admin: all, read-only).
     Also the details page behind every inbox link, so the applicant may open it too."""
+
+    document_parent_attr = "qualification_application_id"
 
     roles = frozenset({"person", "reviewer", "admin"})
     menu_roles = frozenset({"reviewer", "admin"})
@@ -362,6 +464,7 @@ class QualificationApplicationView(_MenuRoles, RoleView):
         "applied_on",
         "accepted_on",
         "decided_on",
+        "correction_points",
         "reject_reason",
         "certificate",
     )
@@ -401,6 +504,7 @@ class QualificationApplicationView(_MenuRoles, RoleView):
             "applicant_id_number": masked("applicant_id_number", "id"),
             "base_certificate": self._certificate_link("base_certificate"),
             "certificate": self._certificate_link("certificate"),
+            "correction_points": _correction_points,
         }
         self.column_formatters = dict(common)
         # The details page is seen only by the applicant and the addressed authority: full ID.
@@ -426,6 +530,45 @@ class QualificationApplicationView(_MenuRoles, RoleView):
 
         return formatter
 
+    @expose("/correct/", methods=("GET", "POST"))
+    def correct_view(self):
+        """补正申请材料: while 待补正 the applicant replaces the documents the notice names (and
+        may add or remove others); resubmitting is the workflow's 补正后重新提交 on the details page."""
+        application = self.get_one(request.args.get("id"))
+        details = self.get_url(".details_view", id=application.id)
+        if application.status != "correction" or application.applicant_id != current_user.id:
+            flash(_("当前状态为“%(state)s”，不能修改申请材料", state=self.state_label(application)), "error")
+            return redirect(details)
+        if request.method == "POST":
+            try:
+                if request.form.get("action") == "upload":
+                    requirement_id = request.form.get("requirement_id")
+                    files = request.files.getlist(f"files_{requirement_id}")
+                    document_operations.attach(application, requirement_id, files, current_user)
+                    flash(_("申请材料已上传"), "success")
+                else:
+                    document_operations.remove(application, request.form.get("document_id"), current_user)
+                    flash(_("文件已删除（仍保留在办理记录中）"), "success")
+                db.session.commit()
+            except document_operations.DocumentError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            return redirect(self.get_url(".correct_view", id=application.id))
+        needed = document_rules.application_requirements(application)
+        current = document_rules.current_documents(application)
+        return self.render(
+            "qualification/correct_documents.html",
+            model=application,
+            details=details,
+            requirements=needed,
+            files={r.id: [d for d in current if d.requirement_id == r.id] for r in needed},
+            missing=document_rules.missing(needed, (d.requirement_id for d in current)),
+            to_replace=document_rules.correction_pending(application),
+            max_files=document_operations.MAX_FILES_PER_DOCUMENT,
+            document_endpoint=self.endpoint + ".document_view",
+            removable=True,
+        )
+
     def approve_defaults(self, model) -> dict:
         """Prefill of the approval form: today, and for a 变更 the old certificate's expiry."""
         base = model.base_certificate
@@ -445,6 +588,14 @@ class QualificationApplicationView(_MenuRoles, RoleView):
         if action_name == "approve":
             return _("已审核通过，证书编号：%(number)s", number=obj.certificate.number)
         return super().transition_done(obj, action_name)
+
+
+def _correction_points(view, context, model, name):
+    if not model.correction_points:
+        return ""
+    return Markup("<ol class='mb-0 pl-3' id='correction-points'>{}</ol>").format(
+        Markup("").join(Markup("<li>{}</li>").format(p) for p in model.correction_points.split("\n"))
+    )
 
 
 class MyQualificationApplicationView(QualificationApplicationView):

@@ -30,6 +30,9 @@ class FormPage:
     title: object
     fields: tuple[FormField, ...]
     required: bool = True
+    # 'fields': a page of the 许可申请书; 'documents': the 申请材料 page, where the applicant
+    # uploads the documents of the catalogue (its completeness is documents.rules, not fields).
+    kind: str = "fields"
 
 
 PAGES: tuple[FormPage, ...] = (
@@ -88,6 +91,7 @@ PAGES: tuple[FormPage, ...] = (
             FormField("performance", _l("近三年生产业绩"), kind="textarea", required=False, max_length=2000),
         ),
     ),
+    FormPage("documents", _l("申请材料"), (), kind="documents"),
     FormPage(
         "remarks",
         _l("其他说明"),
@@ -109,6 +113,7 @@ PAGES: tuple[FormPage, ...] = (
     ),
 )
 PAGE_BY_KEY = {p.key: p for p in PAGES}
+FIELD_PAGES = tuple(p for p in PAGES if p.kind == "fields")
 
 PHONE = re.compile(r"^[0-9][0-9\-]{5,29}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -200,14 +205,14 @@ def missing_fields(application, form_page: FormPage) -> list[FormField]:
 
 
 def missing_pages(application) -> list[FormPage]:
-    """Required pages not yet complete, in page order."""
-    return [p for p in PAGES if p.required and not page_complete(application, p)]
+    """Required pages of fields not yet complete, in page order (documents: documents.rules)."""
+    return [p for p in FIELD_PAGES if p.required and not page_complete(application, p)]
 
 
 def prefill(organization) -> dict:
     """Initial values copied from the enterprise's registration."""
     data: dict = {}
-    for form_page in PAGES:
+    for form_page in FIELD_PAGES:
         values = {}
         for field in form_page.fields:
             if field.prefill:

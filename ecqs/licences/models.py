@@ -163,6 +163,8 @@ class LicenceApplication(db.Model):
     received_at: Mapped[datetime | None] = mapped_column(TZDateTime)  # latest (re)submission
     correction_points: Mapped[str | None] = mapped_column(Text)
     correction_requested_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    # Documents 补正告知书 asks to replace (DocumentRequirement ids).
+    correction_documents: Mapped[list] = mapped_column(db.JSON, default=list)
     accepted_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     acceptance_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     assessor_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -200,6 +202,9 @@ class LicenceApplication(db.Model):
         secondary=licence_application_items, order_by=lambda: LicenceItem.id
     )
     feedback: Mapped[LicenceReviewFeedback | None] = relationship(back_populates="application", uselist=False)
+    documents: Mapped[list[ApplicationDocument]] = relationship(  # noqa: F821  (ecqs.documents)
+        order_by="ApplicationDocument.id", viewonly=True
+    )
 
     @property
     def category_label(self) -> str:

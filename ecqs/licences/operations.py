@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
 from ecqs.licences import form as licence_form
 from ecqs.models import (
@@ -260,6 +261,7 @@ def submission_problems(application: LicenceApplication) -> list[str]:
     missing = licence_form.missing_pages(application)
     if missing:
         problems.append(_("以下页面尚未填写完整：%(pages)s", pages="、".join(str(p.title) for p in missing)))
+    problems.extend(document_rules.submission_problems(application))
     if application.items:
         try:
             authority = route_authority(application.organization, application.items)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ecqs import workflows
+from ecqs.documents import samples as document_samples
 from ecqs.extensions import db
 from ecqs.licences import form as licence_form
 from ecqs.licences import operations as licence_applications
@@ -121,6 +122,7 @@ def load_licence_demo() -> int:
         licence_form.save_page(application, "basic", basic)
         for key, values in DEMO_FORM.items():
             licence_form.save_page(application, key, values)
+        document_samples.attach_samples(application, enterprise, optional=True)
         workflows.transition(application, "submit", enterprise)
         return application
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
 from ecqs.licences import clock as licence_clock
 from ecqs.licences import operations as licence_applications
@@ -78,21 +79,25 @@ def _licence_withdraw(app, actor, data):
     app.withdrawn_at = utcnow()
 
 
-def _licence_correction_points(data) -> list[str]:
-    points = data.get("points") or (data.get("comment") or "").splitlines()
-    return [p.strip() for p in points if p and p.strip()]
-
-
 def _licence_correction_guard(app, actor, data):
-    points = _licence_correction_points(data)
-    if not points:
-        raise GuardFailed(_("请逐条填写需要补正的内容（每行一条）"))
+    points = document_rules.correction_points(data)
+    named = document_rules.named_documents(app, data.get("documents"))
+    if named is None:
+        raise GuardFailed(_("所选需要更换的申请材料不属于本申请，请刷新页面后重试"))
+    if not points and not named:
+        raise GuardFailed(_("请逐条填写需要补正的内容（每行一条），或选择需要更换的申请材料"))
     if len(points) > 50 or any(len(p) > 500 for p in points):
         raise GuardFailed(_("补正内容最多 50 条，每条不超过 500 个字"))
+    data["_documents"] = named
 
 
 def _licence_request_correction(app, actor, data):
-    app.correction_points = "\n".join(_licence_correction_points(data))
+    points = document_rules.correction_points(data)
+    named = data.get("_documents") or []
+    if named:
+        points.append(document_rules.correction_line(named))
+    app.correction_points = "\n".join(points)
+    app.correction_documents = [r.id for r in named]
     app.correction_requested_at = utcnow()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ecqs.documents import rules as document_rules
+from ecqs.documents import samples as document_samples
 from ecqs.extensions import db
 from ecqs.models import PersonnelProject, QualificationApplication, User
 from ecqs.qualifications import operations as qualification_operations
@@ -28,7 +30,12 @@ def qualification_applications() -> int:
     ).first()
     if exists:
         return 0
+    needed = document_rules.requirements("qualification", project.personnel_type, "initial")
     qualification_operations.submit_qualification_application(
-        person, project, "initial", work_unit="陕西省特种设备检验检测研究院"
+        person,
+        project,
+        "initial",
+        work_unit="陕西省特种设备检验检测研究院",
+        documents=document_samples.sample_documents(needed),
     )
     return 1

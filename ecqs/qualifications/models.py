@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,12 +34,13 @@ QUALIFICATION_CATEGORY_LABELS = {
 CERTIFICATE_BASED_CATEGORIES = frozenset({"exam_renewal", "review_renewal", "change"})
 QUALIFICATION_STATUS_LABELS = {
     "pending": _l("待受理"),
+    "correction": _l("待补正"),
     "received": _l("材料已接收"),
     "approved": _l("已审核"),
     "rejected": _l("不予批准"),
     "withdrawn": _l("已撤回"),
 }
-OPEN_QUALIFICATION_STATES = ("pending", "received")
+OPEN_QUALIFICATION_STATES = ("pending", "correction", "received")
 CERTIFICATE_STATUS_LABELS = {"valid": _l("有效"), "superseded": _l("已换发"), "revoked": _l("已撤销")}
 
 
@@ -107,7 +109,8 @@ class QualificationApplication(db.Model):
     __tablename__ = "qualification_applications"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('pending', 'received', 'approved', 'rejected', 'withdrawn')", name="status_known"
+            "status IN ('pending', 'correction', 'received', 'approved', 'rejected', 'withdrawn')",
+            name="status_known",
         ),
         CheckConstraint(
             "category IN ('initial', 'exam_renewal', 'review_renewal', 'change')", name="category_known"
@@ -126,8 +129,8 @@ class QualificationApplication(db.Model):
             "applicant_id",
             "project_id",
             unique=True,
-            sqlite_where=db.text("status IN ('pending', 'received')"),
-            postgresql_where=db.text("status IN ('pending', 'received')"),
+            sqlite_where=db.text("status IN ('pending', 'correction', 'received')"),
+            postgresql_where=db.text("status IN ('pending', 'correction', 'received')"),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -156,6 +159,12 @@ class QualificationApplication(db.Model):
     accepted_on: Mapped[date | None] = mapped_column(Date)
     decided_on: Mapped[date | None] = mapped_column(Date)
     reject_reason: Mapped[str | None] = mapped_column(String(500))
+    # 补正 (TSG Z8001-2019 第十二条: 一次性告知申请人需要补正的内容): the points, the documents to
+    # replace (DocumentRequirement ids), when it was asked and when the person resubmitted.
+    correction_points: Mapped[str | None] = mapped_column(Text)
+    correction_documents: Mapped[list] = mapped_column(db.JSON, default=list)
+    correction_requested_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    resubmitted_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     __mapper_args__ = {"version_id_col": version}
@@ -169,6 +178,9 @@ class QualificationApplication(db.Model):
     )
     certificate: Mapped[QualificationCertificate | None] = relationship(
         back_populates="application", foreign_keys=[certificate_id]
+    )
+    documents: Mapped[list[ApplicationDocument]] = relationship(  # noqa: F821  (ecqs.documents)
+        order_by="ApplicationDocument.id", viewonly=True
     )
 
     @property

@@ -7,9 +7,12 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from ecqs.documents import operations as document_operations
+from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
 from ecqs.models import (
     CERTIFICATE_BASED_CATEGORIES,
+    OPEN_QUALIFICATION_STATES,
     QUALIFICATION_CATEGORY_LABELS,
     QUALIFICATION_STATUS_LABELS,
     Division,
@@ -70,9 +73,14 @@ def submit_qualification_application(
     province_code: str | None = None,
     work_unit: str | None = None,
     remarks: str | None = None,
+    documents: dict | None = None,
 ) -> QualificationApplication:
     """Start a personnel qualification application in 待受理, addressed to the authority of the
     project's approval level (SAMR, or the bureau of the person's province).
+
+    `documents` maps DocumentRequirement ids to the files of that document (uploads.store()
+    metadata kept by the documents step, or uploaded files); every required document of the
+    project's personnel type and the category must be there (documents.rules).
 
     Refusals raise a WorkflowError with a Chinese message and add nothing. Flushes, does not
     commit; the reviewers of the authority get an in-app notice."""
@@ -100,7 +108,7 @@ def submit_qualification_application(
         db.select(QualificationApplication).where(
             QualificationApplication.applicant_id == person.id,
             QualificationApplication.project_id == project.id,
-            QualificationApplication.status.in_(("pending", "received")),
+            QualificationApplication.status.in_(OPEN_QUALIFICATION_STATES),
         )
     ).scalar()
     if open_one is not None:
@@ -110,6 +118,12 @@ def submit_qualification_application(
                 state=QUALIFICATION_STATUS_LABELS[open_one.status],
             )
         )
+    documents = {int(k): v for k, v in (documents or {}).items() if v}
+    absent = document_rules.missing(
+        document_rules.requirements("qualification", project.personnel_type, category), documents
+    )
+    if absent:
+        raise GuardFailed(document_rules.missing_message(absent))
     today = workdays.today()
     held = qualifications.current_certificate(person, project.id, today)
     category_label = QUALIFICATION_CATEGORY_LABELS[category]
@@ -155,6 +169,11 @@ def submit_qualification_application(
             db.session.add(application)
     except IntegrityError:
         raise GuardFailed(_("您已有该项目正在办理的申请，不能重复提交")) from None
+    try:
+        for requirement_id, files in documents.items():
+            document_operations.attach(application, requirement_id, files, person, creating=True)
+    except document_operations.DocumentError as exc:
+        raise GuardFailed(str(exc)) from None
     audit.record(
         "record_created",
         user=person,

@@ -17,7 +17,7 @@ from ecqs.models import (
 )
 from ecqs.services.statistics import Filters, Module, Report, label, register
 
-RESULTS = ("approved", "rejected", "pending", "received", "withdrawn")
+RESULTS = ("approved", "rejected", "pending", "correction", "received", "withdrawn")
 
 
 def _conditions(filters: Filters) -> list:

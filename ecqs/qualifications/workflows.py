@@ -9,6 +9,7 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
 from ecqs.models import (
     CERTIFICATE_STATUS_LABELS,
@@ -17,6 +18,7 @@ from ecqs.models import (
     QualificationApplication,
     QualificationCertificate,
     User,
+    utcnow,
 )
 from ecqs.qualifications import rules as qualifications
 from ecqs.services import workdays
@@ -121,6 +123,39 @@ def _supersede_base_certificate(app, actor, data):
     return []
 
 
+def _correction_guard(app, actor, data):
+    points = document_rules.correction_points(data)
+    named = document_rules.named_documents(app, data.get("documents"))
+    if named is None:
+        raise GuardFailed(_("所选需要更换的申请材料不属于本申请，请刷新页面后重试"))
+    if not points and not named:
+        raise GuardFailed(_("请逐条填写需要补正的内容（每行一条），或选择需要更换的申请材料"))
+    if len(points) > 50 or any(len(p) > 500 for p in points):
+        raise GuardFailed(_("补正内容最多 50 条，每条不超过 500 个字"))
+    data["_documents"] = named
+
+
+def _request_correction(app, actor, data):
+    """补正告知 (TSG Z8001-2019 第十二条): every point at once, and the documents to replace."""
+    points = document_rules.correction_points(data)
+    named = data.get("_documents") or []
+    if named:
+        points.append(document_rules.correction_line(named))
+    app.correction_points = "\n".join(points)
+    app.correction_documents = [r.id for r in named]
+    app.correction_requested_at = utcnow()
+
+
+def _resubmit_guard(app, actor, data):
+    problems = document_rules.submission_problems(app)
+    if problems:
+        raise GuardFailed(_("不能提交：%(problems)s", problems="；".join(problems)))
+
+
+def _resubmit(app, actor, data):
+    app.resubmitted_on = workdays.today()
+
+
 def _reject_qualification(app, actor, data):
     app.reject_reason = data["comment"]
     app.decided_on = workdays.today()
@@ -136,6 +171,24 @@ def _to_applicant(title_of):
 
 def _notify_withdrawn(app, actor, comment):
     title = _("%(name)s撤回了资格认定申请（%(project)s）", name=app.applicant_name, project=app.project_label)
+    return [(u, title, None) for u in _authority_reviewers(app.authority)]
+
+
+_notify_correction = _to_applicant(
+    lambda app, comment: _(
+        "您的资格认定申请（%(project)s）需要补正：%(points)s",
+        project=app.project_label,
+        points="；".join((app.correction_points or "").splitlines()),
+    )
+)
+
+
+def _notify_resubmitted(app, actor, comment):
+    title = _(
+        "%(name)s补正后重新提交了资格认定申请（%(project)s）",
+        name=app.applicant_name,
+        project=app.project_label,
+    )
     return [(u, title, None) for u in _authority_reviewers(app.authority)]
 
 
@@ -161,7 +214,8 @@ def _qualification_deadline(app) -> date | None:
     # Administrative Licensing Law: accept or refuse within 5 working days (art. 32), decide
     # within 20 working days of acceptance (art. 42); art. 82 counts working days.
     if app.status == "pending" and app.applied_on:
-        return workdays.add_working_days(app.applied_on, 5)
+        # A resubmission after 补正 starts the 5 days again; 待补正 stops the clock.
+        return workdays.add_working_days(app.resubmitted_on or app.applied_on, 5)
     if app.status == "received" and app.accepted_on:
         return workdays.add_working_days(app.accepted_on, 20)
     return None
@@ -178,6 +232,7 @@ QUALIFICATION_APPLICATION = register(
         deadline=_qualification_deadline,
         colours={
             "pending": "warning",
+            "correction": "warning",
             "received": "info",
             "approved": "success",
             "rejected": "danger",
@@ -195,6 +250,33 @@ QUALIFICATION_APPLICATION = register(
                 notify=_notify_received,
                 confirm=_l("确定已接收申请材料吗？受理日期将记为今天。"),
                 style="primary",
+            ),
+            Transition(
+                "request_correction",
+                _l("补正告知"),
+                ("pending",),
+                "correction",
+                _REVIEWER,
+                party=_qualification_authority,
+                guard=_correction_guard,
+                effect=_request_correction,
+                notify=_notify_correction,
+                needs_comment=True,
+                bulk=False,
+                style="warning",
+            ),
+            Transition(
+                "resubmit",
+                _l("补正后重新提交"),
+                ("correction",),
+                "pending",
+                frozenset({"person"}),
+                party=_qualification_applicant,
+                guard=_resubmit_guard,
+                effect=_resubmit,
+                notify=_notify_resubmitted,
+                confirm=_l("确定提交补正后的申请吗？"),
+                bulk=False,
             ),
             Transition(
                 "approve",
@@ -227,7 +309,7 @@ QUALIFICATION_APPLICATION = register(
             Transition(
                 "withdraw",
                 _l("撤回"),
-                ("pending",),
+                ("pending", "correction"),
                 "withdrawn",
                 frozenset({"person"}),
                 party=_qualification_applicant,

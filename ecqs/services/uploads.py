@@ -134,6 +134,27 @@ def quarantine(file_storage, replaces: dict | None = None) -> dict:
     return meta
 
 
+def reopen(stored_name: str, original_name: str) -> dict:
+    """The metadata `record()` needs of a file `store()` kept earlier, from the file itself (a
+    multi-step form may keep only the two names, e.g. in the signed session cookie)."""
+    if not STORED_NAME_RE.fullmatch(stored_name or ""):
+        raise UploadError(_("上传的文件已失效，请重新上传"))
+    path = upload_dir() / stored_name
+    if not path.is_file():
+        raise UploadError(_("上传的文件已失效，请重新上传"))
+    data = path.read_bytes()
+    kind = filetype.guess(data)
+    if kind is None or kind.mime not in ALLOWED:
+        raise UploadError(_("上传的文件已失效，请重新上传"))
+    return {
+        "stored_name": stored_name,
+        "original_name": (original_name or stored_name)[:255],
+        "content_type": kind.mime,
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
 def save(file_storage, user=None) -> Upload:
     """Check and store an uploaded file; returns the (flushed) Upload row."""
     return record(store(file_storage), user)

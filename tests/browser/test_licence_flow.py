@@ -1,8 +1,10 @@
 """Seed 001 end to end in a real browser (M2, production licence), with one correction round:
 an enterprise starts 生产企业许可申请 (category, licence type, items; the approving authority is
 shown before anything is saved), fills the pages of the 许可申请书 saving drafts and prints the
-current page, submits; the Shaanxi reviewer asks for correction (待补正, two points); the
-enterprise reads the 补正告知书, edits and resubmits; the reviewer accepts (初审通过, choosing
+current page, uploads its 申请材料 (several files for one document), submits; the Shaanxi
+reviewer asks for correction (待补正, two points and the 质量保证手册 to replace); the enterprise
+reads the 补正告知书, edits, replaces the manual and resubmits; the reviewer (who sees the
+replaced manual in the history and downloads the new one) accepts (初审通过, choosing
 the assessment institution); the enterprise engages it; the assessor proposes review dates; the
 enterprise confirms them; the assessor submits report and conclusion; the enterprise fills the
 评审反馈表; the reviewer grants 准予许可 with licence number and validity; the enterprise sees
@@ -16,6 +18,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from ecqs.documents import rules as document_rules
+from ecqs.documents.samples import sample_pdf
 from ecqs.extensions import db
 from ecqs.licences import documents as licence_documents
 from ecqs.licences import form as licence_form
@@ -80,8 +84,24 @@ def fill_page(page, key: str, today) -> None:
         page.fill(selector, value)
 
 
+def upload_documents(page, requirements, folder, artifacts) -> None:
+    """On the wizard's 申请材料 page: one PDF per required document, uploaded as a person would."""
+    for requirement in requirements:
+        path = folder / f"{requirement.name}.pdf"
+        path.write_bytes(sample_pdf(f"document {requirement.id}"))
+        row = page.locator(f"#documents-table tr[data-requirement='{requirement.id}']")
+        row.locator("input[type=file]").set_input_files(str(path))
+        with page.expect_navigation():
+            row.locator("button.upload-document").click()
+        expect_flash(page, "申请材料已上传", artifacts)
+        assert (
+            path.name
+            in page.locator(f"#documents-table tr[data-requirement='{requirement.id}']").inner_text()
+        )
+
+
 def test_enterprise_applies_with_one_correction_round_to_a_verified_licence(
-    page, browser, live_server, artifacts, world, tmp_path
+    page, browser, live_server, artifacts, world, tmp_path, document_catalogue_loaded
 ):
     base = live_server
     world.enterprise_org.address = "西安市雁塔区科技路 18 号"  # demo-like registration data
@@ -100,6 +120,10 @@ def test_enterprise_applies_with_one_correction_round_to_a_verified_licence(
     valid_until = today + timedelta(days=4 * 365)
     report = tmp_path / "评审报告.png"
     report.write_bytes(tiny_png())
+    needed = [r for r in document_rules.requirements("licence", "制造", "first") if r.required]
+    manual_id = next(r.id for r in needed if r.name == "质量保证手册")
+    photo = tmp_path / "营业执照副本.png"
+    photo.write_bytes(tiny_png())
     db.session.rollback()
 
     # 1. The enterprise starts the application: category, type, items; the authority is shown.
@@ -140,9 +164,26 @@ def test_enterprise_applies_with_one_correction_round_to_a_verified_licence(
     assert print_view.locator("nav").count() == 0  # a clean page: no menu
     shot(print_view, artifacts, "m2_1_print_current_page.png")
     print_view.close()
-    for key in ("basic", "site", "staff", "quality", "products", "remarks", "declaration"):
+    for key in ("basic", "site", "staff", "quality", "products", "documents", "remarks", "declaration"):
         page.wait_for_url(re.compile(rf".*/licence_apply/{app_id}/{key}$"))
-        fill_page(page, key, today)
+        if key == "documents":
+            # 申请材料: what is missing is listed; one PDF per required document, and a second
+            # file (a PNG) for the business licence.
+            missing = page.inner_text("#documents-missing")
+            assert "营业执照" in missing and "质量保证手册" in missing
+            assert "型式试验报告" not in missing  # optional
+            upload_documents(page, needed, tmp_path, artifacts)
+            licence_row = page.locator("#documents-table tr[data-name='营业执照']")
+            licence_row.locator("input[type=file]").set_input_files(str(photo))
+            with page.expect_navigation():
+                licence_row.locator("button.upload-document").click()
+            licence_files = page.locator("#documents-table tr[data-name='营业执照']").inner_text()
+            assert "营业执照.pdf" in licence_files and "营业执照副本.png" in licence_files
+            page.locator("#documents-complete").wait_for()
+            assert page.locator("#wizard-pages [data-page=documents] [data-complete]").count() == 1
+            shot(page, artifacts, "m2_1b_documents_uploaded.png")
+        else:
+            fill_page(page, key, today)
         page.click("#next-page")
     page.wait_for_url(re.compile(rf".*/licence_apply/{app_id}/submit$"))
     assert page.inner_text("#submit-authority") == "陕西省市场监督管理局"
@@ -165,6 +206,8 @@ def test_enterprise_applies_with_one_correction_round_to_a_verified_licence(
     page.locator("#inbox a", has_text=number).click()
     wait_for_url(page, rf".*/details/.*id={app_id}.*", "the inbox link", artifacts)
     page.fill("#correction-points", "1. 质量保证手册版本号有误，请更正\n2. 补充生产场地面积说明")
+    assert "营业执照.pdf" in page.inner_text("#application-documents")
+    page.check(f"#correction-document-{manual_id}")  # the manual must be replaced
     confirm_click(page, "#form-request_correction button[data-action=request_correction]")
     expect_flash(page, "操作成功", artifacts)
     assert page.inner_text("#licence-status") == "待补正"
@@ -174,7 +217,9 @@ def test_enterprise_applies_with_one_correction_round_to_a_verified_licence(
     assert application.correction_points.splitlines() == [
         "1. 质量保证手册版本号有误，请更正",
         "2. 补充生产场地面积说明",
+        "请更换以下申请材料：质量保证手册",
     ]
+    assert application.correction_documents == [manual_id]
     db.session.rollback()
     logout(page)
 
@@ -196,6 +241,22 @@ def test_enterprise_applies_with_one_correction_round_to_a_verified_licence(
     page.fill("#main_equipment", "数控车床 6 台\n加工中心 2 台\n（生产场地面积 3200 平方米，含装配车间）")
     page.click("#wizard-pages [data-page=submit]")
     page.wait_for_url(re.compile(rf".*/licence_apply/{app_id}/submit$"))
+    assert "质量保证手册" in page.inner_text("#submit-problems")  # not replaced yet
+    page.click("#wizard-pages [data-page=documents]")
+    page.wait_for_url(re.compile(rf".*/licence_apply/{app_id}/documents$"))
+    assert "质量保证手册" in page.inner_text("#documents-replace")
+    new_manual = tmp_path / "质量保证手册B1版.pdf"
+    new_manual.write_bytes(sample_pdf("quality manual B/1"))
+    manual_row = page.locator(f"#documents-table tr[data-requirement='{manual_id}']")
+    manual_row.locator("input[type=file]").set_input_files(str(new_manual))
+    with page.expect_navigation():
+        manual_row.locator("button.upload-document").click()
+    expect_flash(page, "申请材料已上传", artifacts)
+    manual_files = page.locator(f"#documents-table tr[data-requirement='{manual_id}']").inner_text()
+    assert "质量保证手册B1版.pdf" in manual_files and "质量保证手册.pdf" not in manual_files
+    assert page.locator("#documents-replace").count() == 0
+    page.click("#wizard-pages [data-page=submit]")
+    page.wait_for_url(re.compile(rf".*/licence_apply/{app_id}/submit$"))
     assert page.inner_text("#submit-application") == "补正后重新提交"
     confirm_click(page, "#submit-application")
     expect_flash(page, f"申请 {number} 已提交至 陕西省市场监督管理局", artifacts)
@@ -207,10 +268,18 @@ def test_enterprise_applies_with_one_correction_round_to_a_verified_licence(
     db.session.rollback()
     logout(page)
 
-    # 5. The reviewer accepts (初审通过), choosing the assessment institution.
+    # 5. The reviewer sees the replaced manual in the history, downloads the new one, and
+    # accepts (初审通过), choosing the assessment institution.
     login(page, base, "staff", reviewer, PASSWORD)
     page.locator("#inbox a", has_text=number).click()
     wait_for_url(page, rf".*/details/.*id={app_id}.*", "the inbox link", artifacts)
+    history = page.inner_text("#documents-history")
+    assert "质量保证手册.pdf" in history and "已被替换" in history
+    link = page.locator("#documents-table a.document-link", has_text="质量保证手册B1版.pdf")
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "质量保证手册B1版.pdf"
+    shot(page, artifacts, "m2_2b_reviewer_documents.png")
     page.select_option("#assessor_org_id", str(assessor_org_id))
     page.fill("#contact_name", "李评审")
     page.fill("#contact_phone", "010-12345678")
@@ -268,10 +337,13 @@ def test_enterprise_applies_with_one_correction_round_to_a_verified_licence(
     db.session.rollback()
     logout(page)
 
-    # 9. The assessor submits report and conclusion.
+    # 9. The assessor reads the documents, submits report and conclusion.
     login(page, base, "institution", assessor, PASSWORD)
     page.locator("#inbox a", has_text=number).click()
     wait_for_url(page, rf".*/details/.*id={app_id}.*", "the inbox link", artifacts)
+    with page.expect_download() as download:
+        page.locator("#documents-table a.document-link", has_text="营业执照.pdf").click()
+    assert download.value.suggested_filename == "营业执照.pdf"
     page.set_input_files("#report", str(report))
     page.select_option("#conclusion", "pass")
     page.fill("#form-submit_report textarea[name=comment]", "质量保证体系运转正常，符合许可条件")

@@ -1,6 +1,7 @@
 """Seed 000 end to end in a real browser (M3, personnel qualification): a person applies for
-RT-II (取证) through 特种设备检验、检测人员资格认定申请 → 资格认定申请; the reviewer of the
-Shaanxi bureau finds it in 待办事项, receives the materials (材料已接收) and approves it
+RT-II (取证) through 特种设备检验、检测人员资格认定申请 → 资格认定申请, uploading the 申请材料 of
+TSG Z8001 (several files for one document, a photo as PNG); the reviewer of the Shaanxi bureau
+finds it in 待办事项, opens and downloads the documents, receives the materials (材料已接收) and approves it
 (已审核) entering the certificate data; the person sees the certificate under 我的证书."""
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from ecqs.documents import rules as document_rules
+from ecqs.documents.samples import sample_pdf
 from ecqs.extensions import db
 from ecqs.models import QualificationApplication, QualificationCertificate
 from ecqs.services import workdays
@@ -23,6 +26,7 @@ from tests.browser.flow_helpers import (
     open_menu,
     shot,
     submit_and_wait,
+    tiny_png,
 )
 from tests.conftest import PASSWORD
 from tests.qualifications.fixtures import make_person
@@ -43,7 +47,7 @@ SEED_COLUMNS = [
 
 
 def test_person_applies_reviewer_receives_and_approves_person_sees_certificate(
-    page, live_server, artifacts, projects, reviewers
+    page, live_server, artifacts, projects, reviewers, document_catalogue_loaded, tmp_path
 ):
     base = live_server
     person = make_person("61", real_name="王检测", username="wangjiance")
@@ -54,6 +58,17 @@ def test_person_applies_reviewer_receives_and_approves_person_sees_certificate(
     today = workdays.today()
     valid_until = today + timedelta(days=4 * 365)
     number = "TS-RT-610000-2026-0001"
+    needed = [
+        r for r in document_rules.requirements("qualification", "无损检测人员", "initial") if r.required
+    ]
+    files = {}
+    for r in needed:
+        path = tmp_path / (f"{r.name}.png" if "照片" in r.name else f"{r.name}.pdf")
+        path.write_bytes(tiny_png() if "照片" in r.name else sample_pdf(f"document {r.id}"))
+        files[r.id] = path
+    eyes_id = next(r.id for r in needed if r.name == "视力证明")
+    second_page = tmp_path / "视力证明-右眼.pdf"
+    second_page.write_bytes(sample_pdf("right eye"))
     db.session.rollback()
 
     # 1. The person: menu → 资格认定申请, choose RT-II, category 取证, submit.
@@ -68,6 +83,21 @@ def test_person_applies_reviewer_receives_and_approves_person_sees_certificate(
     page.get_by_label("取证").check()
     page.fill("#work_unit", "陕西省特种设备检验检测研究院")
     shot(page, artifacts, "m3_1_person_fills_application.png")
+    submit_and_wait(page, "#next-step", r".*/qualification_apply/documents/$")
+    # 第三步：申请材料. Nothing uploaded yet: the list of what is missing, submit disabled.
+    assert "视力证明" in page.inner_text("#documents-missing")
+    assert page.locator("#submit-application").is_disabled()
+    for requirement_id, path in files.items():
+        row = page.locator(f"#documents-table tr[data-requirement='{requirement_id}']")
+        chosen = [str(path), str(second_page)] if requirement_id == eyes_id else str(path)
+        row.locator("input[type=file]").set_input_files(chosen)
+        with page.expect_navigation():
+            row.locator("button.upload-document").click()
+        expect_flash(page, "申请材料已上传", artifacts)
+    eyes = page.inner_text(f"#documents-table tr[data-requirement='{eyes_id}']")
+    assert "视力证明.pdf" in eyes and "视力证明-右眼.pdf" in eyes
+    page.locator("#documents-complete").wait_for()
+    shot(page, artifacts, "m3_1b_person_uploads_documents.png")
     dialogs = confirm_click(page, "#submit-application")
     assert dialogs == ["确定提交该资格认定申请吗？"]
     expect_flash(page, "申请已提交，提交机构：陕西省市场监督管理局", artifacts)
@@ -84,6 +114,7 @@ def test_person_applies_reviewer_receives_and_approves_person_sees_certificate(
     )
     assert application.authority.name == "陕西省市场监督管理局"
     assert application.work_unit == "陕西省特种设备检验检测研究院"
+    assert len(application.documents) == len(needed) + 1
     db.session.rollback()
 
     # The person's grid (seed 000 §1.6) has the seed's columns and shows the row as 待受理.
@@ -111,6 +142,11 @@ def test_person_applies_reviewer_receives_and_approves_person_sees_certificate(
     item.locator("a").first.click()
     page.wait_for_url(re.compile(rf".*/admin/qualification_applications/details/.*id={app_id}.*"))
     assert "待受理" in page.inner_text("#current-state")
+    documents = page.inner_text("#application-documents")
+    assert "视力证明-右眼.pdf" in documents and "近期 1 寸免冠正面白底彩色照片.png" in documents
+    with page.expect_download() as download:
+        page.locator("#documents-table a.document-link", has_text="视力证明-右眼.pdf").click()
+    assert download.value.suggested_filename == "视力证明-右眼.pdf"
 
     # 材料已接收
     dialogs = confirm_click(page, "#workflow-actions button[data-action=receive]")

@@ -7,12 +7,21 @@ import pytest
 from sqlalchemy import select
 
 from ecqs import workflows
+from ecqs.documents import catalogue as document_catalogue
+from ecqs.documents import samples as document_samples
 from ecqs.extensions import db
 from ecqs.licences import form as licence_form
 from ecqs.licences import operations as licence_applications
 from ecqs.licences.seed import load_licence_items
 from ecqs.models import LicenceItem
 from tests.conftest import make_org, make_user
+
+
+@pytest.fixture
+def document_catalogue_loaded(app):
+    """申请材料目录 of seed/application_documents.csv (truncated after every test like any table)."""
+    document_catalogue.load_seed()
+    db.session.commit()
 
 
 @pytest.fixture
@@ -85,9 +94,11 @@ def sample_values(page, organization=None) -> dict:
 
 
 def complete_form(application):
-    """Fill every page of the 许可申请书 with valid values."""
+    """Fill every page of the 许可申请书 with valid values, and attach a generated file to every
+    required document (none when the test did not load 申请材料目录)."""
     for page in licence_form.PAGES:
         licence_form.save_page(application, page.key, sample_values(page, application.organization))
+    document_samples.attach_samples(application, application.created_by)
 
 
 def draft(world, items=None, category="first", licence_type="制造", fill=True):

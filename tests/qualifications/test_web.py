@@ -21,8 +21,12 @@ def _count(model=QualificationApplication) -> int:
 
 
 def _fill(client, project, province="", **form):
+    """Step 2 (申报信息) and, when it leads on, step 3 (申请材料: none required here) and submit."""
     data = {"project_id": project.id, "province": province, "category": "initial", **form}
-    return client.post("/admin/qualification_apply/fill/", data=data)
+    response = client.post("/admin/qualification_apply/fill/", data=data)
+    if response.status_code == 302 and response.headers["Location"].endswith("/documents/"):
+        response = client.post("/admin/qualification_apply/documents/", data={"action": "submit"})
+    return response
 
 
 # ---- routing ---------------------------------------------------------------------------------
@@ -87,7 +91,7 @@ def test_two_step_application(client, login_as, projects, authorities):
     project = projects["RT-II"]
     step2 = client.get(f"/admin/qualification_apply/fill/?project_id={project.id}&province=610000")
     page = step2.get_data(as_text=True)
-    assert "第二步：填写申报信息并提交" in page
+    assert "第二步：填写申报信息" in page and "第三步：上传申请材料并提交" in page
     assert '<td id="summary-authority">' in page and "陕西省市场监督管理局" in page
     for label in ("取证", "考试换证", "审核换证", "变更"):
         assert label in page

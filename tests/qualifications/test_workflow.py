@@ -362,7 +362,7 @@ def _inbox_checks(projects, reviewers):
     person = make_person("61")
     submit(person, projects["RT-II"])
     mine = [i for i in inbox.items_for(reviewers["shaanxi"]) if "人员资格认定申请" in i.title]
-    assert len(mine) == 1 and mine[0].actions == ["接收材料"]
+    assert len(mine) == 1 and mine[0].actions == ["接收材料", "补正告知"]
     assert mine[0].url.startswith("/admin/qualification_applications/details/")
     assert mine[0].deadline == workdays.add_working_days(workdays.today(), 5)
     assert not [i for i in inbox.items_for(reviewers["sichuan"]) if "人员资格认定申请" in i.title]

@@ -18,6 +18,10 @@ from sqlalchemy import select
 
 from ecqs import access, seeding, workflows
 from ecqs.admin_views.base import RoleView
+from ecqs.documents import catalogue as document_catalogue
+from ecqs.documents import operations as document_operations
+from ecqs.documents import rules as document_rules
+from ecqs.documents import samples as document_samples
 from ecqs.extensions import db
 from ecqs.licences import form as licence_form
 from ecqs.models import Notice, Notification, SmsMessage
@@ -84,6 +88,16 @@ def xlsx_rows(data: bytes) -> list[list]:
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+def probe_requirement(application) -> int:
+    return document_rules.application_requirements(application)[0].id
+
+
+def qualification_files() -> dict:
+    """Generated files for every required document of an NDT 取证 application."""
+    needed = document_rules.requirements("qualification", "无损检测人员", "initial")
+    return document_samples.sample_documents(needed)
+
+
 def build_world():
     """Create the two-province world; returns a namespace with the side-A user of each role
     (`w.users[role]`) and the notable rows."""
@@ -93,6 +107,7 @@ def build_world():
     instrument_catalogue.load_seed(seeding.read_csv("instrument_catalogue.csv"))
     load_licence_items()
     personnel_catalogue.load_personnel_projects(seeding.read_csv("personnel_projects.csv"))
+    document_catalogue.load_seed()
     db.session.commit()
     w = SimpleNamespace()
 
@@ -192,6 +207,10 @@ def build_world():
             if field.kind in ("text", "textarea") and field.name != "company_name":
                 values[field.name] = XSS
         licence_form.save_page(w.licence_a, page.key, values)
+    # A document whose file name carries the probe (the details page and the wizard list it).
+    probe = document_samples.sample_file(document_rules.application_requirements(w.licence_a)[0])
+    probe.filename = f"文件{XSS}.pdf"
+    document_operations.attach(w.licence_a, probe_requirement(w.licence_a), [probe], side_a.enterprise)
     db.session.commit()
     advance(side_a, w.licence_a, "reviewed")
     w.licence_a_draft = draft(side_a, items=[item("安全阀", "B")])
@@ -203,8 +222,9 @@ def build_world():
     project = db.session.execute(
         select(PersonnelProject).where(PersonnelProject.code == "RT-II")
     ).scalar_one()
+    files = qualification_files()
     w.qual_a = qualification_operations.submit_qualification_application(
-        u["person"], project, "initial", work_unit=f"单位{XSS}", remarks=f"说明{XSS}"
+        u["person"], project, "initial", work_unit=f"单位{XSS}", remarks=f"说明{XSS}", documents=files
     )
     db.session.commit()
     workflows.transition(w.qual_a, "receive", u["reviewer"])
@@ -213,8 +233,12 @@ def build_world():
     project2 = db.session.execute(
         select(PersonnelProject).where(PersonnelProject.code == "MT-II")
     ).scalar_one()
-    w.qual_a2 = qualification_operations.submit_qualification_application(u["person"], project2, "initial")
-    w.qual_b = qualification_operations.submit_qualification_application(w.person_b, project, "initial")
+    w.qual_a2 = qualification_operations.submit_qualification_application(
+        u["person"], project2, "initial", documents=qualification_files()
+    )
+    w.qual_b = qualification_operations.submit_qualification_application(
+        w.person_b, project, "initial", documents=qualification_files()
+    )
     db.session.commit()
     w.qual_b_reviewer = w.bj_reviewer
 

@@ -15,8 +15,10 @@ import re
 
 import pytest
 from flask_admin.contrib.sqla import ModelView
+from sqlalchemy import select
 
 from ecqs import access, domains
+from ecqs.extensions import db
 from ecqs.licences import form as licence_form
 from ecqs.workflows import WORKFLOWS
 from tests.accounts.fixtures import session_login
@@ -381,3 +383,49 @@ def test_no_secret_columns_in_any_grid_details_or_export(app):
             if secret:
                 problems.append(f"{view.endpoint} {kind}: {secret}")
     assert not problems, "\n".join(problems)
+
+
+# ---- 8. application documents: a file only through its application's scope -------------------
+
+
+def test_application_documents_only_through_their_application_scope(app, world, clients):
+    """Every download door of an application's files (/document/<id>, on every grid that has
+    one) serves a file only to a user who sees its application, and to such a user through the
+    application's main grid; every other role and organisation gets 403/404."""
+    from ecqs.models import ApplicationDocument
+
+    documents = list(
+        db.session.execute(select(ApplicationDocument).order_by(ApplicationDocument.id)).scalars()
+    )
+    assert {bool(d.licence_application_id) for d in documents} == {True, False}
+    views = [v for v in role_views(app) if hasattr(v, "document_view")]
+    assert {v.endpoint for v in views} >= {
+        "licence_applications",
+        "qualification_applications",
+        "my_qualification_applications",
+    }
+    problems, served, refused = [], 0, 0
+    for view in views:
+        for role, client in clients.items():
+            visible = scoped_ids(ApplicationDocument, world.users[role])
+            for document in documents:
+                code = client.get(f"{view.url}/document/{document.id}").status_code
+                mine = getattr(document, view.document_parent_attr) is not None
+                expected_open = role in view.roles and document.id in visible and mine
+                if code == 200:
+                    served += 1
+                    if not expected_open:
+                        problems.append(f"{role} {view.endpoint} document {document.id}: served")
+                elif code in (403, 404):
+                    refused += 1
+                    main = view.endpoint in ("licence_applications", "qualification_applications")
+                    if expected_open and main:
+                        problems.append(f"{role} {view.endpoint} document {document.id}: {code}")
+                else:
+                    problems.append(f"{role} {view.endpoint} document {document.id}: {code}")
+        for junk in ("abc", "0", "99999999999999999999"):
+            code = clients["admin"].get(f"{view.url}/document/{junk}").status_code
+            if code not in (403, 404):
+                problems.append(f"admin {view.endpoint} document {junk}: {code}")
+    assert not problems, "\n".join(problems[:60])
+    assert served > 10 and refused > 50, (served, refused)
