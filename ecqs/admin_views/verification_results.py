@@ -144,6 +144,7 @@ class VerificationView(ErrorReportMixin, _ItemGrid):
         """Record the batch form: all or nothing, each item through the engine."""
         ids = request.form.getlist("rowid")[:MAX_BATCH]
         rows = self._batch_rows(ids)
+        db.session.commit()  # the audit of ids out of scope, before anything is recorded
         return_url = get_redirect_target() or self.get_url(".index_view")
         values = request.form
         result = values.get("result")
@@ -173,7 +174,6 @@ class VerificationView(ErrorReportMixin, _ItemGrid):
             errors = batch_results.record_all(entries, result, verified_on, current_user)
         if errors:
             db.session.rollback()
-            db.session.commit()  # the audit of ids out of scope, if any
             flash(_("检定结果未录入（全部未保存），请修改后重新提交"), "error")
             for message in errors[:20]:
                 flash(message, "error")
