@@ -51,7 +51,7 @@ def _state(item) -> BookingItem:
 
 
 def test_receipt_and_public_page_show_the_institution_contact(client, login_as, accepted):
-    items, inst_user, ent_user, institution = accepted
+    items, _inst_user, ent_user, institution = accepted
     login_as(ent_user)
     page = client.get(f"/admin/bookings/details/?id={items[0].booking_id}").get_data(as_text=True)
     row = page[page.index(f'id="item-{items[0].id}"') :]
@@ -65,7 +65,7 @@ def test_receipt_and_public_page_show_the_institution_contact(client, login_as, 
 
 
 def test_institution_sees_my_institution_info_and_edits_its_contact(client, login_as, accepted):
-    items, inst_user, ent_user, institution = accepted
+    _items, inst_user, _ent_user, institution = accepted
     login_as(inst_user)
     home = client.get("/admin/").get_data(as_text=True)
     assert "我的机构信息" in home and "我的企业信息" not in home
@@ -96,7 +96,7 @@ def test_institution_sees_my_institution_info_and_edits_its_contact(client, logi
 
 
 def test_enterprise_still_reads_my_enterprise_info(client, login_as, accepted):
-    items, inst_user, ent_user, institution = accepted
+    _items, _inst_user, ent_user, _institution = accepted
     login_as(ent_user)
     home = client.get("/admin/").get_data(as_text=True)
     assert "我的企业信息" in home and "我的机构信息" not in home
@@ -238,8 +238,8 @@ def test_batch_refuses_an_item_not_accepted(client, login_as, accepted):
 
 
 def test_batch_refuses_another_institutions_item(client, login_as, accepted):
-    items, inst_user, *_ = accepted
-    other, other_user = make_metrology("610000", name="另一计量机构")
+    items, _inst_user, *_ = accepted
+    _other, other_user = make_metrology("610000", name="另一计量机构")
     login_as(other_user)
     response = _batch_post(client, items[:1], ["JD-1"])
     assert "不存在或无权操作" in flashes(response)
@@ -291,7 +291,7 @@ def _results_xlsx(rows) -> bytes:
 
 def test_results_template_lists_the_accepted_items_with_proposals(client, login_as, accepted):
     items, inst_user, *_ = accepted
-    other, other_user = make_metrology("610000")
+    _other, _other_user = make_metrology("610000")
     login_as(inst_user)
     rows = _template(client)
     assert [r[0] for r in rows] == [i.id for i in items]
@@ -327,8 +327,8 @@ def test_results_import_all_or_nothing_with_error_report(client, login_as, accep
 
 
 def test_results_import_refuses_other_institutions_items(client, login_as, accepted):
-    items, inst_user, *_ = accepted
-    other, other_user = make_metrology("610000")
+    items, _inst_user, *_ = accepted
+    _other, other_user = make_metrology("610000")
     login_as(other_user)
     today = workdays.today().isoformat()
     rows = [[items[0].id, "", "", "", "", "", "合格", "JD-1", today, None]]
