@@ -181,7 +181,8 @@ def test_person_applies_reviewer_receives_and_approves_person_sees_certificate(
     assert page.inner_text("#certificate-holder").strip() == "王检测"
     assert page.inner_text("#certificate-id-number").strip() == id_number
     assert page.inner_text("#certificate-project-code").strip() == "RT-II"
-    assert page.inner_text("#certificate-validity").split() == [today.isoformat(), "至", valid_until.isoformat()]
+    validity = page.inner_text("#certificate-validity").split()
+    assert validity == [today.isoformat(), "至", valid_until.isoformat()]
     assert page.inner_text("#certificate-authority").strip() == "陕西省市场监督管理局"
     qr = page.locator("#verify-qr")
     assert qr.get_attribute("src").startswith("data:image/svg+xml")
