@@ -154,6 +154,11 @@ def load_demo() -> dict:
             db.session.add(org)
             db.session.flush()
             created["organizations"] += 1
+        else:
+            # A database seeded before a demo field existed gets it (what users typed stays).
+            for attr, value in extra.items():
+                if getattr(org, attr) is None:
+                    setattr(org, attr, value)
         orgs[key] = org
     system = None
     for username, role, org_key, real_name, id17, mobile in DEMO_USERS:
