@@ -33,7 +33,8 @@ HEADERS = [
 ]
 INSTRUCTIONS = (
     "填写说明：第 3 行起每行一件已受理的器具，请勿修改“明细编号”和表头；检定结论填“合格”或“不合格”；"
-    "检定日期格式如 2026-01-31，不能晚于今天；有效期至留空时按器具种别的检定周期推算（合格时必须有）。"
+    "检定日期格式如 2026-01-31，不能晚于今天；"
+    "有效期至留空时按器具种别的检定周期推算，不合格时不更新有效期至。"
     "任何一行有错误时，全部数据均不导入。"
 )
 MAX_ROWS = 1_000  # below IMPORT_JOB_THRESHOLD: a results sheet is imported in the request
@@ -77,12 +78,15 @@ def accepted_items(user: User):
 
 
 def record_all(rows: list[ResultRow], result: str, verified_on: date | None, actor: User) -> list[str]:
-    """Record one result for every row through the engine, all or nothing: returns the problems
+    """Record one result for every row through the engine, all or nothing (合格: the row's
+    有效期至 or the proposal; 不合格: none, the ledger keeps its date): returns the problems
     (each naming its item) after rolling everything back, or [] with every item 已检定 (flushed;
     the caller commits)."""
     problems = []
     for r in rows:
-        valid_until = r.valid_until
+        # An unqualified instrument gets no new 有效期至 (the proposals are prefilled in the form
+        # and the template, and must not extend it).
+        valid_until = r.valid_until if result == "qualified" else None
         if valid_until is None and result == "qualified":
             valid_until = proposed_valid_until(r.item, verified_on)
         try:

@@ -198,6 +198,19 @@ def test_batch_result_happy_path_goes_through_the_engine(client, login_as, accep
     assert len(events) == 3
 
 
+def test_unqualified_batch_keeps_the_ledger_date_despite_the_proposals(client, login_as, accepted):
+    items, inst_user, *_ = accepted
+    before = [i.instrument.valid_until for i in items]
+    login_as(inst_user)
+    proposal = batch_results.proposed_valid_until(items[0], workdays.today()).isoformat()
+    extra = {f"valid_until_{i.id}": proposal for i in items}
+    response = _batch_post(client, items, ["BH-1", "BH-2", "BH-3"], result="unqualified", **extra)
+    assert "已录入 3 件器具的检定结果" in flashes(response)
+    rows = [_state(i) for i in items]
+    assert [(r.status, r.result, r.new_valid_until) for r in rows] == [("verified", "unqualified", None)] * 3
+    assert [r.instrument.valid_until for r in rows] == before
+
+
 def test_batch_refuses_a_bad_certificate_number_and_changes_nothing(client, login_as, accepted):
     items, inst_user, *_ = accepted
     login_as(inst_user)
