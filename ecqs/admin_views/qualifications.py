@@ -492,7 +492,8 @@ CERTIFICATE_LABELS = {
 
 
 def _certificate_status(view, context, model, name):
-    if model.status == "valid" and model.valid_until < workdays.today():
+    # One predicate for the grid, the printed page and the public verification page.
+    if qualifications.certificate_standing(model, workdays.today()) == "expired":
         return Markup('<span class="badge badge-danger" data-status="expired">{}</span>').format(_("已过期"))
     return _state_badge(view, context, model, name)
 
@@ -501,7 +502,7 @@ _state_badge = state_badge()
 
 
 def _certificate_status_text(view, context, model, name):
-    if model.status == "valid" and model.valid_until < workdays.today():
+    if qualifications.certificate_standing(model, workdays.today()) == "expired":
         return _("已过期")
     return str(CERTIFICATE_STATUS_LABELS.get(model.status, model.status))
 
