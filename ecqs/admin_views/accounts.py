@@ -172,6 +172,7 @@ class MyOrganizationView(RoleView):
     resubmittable; its administrator keeps the contact person, phone and address current."""
 
     roles = frozenset({"enterprise", "metrology", "assessor", "unit"})
+    details_template = "admin/my_organization_details.html"
     require_approved_org = False
     primary_for_model = False
     can_create = False
@@ -190,8 +191,6 @@ class MyOrganizationView(RoleView):
             "licence_upload": self.file_link("licence_upload"),
         }
         self.column_formatters_detail = _organization_detail_formatters(self)
-
-    details_template = "admin/my_organization_details.html"
 
     def may_edit_contact(self, org) -> bool:
         return bool(current_user.is_org_admin and org.id == current_user.organization_id)
