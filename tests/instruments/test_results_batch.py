@@ -360,3 +360,10 @@ def test_kind_without_period_needs_a_date_when_qualified(client, login_as, accep
     html = upload(client, "/admin/verification_results/import/", _results_xlsx(rows)).get_data(as_text=True)
     assert "没有检定周期" in html
     assert _state(items[0]).status == "accepted"
+
+
+def test_public_catalogue_shows_the_verification_period(client):
+    page = client.get("/public/instruments/catalogue").get_data(as_text=True)
+    assert "检定周期（月）" in page
+    row = page[page.index("指示类压力表") :]
+    assert "<td>6</td>" in row[: row.index("</tr>")]
