@@ -367,3 +367,25 @@ def test_public_catalogue_shows_the_verification_period(client):
     assert "检定周期（月）" in page
     row = page[page.index("指示类压力表") :]
     assert "<td>6</td>" in row[: row.index("</tr>")]
+
+
+def test_admin_catalogue_grid_edits_the_verification_period(client, login_as):
+    login_as("admin")
+    assert "检定周期（月）" in client.get("/admin/instrument_kinds/").get_data(as_text=True)
+    k = kind("0102")
+    data = {
+        "item": str(k.item_id),
+        "code": k.code,
+        "name": k.name,
+        "type_approval": "",
+        "compulsory_verification": "",
+        "verification_period_months": "300",
+    }
+    page = client.post(f"/admin/instrument_kinds/edit/?id={k.id}", data=data).get_data(as_text=True)
+    assert "检定周期应为 1 至 240 个月" in page
+    db.session.expire_all()
+    assert kind("0102").verification_period_months == 12
+    data["verification_period_months"] = "24"
+    client.post(f"/admin/instrument_kinds/edit/?id={k.id}", data=data)
+    db.session.expire_all()
+    assert kind("0102").verification_period_months == 24
