@@ -23,6 +23,7 @@ from ecqs.instruments import public as instrument_public
 from ecqs.licences import documents as licence_documents
 from ecqs.models import LINK_STATUS_LABELS, ROLE_LABELS
 from ecqs.public import home_page
+from ecqs.qualifications import documents as certificate_documents
 from ecqs.registry import public as registry_public
 from ecqs.services import jobs, rate_limits, tasks, user_sessions  # noqa: F401  (rate_limits: ecqsdb:// scheme; tasks: the queue's tasks and schedules)
 from ecqs.services.audit import EVENT_LABELS
@@ -34,6 +35,7 @@ BLUEPRINTS = (
     registration.bp,  # /register: self-service registration, enterprise link requests
     instrument_public.bp,  # /public/instruments: the public instrument query
     licence_documents.bp,  # /verify: the public licence verification page (QR codes)
+    certificate_documents.bp,  # /verify/certificate: the public qualification certificate check
     registry_public.bp,  # the registry's public pages (unit password recovery, account appeal)
 )
 

@@ -105,7 +105,12 @@ DEMO_ORGS = [
         "陕西省计量科学研究院",
         "12610000435200123",
         "610000",
-        {"address": "西安市未央区"},
+        {
+            "address": "西安市未央区凤城八路 1 号",
+            "phone": "029-86000007",
+            "contact_name": "计量机构管理员",
+            "contact_mobile": "13800000007",
+        },
     ),
     ("assessor", "assessor", "示范特种设备鉴定评审中心", "12100000400011223", "110000", {}),
     (
@@ -158,6 +163,11 @@ def load_demo() -> dict:
             db.session.add(org)
             db.session.flush()
             created["organizations"] += 1
+        else:
+            # A database seeded before a demo field existed gets it (what users typed stays).
+            for attr, value in extra.items():
+                if getattr(org, attr) is None:
+                    setattr(org, attr, value)
         orgs[key] = org
     system = None
     for username, role, org_key, real_name, id17, mobile in DEMO_USERS:

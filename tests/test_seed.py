@@ -98,3 +98,21 @@ def test_demo_metrology_finds_a_booking_to_accept(app):
     with app.test_request_context("/admin/"):
         titles = [item.title for item in inbox.everything_for(metrology)]
     assert any("HY39" in title for title in titles), titles
+
+
+def test_demo_metrology_institution_has_its_contact_details(app, client):
+    """Issue 11: the demo institution has a phone, a contact person and an address, which the
+    public institution page and the booking receipt show; a database seeded before gets them."""
+    seeding.load_reference()
+    seeding.load_demo()
+    db.session.commit()
+    metrology = db.session.execute(select(User).where(User.username == "demo_metrology")).scalar_one()
+    org = metrology.organization
+    assert org.phone and org.contact_name and org.address
+    org.phone = None  # seeded before the field was filled
+    db.session.commit()
+    seeding.load_demo()
+    db.session.commit()
+    assert org.phone == "029-86000007"
+    page = client.get("/public/instruments/institutions").get_data(as_text=True)
+    assert "电话：029-86000007" in page and f"联系人：{org.contact_name}" in page

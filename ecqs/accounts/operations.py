@@ -96,3 +96,14 @@ def request_link(person: User, org: Organization) -> EnterpriseLink:
         if admin_user.is_org_admin:
             notify_user(admin_user, _("%(name)s申请关联贵单位", name=person.real_name or person.username))
     return link
+
+
+def update_contact(org: Organization, user: User, *, contact_name: str, phone: str, address: str) -> None:
+    """我的机构信息 → 修改联系信息: the organisation's administrator keeps its contact person,
+    phone and address current (the booking receipt and the public institution page show them).
+    The reviewed identity (name, USCC, division) is not touched; the change is audited."""
+    before = f"{org.contact_name}|{org.phone}|{org.address}"
+    org.contact_name = contact_name.strip()
+    org.phone = phone.strip()
+    org.address = address.strip()
+    audit.record("record_changed", user=user, obj=org, comment=f"contact: {before}")

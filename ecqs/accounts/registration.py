@@ -145,9 +145,16 @@ class EnterpriseForm(OrganizationFields):
     enterprise_type = SelectField(_l("企业类型"), choices=list(ENTERPRISE_TYPE_LABELS.items()))
 
 
+PHONE_RE = r"^[0-9\-]{7,20}$"
+
+
 class InstitutionForm(OrganizationFields):
     institution_kind = SelectField(
         _l("机构类型"), choices=[(k, v) for k, v in INSTITUTION_KINDS.items() if k != "unit"]
+    )
+    # 联系电话 of the institution (the booking receipt and the public institution page show it).
+    phone = StringField(
+        _l("联系电话"), [DataRequired(REQUIRED), Regexp(PHONE_RE, message=_l("电话号码格式不正确"))]
     )
 
 
@@ -273,7 +280,11 @@ def institution():
     if form.validate_on_submit() and _licence_required(form) and form.check_sms():
         try:
             operations.register_institution(
-                form.institution_kind.data, _org_admin(form), form.licence.data, **_org_fields(form)
+                form.institution_kind.data,
+                _org_admin(form),
+                form.licence.data,
+                phone=form.phone.data.strip(),
+                **_org_fields(form),
             )
         except uploads.UploadError as exc:
             db.session.rollback()

@@ -23,6 +23,7 @@ from ecqs.admin_views import (
     statistics,
 )
 from ecqs.admin_views.accounts import (
+    MY_ORGANIZATION_TITLE,
     AuditView,
     DivisionView,
     EnterpriseLinkView,
@@ -78,7 +79,9 @@ def init_admin(app) -> Admin:
     s = db.session
     # 个人中心
     admin.add_view(
-        MyOrganizationView(Organization, s, name=_l("我的企业信息"), category=CAT_CENTRE, endpoint="my_org")
+        MyOrganizationView(
+            Organization, s, name=MY_ORGANIZATION_TITLE, category=CAT_CENTRE, endpoint="my_org"
+        )
     )
     admin.add_view(
         EnterpriseLinkView(EnterpriseLink, s, name=_l("我的企业授权"), category=CAT_CENTRE, endpoint="links")

@@ -3,17 +3,19 @@ outbox, notices, notifications and the audit log."""
 
 from __future__ import annotations
 
-from flask import flash, has_request_context, request
+from flask import flash, has_request_context, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model import template as row_template
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms import Form, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
 
 from ecqs import workflows
+from ecqs.accounts import operations as accounts_operations
 from ecqs.accounts import workflows as accounts_workflows
 from ecqs.admin_views.base import RoleView, choice_formatter, deny, endpoint_for_model, masked, state_badge
 from ecqs.extensions import db
@@ -97,6 +99,7 @@ class OrganizationView(RoleView):
         "enterprise_type",
         "division",
         "address",
+        "phone",
         "legal_rep_name",
         "legal_rep_id_number",
         "contact_name",
@@ -139,10 +142,37 @@ class OrganizationView(RoleView):
         self.column_formatters_detail = _organization_detail_formatters(self)
 
 
+# Institutions read 我的机构信息, enterprises and units 我的企业信息 (one view, one URL).
+INSTITUTION_ROLES = frozenset({"metrology", "assessor"})
+
+
+def _my_organization_title() -> str:
+    if current_user and getattr(current_user, "role", None) in INSTITUTION_ROLES:
+        return _("我的机构信息")
+    return _("我的企业信息")
+
+
+MY_ORGANIZATION_TITLE = LazyString(_my_organization_title)
+
+
+class ContactForm(Form):
+    contact_name = StringField(_l("联系人"), [DataRequired(message=_l("请填写联系人")), Length(max=50)])
+    phone = StringField(
+        _l("联系电话"),
+        [
+            DataRequired(message=_l("请填写联系电话")),
+            Regexp(r"^[0-9\-]{7,20}$", message=_l("电话号码格式不正确")),
+        ],
+    )
+    address = StringField(_l("详细地址"), [DataRequired(message=_l("请填写详细地址")), Length(max=200)])
+
+
 class MyOrganizationView(RoleView):
-    """我的企业信息 / 单位信息: an organisation user's own organisation, read-only but resubmittable."""
+    """我的企业信息 / 我的机构信息: an organisation user's own organisation, read-only but
+    resubmittable; its administrator keeps the contact person, phone and address current."""
 
     roles = frozenset({"enterprise", "metrology", "assessor", "unit"})
+    details_template = "admin/my_organization_details.html"
     require_approved_org = False
     primary_for_model = False
     can_create = False
@@ -161,6 +191,31 @@ class MyOrganizationView(RoleView):
             "licence_upload": self.file_link("licence_upload"),
         }
         self.column_formatters_detail = _organization_detail_formatters(self)
+
+    def may_edit_contact(self, org) -> bool:
+        return bool(current_user.is_org_admin and org.id == current_user.organization_id)
+
+    @expose("/contact/", methods=("GET", "POST"))
+    def contact_view(self):
+        """修改联系信息: contact person, phone and address of the user's own organisation."""
+        org = self.get_one(request.args.get("id", ""))
+        if not self.may_edit_contact(org):
+            deny(f"contact:{org.id}", obj=org)
+        form = ContactForm(request.form if request.method == "POST" else None, obj=org)
+        if request.method == "POST":
+            if form.validate():
+                accounts_operations.update_contact(
+                    org,
+                    current_user,
+                    contact_name=form.contact_name.data,
+                    phone=form.phone.data,
+                    address=form.address.data,
+                )
+                db.session.commit()
+                flash(_("联系信息已保存"), "success")
+                return redirect(self.get_url(".details_view", id=org.id))
+            flash(_("请修改标红的内容后再提交"), "error")
+        return self.render("admin/my_organization_contact.html", form=form, model=org)
 
 
 USER_LABELS = {

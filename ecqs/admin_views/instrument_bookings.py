@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, request
 from flask_admin import expose
-from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,7 +13,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ecqs import access, workflows
-from ecqs.admin_views.base import RoleView, choice_formatter, deny, state_badge, transition_form
+from ecqs.admin_views.base import RoleView, choice_formatter, deny, state_badge
 from ecqs.admin_views.instrument_filters import (
     DivisionFilter,
     DynamicFilterMixin,
@@ -436,47 +435,6 @@ class AcceptanceView(_ItemGrid):
     bulk_done = {"return": lambda n: _("已退回 %(n)d 件器具", n=n)}
 
 
-class VerificationView(_ItemGrid):
-    """检定结果录入: accepted items; the result writes the new 有效期至 to the instrument."""
-
-    primary_for_model = False
-    column_extra_row_actions = [
-        EndpointLinkRowAction("fa fa-check-square-o", ".result_view", title=_l("录入检定结果"))
-    ]
-
-    def init_actions(self):
-        super().init_actions()
-        self._actions = [a for a in self._actions if a[0] == "delete"]
-
-    def get_query(self):
-        return super().get_query().filter(BookingItem.status.in_(("accepted", "verified")))
-
-    def get_count_query(self):
-        return super().get_count_query().filter(BookingItem.status.in_(("accepted", "verified")))
-
-    @expose("/result/", methods=("GET", "POST"))
-    def result_view(self):
-        item = self.get_one(request.args.get("id", ""))
-        t = self.workflow.get("record_result")
-        form = transition_form(t, item, current_user, request.form if request.method == "POST" else None)
-        if request.method == "POST":
-            try:
-                workflows.transition(
-                    item,
-                    t.action,
-                    current_user,
-                    expected_state="accepted",
-                    **self.transition_inputs(item, t.action),
-                )
-                db.session.commit()
-                flash(_("检定结果已录入"), "success")
-                return redirect(self.get_url(".index_view"))
-            except workflows.WorkflowError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-        return self.render("instruments/result_form.html", item=item, form=form)
-
-
 # ---- 授权范围 ---------------------------------------------------------------------------------
 
 
@@ -586,10 +544,14 @@ def register_supervision_views(admin, category) -> None:
     )
 
 
-def register_institution_views(admin) -> None:
+def register_institution_views(admin, verification_view) -> None:
+    """预约受理, 检定结果录入 (`verification_view`, admin_views/verification_results.py),
+    授权范围 and 计量技术机构授权, in this menu order."""
     s = db.session
     admin.add_view(AcceptanceView(BookingItem, s, name=_l("预约受理"), endpoint="booking_acceptance"))
-    admin.add_view(VerificationView(BookingItem, s, name=_l("检定结果录入"), endpoint="verification_results"))
+    admin.add_view(
+        verification_view(BookingItem, s, name=_l("检定结果录入"), endpoint="verification_results")
+    )
     admin.add_view(
         MyAuthorizationView(MetrologyAuthorization, s, name=_l("授权范围"), endpoint="my_authorizations")
     )

@@ -20,10 +20,10 @@ from markupsafe import Markup
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ecqs import access
-from ecqs.admin_views import instrument_bookings
+from ecqs.admin_views import instrument_bookings, verification_results
 from ecqs.admin_views.base import AccessDeniedMixin, RoleView, choice_formatter, state_badge
 from ecqs.admin_views.instrument_filters import (
     DivisionFilter,
@@ -556,7 +556,15 @@ class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
     roles = frozenset({"admin"})
     list_template = "instruments/catalogue_list.html"
     import_template_name = "instruments/catalogue_import.html"
-    column_list = ("item.code", "item", "code", "name", "type_approval", "compulsory_verification")
+    column_list = (
+        "item.code",
+        "item",
+        "code",
+        "name",
+        "type_approval",
+        "compulsory_verification",
+        "verification_period_months",
+    )
     column_export_list = column_list
     column_labels = {
         "item": _l("项别"),
@@ -565,14 +573,25 @@ class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
         "name": _l("种别"),
         "type_approval": _l("监管方式"),
         "compulsory_verification": _l("强制检定方式"),
+        "verification_period_months": _l("检定周期（月）"),
     }
     column_searchable_list = ("code", "name")
     column_default_sort = "code"
-    form_columns = ("item", "code", "name", "type_approval", "compulsory_verification")
+    form_columns = (
+        "item",
+        "code",
+        "name",
+        "type_approval",
+        "compulsory_verification",
+        "verification_period_months",
+    )
     form_args = {
         "code": {"validators": [DataRequired(), Length(max=20)]},
         "name": {"validators": [DataRequired(), Length(max=100)]},
         "item": {"validators": [DataRequired()]},
+        "verification_period_months": {
+            "validators": [Optional(), NumberRange(min=1, max=240, message=_l("检定周期应为 1 至 240 个月"))]
+        },
     }
     form_overrides = {"code": StringField, "name": StringField}
     page_size = 50
@@ -648,7 +667,7 @@ def register(admin) -> None:
     admin.add_view(
         InstrumentStatsView(name=_l("统计"), category=CAT_SUPERVISION, endpoint="instrument_stats")
     )
-    instrument_bookings.register_institution_views(admin)
+    instrument_bookings.register_institution_views(admin, verification_results.VerificationView)
     admin.add_view(
         InstrumentKindView(
             InstrumentKind, s, name=_l("强检器具目录"), category=CAT_SYSTEM, endpoint="instrument_kinds"

@@ -36,9 +36,11 @@ from ecqs.models import (
     QualificationCertificate,
 )
 from ecqs.qualifications import catalogue as personnel_catalogue
+from ecqs.qualifications import documents as certificate_documents
 from ecqs.qualifications import operations as qualification_operations
 from ecqs.qualifications import rules as qualifications
 from ecqs.services import uploads, workdays, xlsx_export
+from ecqs.services.masking import mask_id_number
 
 
 def _dash(attr: str):
@@ -569,6 +571,14 @@ class QualificationApplicationView(_MenuRoles, ApplicationDocumentsMixin, RoleVi
             removable=True,
         )
 
+    def certificate_print_url(self, model) -> str | None:
+        """打印资格证书 of an approved application, through the certificate's own scope."""
+        cert = model.certificate
+        if cert is None or not access.is_visible(cert, current_user):
+            return None
+        endpoint = "my_certificates" if current_user.role == "person" else "qualification_certificates"
+        return url_for(f"{endpoint}.print_view", id=cert.id)
+
     def approve_defaults(self, model) -> dict:
         """Prefill of the approval form: today, and for a 变更 the old certificate's expiry."""
         base = model.base_certificate
@@ -633,7 +643,8 @@ CERTIFICATE_LABELS = {
 
 
 def _certificate_status(view, context, model, name):
-    if model.status == "valid" and model.valid_until < workdays.today():
+    # One predicate for the grid, the printed page and the public verification page.
+    if qualifications.certificate_standing(model, workdays.today()) == "expired":
         return Markup('<span class="badge badge-danger" data-status="expired">{}</span>').format(_("已过期"))
     return _state_badge(view, context, model, name)
 
@@ -642,7 +653,7 @@ _state_badge = state_badge()
 
 
 def _certificate_status_text(view, context, model, name):
-    if model.status == "valid" and model.valid_until < workdays.today():
+    if qualifications.certificate_standing(model, workdays.today()) == "expired":
         return _("已过期")
     return str(CERTIFICATE_STATUS_LABELS.get(model.status, model.status))
 
@@ -655,6 +666,7 @@ class CertificateView(_MenuRoles, RoleView):
     can_create = False
     can_edit = False
     can_delete = False
+    details_template = "qualification/certificate_details.html"
     column_list = (
         "number",
         "holder_name",
@@ -689,6 +701,25 @@ class CertificateView(_MenuRoles, RoleView):
             "status": _certificate_status_text,
             "holder_id_number": masked("holder_id_number", "id"),
         }
+
+    @expose("/print/")
+    def print_view(self):
+        """资格证书 as a printable A4 page with the QR code of its public verification page; the
+        resident ID in full for the holder and staff only (rules.shows_full_id_number)."""
+        certificate = self.get_one(request.args.get("id", ""))
+        url = certificate_documents.verify_url(certificate)
+        standing, message = certificate_documents.verdict(certificate)
+        full = qualifications.shows_full_id_number(current_user, certificate)
+        return self.render(
+            "qualification/print_certificate.html",
+            certificate=certificate,
+            id_number=certificate.holder_id_number if full else mask_id_number(certificate.holder_id_number),
+            standing=standing,
+            message=message,
+            verify_url=url,
+            qr=certificate_documents.qr_data_uri(url),
+            back=self.get_url(".details_view", id=certificate.id),
+        )
 
 
 class MyCertificateView(CertificateView):

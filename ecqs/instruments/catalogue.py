@@ -16,9 +16,11 @@ from ecqs.services import xlsx_import
 
 CODE_RE = re.compile(r"^[0-9A-Za-z.\-]{1,20}$")
 SHEET_TITLE = "强检器具目录"
-HEADERS = ["项别代码*", "项别*", "种别代码*", "种别*", "监管方式", "强制检定方式"]
+HEADERS = ["项别代码*", "项别*", "种别代码*", "种别*", "监管方式", "强制检定方式", "检定周期（月）"]
+PERIOD_RANGE = (1, 240)  # 检定周期 in months: the database holds the same bounds
 INSTRUCTIONS = (
     "填写说明：第 3 行起每行一个种别；带 * 的列必填；代码只能由字母、数字、点和短横线组成（不超过 20 位）。"
+    "检定周期填 1 至 240 的整数（月），用于推算检定结果的新有效期至，可留空。"
     "已有的项别、种别按代码更新名称，新代码新增；已有种别不能改挂到其他项别下。请勿修改表头。"
 )
 
@@ -31,6 +33,7 @@ class CatalogueRow:
     kind_name: str
     type_approval: str | None = None
     compulsory_verification: str | None = None
+    verification_period_months: int | None = None
 
 
 @dataclass
@@ -41,7 +44,8 @@ class CatalogueResult(xlsx_import.ImportResult):
 
 
 def validate(raw_rows) -> CatalogueResult:
-    """raw_rows: (row_number, [item_code, item, kind_code, kind, type_approval, verification])."""
+    """raw_rows: (row_number, [item_code, item, kind_code, kind, type_approval, verification,
+    period in months])."""
     result = CatalogueResult()
     item_names: dict[str, tuple[str, int]] = {}
     kind_rows: dict[str, int] = {}
@@ -56,7 +60,14 @@ def validate(raw_rows) -> CatalogueResult:
     for row_no, values in raw_rows:
         errors_before = len(result.errors)
         cleaned = []
-        for col, (value, max_len) in enumerate(zip(values, (20, 100, 20, 100, 60, 60), strict=True)):
+        values = list(values) + [None] * (len(HEADERS) - len(values))
+        period = None
+        if values[6] not in (None, ""):
+            try:
+                period = xlsx_import.as_int(values[6], *PERIOD_RANGE)
+            except ValueError as exc:
+                result.errors.append(xlsx_import.CellError(row_no, labels[6], str(exc), values[6]))
+        for col, (value, max_len) in enumerate(zip(values[:6], (20, 100, 20, 100, 60, 60), strict=True)):
             try:
                 text = xlsx_import.as_code(value) if col in (0, 2) else xlsx_import.as_text(value, max_len)
                 if len(text) > max_len:
@@ -120,7 +131,13 @@ def validate(raw_rows) -> CatalogueResult:
         if len(result.errors) == errors_before:
             result.rows.append(
                 CatalogueRow(
-                    item_code, item_name, kind_code, kind_name, type_approval or None, verification or None
+                    item_code,
+                    item_name,
+                    kind_code,
+                    kind_name,
+                    type_approval or None,
+                    verification or None,
+                    period,
                 )
             )
     return result
@@ -146,15 +163,22 @@ def apply(result: CatalogueResult) -> CatalogueResult:
             db.session.add(kind)
             kinds[row.kind_code] = kind
             result.kinds_added += 1
-        elif (kind.name, kind.type_approval, kind.compulsory_verification) != (
+        elif (
+            kind.name,
+            kind.type_approval,
+            kind.compulsory_verification,
+            kind.verification_period_months,
+        ) != (
             row.kind_name,
             row.type_approval,
             row.compulsory_verification,
+            row.verification_period_months,
         ):
             result.updated += 1
         kind.name = row.kind_name
         kind.type_approval = row.type_approval
         kind.compulsory_verification = row.compulsory_verification
+        kind.verification_period_months = row.verification_period_months
     db.session.flush()
     return result
 
@@ -172,6 +196,7 @@ def load_seed(rows: list[dict]) -> int:
                 r["kind"],
                 r.get("type_approval"),
                 r.get("compulsory_verification"),
+                r.get("verification_period_months"),
             ],
         )
         for n, r in enumerate(rows, start=2)
@@ -220,4 +245,6 @@ def write_template(path: str) -> None:
             )
         ):
             ws.write_string(r, c, value)
+        if kind.verification_period_months:
+            ws.write_number(r, 6, kind.verification_period_months)
     wb.close()

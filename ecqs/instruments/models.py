@@ -68,6 +68,12 @@ class InstrumentKind(db.Model):
     """强检器具目录 种别 (e.g. 指示类压力表) under one item; instruments and authorisations name it."""
 
     __tablename__ = "instrument_kinds"
+    __table_args__ = (
+        CheckConstraint(
+            "verification_period_months IS NULL OR verification_period_months BETWEEN 1 AND 240",
+            name="verification_period_range",
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("instrument_items.id"), index=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -75,6 +81,8 @@ class InstrumentKind(db.Model):
     # 监管方式 and 强制检定方式 of the official catalogue; empty where not verified (seed says so).
     type_approval: Mapped[str | None] = mapped_column(String(60))
     compulsory_verification: Mapped[str | None] = mapped_column(String(60))
+    # 检定周期 in months: proposes the new 有效期至 of a verification result (empty: none).
+    verification_period_months: Mapped[int | None] = mapped_column(Integer)
 
     item: Mapped[InstrumentItem] = relationship(back_populates="kinds")
 

@@ -3,6 +3,7 @@ certificates."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -198,6 +199,10 @@ class QualificationApplication(db.Model):
         return f"<QualificationApplication {self.id} {self.project_code!r} {self.status}>"
 
 
+def new_verify_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class QualificationCertificate(db.Model):
     """资格证书 issued on approval. The practitioner registry (M4) checks these: a person holds a
     project when a certificate of it is `valid` and `valid_until` is not past."""
@@ -206,6 +211,7 @@ class QualificationCertificate(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('valid', 'superseded', 'revoked')", name="status_known"),
         CheckConstraint("valid_until > issued_on", name="valid_after_issue"),
+        CheckConstraint("(status = 'revoked') = (revoked_on IS NOT NULL)", name="revoked_on_iff_revoked"),
         Index("ix_qualification_certificates_holder_project", "holder_id_number", "project_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,6 +228,10 @@ class QualificationCertificate(db.Model):
     valid_until: Mapped[date] = mapped_column(Date, index=True)
     authority_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="valid", index=True)
+    # The QR code of the printed certificate opens the public verification page at this
+    # unguessable token, never at the row id or the (guessable) number.
+    verify_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=new_verify_token)
+    revoked_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
 
     holder: Mapped[User] = relationship()

@@ -122,3 +122,21 @@ def _valid_on(on: date):
     # The SQL form of QualificationCertificate.is_current: a superseded, revoked or expired
     # certificate fails every check that needs a valid one.
     return (QualificationCertificate.status == "valid") & (QualificationCertificate.valid_until >= on)
+
+
+def certificate_standing(certificate: QualificationCertificate, on: date) -> str:
+    """'valid', 'expired', 'superseded' or 'revoked': what the grid's badge, the printed page and
+    the public verification page say of a certificate on `on`."""
+    if certificate.status != "valid":
+        return certificate.status
+    return "valid" if certificate.valid_until >= on else "expired"
+
+
+def shows_full_id_number(user, certificate: QualificationCertificate) -> bool:
+    """The holder and staff (a reviewer of the issuing authority, an administrator) read the
+    holder's resident ID in full; everyone else sees it masked."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        user.id == certificate.holder_id or user.role == "admin" or may_review(user, certificate.authority_id)
+    )

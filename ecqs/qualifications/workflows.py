@@ -333,6 +333,10 @@ def _certificate_authority(certificate: QualificationCertificate, actor: User) -
     return qualifications.may_review(actor, certificate.authority_id)
 
 
+def _revoke_certificate(certificate, actor, data):
+    certificate.revoked_on = workdays.today()
+
+
 def _notify_revoked(certificate, actor, comment):
     title = _(
         "您的资格证书（编号 %(number)s，%(project)s）已被撤销：%(reason)s",
@@ -367,6 +371,7 @@ QUALIFICATION_CERTIFICATE = register(
                 "revoked",
                 _REVIEWER,
                 party=_certificate_authority,
+                effect=_revoke_certificate,
                 needs_comment=True,
                 confirm=_l("撤销后该证书不再有效，确定撤销吗？"),
                 bulk=False,

@@ -3,7 +3,7 @@ qualification applications, and the documents a 补正告知书 asks to replace;
 applications get 待补正 (correction) with its points, documents and dates
 
 Revision ID: 14f8cfb38fb4
-Revises: e2e06a815861
+Revises: 28a6d98ca003
 Create Date: 2026-12-02 02:20:48.587021
 
 """
@@ -14,7 +14,7 @@ import ecqs.models
 
 # revision identifiers, used by Alembic.
 revision = '14f8cfb38fb4'
-down_revision = 'e2e06a815861'
+down_revision = '28a6d98ca003'
 branch_labels = None
 depends_on = None
 

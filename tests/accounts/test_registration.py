@@ -239,11 +239,19 @@ def test_register_enterprise_wrong_sms_saves_nothing(client):
 def test_register_institution(client, kind):
     data = enterprise_data(institution_kind=kind, username=f"inst_{kind}")
     del data["legal_form"], data["enterprise_type"]
-    data["sms_code"] = send_code(client, data["mobile"])
+    code = send_code(client, data["mobile"])
+    # 联系电话 is asked of institutions (the receipt and the public page show it).
+    page = text(post_form(client, "/register/institution", dict(data, sms_code=code)))
+    assert "invalid-feedback" in page and nothing_saved()
+    data = enterprise_data(
+        institution_kind=kind, username=f"inst_{kind}", phone="029-86000007", mobile=data["mobile"]
+    )
+    del data["legal_form"], data["enterprise_type"]
+    data["sms_code"] = code
     response = post_form(client, "/register/institution", data)
     assert response.status_code == 302, text(response)[:2000]
     org = db.session.execute(select(Organization)).scalar_one()
-    assert (org.kind, org.status) == (kind, "pending")
+    assert (org.kind, org.status, org.phone) == (kind, "pending", "029-86000007")
     assert org.users[0].role == kind
 
 

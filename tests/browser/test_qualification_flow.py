@@ -52,6 +52,7 @@ def test_person_applies_reviewer_receives_and_approves_person_sees_certificate(
     base = live_server
     person = make_person("61", real_name="王检测", username="wangjiance")
     person_id = person.id
+    id_number = person.id_number
     reviewer = reviewers["shaanxi"]
     reviewer_username = reviewer.username
     other_reviewer_username = reviewers["sichuan"].username
@@ -204,4 +205,55 @@ def test_person_applies_reviewer_receives_and_approves_person_sees_certificate(
     row_text = page.locator("table.model-list tbody tr", has_text="RT-II").inner_text()
     assert "已审核" in row_text and row_text.count(today.isoformat()) == 2  # 申请日期 and 受理日期
     shot(page, artifacts, "m3_4_person_grid.png")
+
+    # 4. The person prints the certificate from 我的证书 (A4 page, full ID for the holder) ...
+    open_menu(page, "我的证书")
+    page.locator("table.model-list tbody tr", has_text=number).locator("a[title]").first.click()
+    page.wait_for_url(re.compile(r".*/admin/my_certificates/details/.*"))
+    page.click("#certificate-print")
+    page.wait_for_url(re.compile(r".*/admin/my_certificates/print/.*"))
+    assert page.inner_text("#document-title").strip() == "特种设备检验检测人员资格证书"
+    assert page.inner_text("#certificate-number").strip() == number
+    assert page.inner_text("#certificate-holder").strip() == "王检测"
+    assert page.inner_text("#certificate-id-number").strip() == id_number
+    assert page.inner_text("#certificate-project-code").strip() == "RT-II"
+    validity = page.inner_text("#certificate-validity").split()
+    assert validity == [today.isoformat(), "至", valid_until.isoformat()]
+    assert page.inner_text("#certificate-authority").strip() == "陕西省市场监督管理局"
+    qr = page.locator("#verify-qr")
+    assert qr.get_attribute("src").startswith("data:image/svg+xml")
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    shot(page, artifacts, "m3_5_certificate_print.png")
+    verify_url = page.inner_text("#verify-url").strip()
+    assert verify_url.startswith(base + "/verify/certificate/")
+    page.click("#print-back")
+    page.wait_for_url(re.compile(r".*/admin/my_certificates/details/.*"))
+    logout(page)
+
+    # ... and anyone opening its QR code's address, without logging in, reads it as genuine.
+    page.goto(verify_url)
+    result = page.locator("#verify-result")
+    assert result.get_attribute("data-standing") == "valid"
+    assert "该资格证书真实有效" in result.inner_text()
+    details = page.inner_text("#verify-details")
+    assert number in details and "王检测" in details and id_number not in details
+    assert id_number[:3] + "*" * 12 + id_number[-3:] in details
+    shot(page, artifacts, "m3_6_certificate_verified.png")
+
+    # 5. The issuing authority revokes it with a reason; the public page then says 已撤销.
+    login(page, base, "staff", reviewer_username, PASSWORD)
+    open_menu(page, "人员资格证书")
+    page.locator("table.model-list tbody tr", has_text=number).locator("a[title]").first.click()
+    page.wait_for_url(re.compile(r".*/admin/qualification_certificates/details/.*"))
+    page.fill("#workflow-actions textarea[name=comment]", "以欺骗手段取得证书")
+    dialogs = confirm_click(page, "#workflow-actions button[data-action=revoke]")
+    assert dialogs == ["撤销后该证书不再有效，确定撤销吗？"]
+    expect_flash(page, "操作成功", artifacts)
+    assert "已撤销" in page.inner_text("#current-state")
+    logout(page)
+    page.goto(verify_url)
+    result = page.locator("#verify-result")
+    assert result.get_attribute("data-standing") == "revoked"
+    assert f"该资格证书已撤销（撤销日期 {today.isoformat()}）" in result.inner_text()
+    shot(page, artifacts, "m3_7_certificate_revoked.png")
     assert not page.js_errors, page.js_errors

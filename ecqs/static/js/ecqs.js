@@ -71,6 +71,29 @@
       if (!box.getAttribute('aria-label') && box.title) box.setAttribute('aria-label', box.title);
     });
 
+    // 批量录入检定结果: a new 检定日期 moves every 有效期至 still at its proposal (检定日期 + the
+    // kind's 检定周期, the day before), as the server computes it; changed dates stay.
+    var verifiedOn = document.getElementById('batch-verified-on');
+    if (verifiedOn) {
+      var propose = function (day, months) {
+        var p = day.split('-').map(Number);
+        var m = p[1] - 1 + months, y = p[0] + Math.floor(m / 12);
+        m = m % 12;
+        var last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+        var d = new Date(Date.UTC(y, m, Math.min(p[2], last)) - 86400000);
+        return d.toISOString().slice(0, 10);
+      };
+      verifiedOn.addEventListener('change', function () {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(verifiedOn.value)) return;
+        document.querySelectorAll('.batch-until[data-period]').forEach(function (input) {
+          if (input.value !== input.getAttribute('data-proposed')) return;
+          var next = propose(verifiedOn.value, Number(input.getAttribute('data-period')));
+          input.value = next;
+          input.setAttribute('data-proposed', next);
+        });
+      });
+    }
+
     document.querySelectorAll('[data-print]').forEach(function (btn) {
       btn.addEventListener('click', function () { window.print(); });
     });
