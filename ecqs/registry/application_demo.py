@@ -13,6 +13,8 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from ecqs import workflows
+from ecqs.documents import rules as document_rules
+from ecqs.documents import samples as document_samples
 from ecqs.extensions import db
 from ecqs.models import Organization, PersonnelProject, User
 from ecqs.qualifications import operations as qualification_operations
@@ -62,7 +64,10 @@ def _certify(person: User, code: str) -> None:
     """A certificate issued as in real life: applied for, received and approved by the reviewer
     of the authority it was routed to."""
     project = db.session.execute(select(PersonnelProject).where(PersonnelProject.code == code)).scalar()
-    application = qualification_operations.submit_qualification_application(person, project, "initial")
+    needed = document_rules.requirements("qualification", project.personnel_type, "initial")
+    application = qualification_operations.submit_qualification_application(
+        person, project, "initial", documents=document_samples.sample_documents(needed)
+    )
     reviewer = db.session.execute(
         select(User).where(User.role == "reviewer", User.organization_id == application.authority_id)
     ).scalar()

@@ -61,6 +61,7 @@ def certificate(person, code: str, valid_until: date | None = None, status: str 
         valid_until=valid_until,
         authority_id=authority.id,
         status=status,
+        revoked_on=today if status == "revoked" else None,
     )
     db.session.add(cert)
     db.session.commit()

@@ -365,6 +365,7 @@ def test_approval_refused_when_a_certificate_was_revoked_meanwhile(qunit, casei)
     application = upload(create(qunit, holder()), qunit)
     cert = db.session.get(QualificationCertificate, application.items[0].certificate_id)
     cert.status = "revoked"  # set-up: revoked by its authority after the application was filed
+    cert.revoked_on = workdays.today()
     db.session.commit()
     with pytest.raises(workflows.GuardFailed, match="已失效"):
         workflows.transition(application, "approve", casei)
