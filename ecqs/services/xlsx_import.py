@@ -170,7 +170,16 @@ def first_sheet_rows(data: bytes, cap: int) -> int:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             name = _first_sheet_part(zf)
             return 0 if name is None else count_sheet_rows(zf, zf.getinfo(name), cap)
-    except (ImportRefused, zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, zlib_error):
+    except (
+        ImportRefused,
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        KeyError,
+        NotImplementedError,
+        zlib_error,
+    ):
         return 0
 
 
