@@ -107,7 +107,8 @@ class Organization(db.Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
-    name: Mapped[str] = mapped_column(String(120))
+    # Indexed: the public queries find an enterprise by exact name or USCC (no table scan).
+    name: Mapped[str] = mapped_column(String(120), index=True)
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
     legal_form: Mapped[str | None] = mapped_column(String(20))
     enterprise_type: Mapped[str | None] = mapped_column(String(30))

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -314,6 +314,19 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
 
     def is_accessible(self):
         return super().is_accessible() and instrument_scopes.instrument_org_id(current_user) is not None
+
+    def get_query(self):
+        # The names the page shows (catalogue item, division with its city and province) come
+        # with the page's one query instead of three lazy loads while the template renders.
+        parent = joinedload(Instrument.usage_division).joinedload(Division.parent)
+        return (
+            super()
+            .get_query()
+            .options(
+                joinedload(Instrument.kind).joinedload(InstrumentKind.item),
+                parent.joinedload(Division.parent),
+            )
+        )
 
     def get_list_row_actions(self):
         # Deleting goes through the bulk action or the details page: a delete form on each of

@@ -26,7 +26,8 @@ def _own_job(job_id: int) -> Job:
 
 
 def job_state(job: Job) -> dict:
-    """What the progress bar shows: status, rows done of total, percent, seconds left."""
+    """What the progress bar shows: status, rows done of total (written by an export, validated
+    by an import), percent, seconds left."""
     done, total, eta = job.done or 0, job.total, None
     if job.status == "running":
         live = jobs.progress(job.id)
@@ -39,6 +40,7 @@ def job_state(job: Job) -> dict:
     percent = 100 if job.status == "done" else (int(done * 100 / total) if total else 0)
     return {
         "id": job.id,
+        "kind": job.kind,
         "status": job.status,
         "status_label": str(JOB_STATUS_LABELS.get(job.status, job.status)),
         "done": done,

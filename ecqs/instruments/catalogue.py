@@ -57,7 +57,7 @@ def validate(raw_rows) -> CatalogueResult:
         ).all()
     )
     labels = [xlsx_import.normalise_header(h) for h in HEADERS]
-    for row_no, values in raw_rows:
+    for row_no, values in xlsx_import.validating(raw_rows):
         errors_before = len(result.errors)
         cleaned = []
         values = list(values) + [None] * (len(HEADERS) - len(values))

@@ -242,7 +242,7 @@ def validate_rows(raw_rows, organization_id: int):
     today = workdays.today()
     records, errors = [], []
     seen: dict[tuple[int, str], int] = {}
-    for row_no, values in raw_rows:
+    for row_no, values in xlsx_import.validating(raw_rows):
         record: dict = {}
         row_errors = []
         for column, value in zip(COLUMNS, values, strict=True):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ecqs.extensions import db, limiter
 from ecqs.instruments import rules
@@ -41,9 +42,12 @@ def query():
         if not enterprise or not serial:
             message = _("请同时填写企业名称（或统一社会信用代码）和出厂编号")
         else:
+            # The organisation comes with the join, the kind in the same statement: one query
+            # for the rows the template shows, plus each row's last verification.
             stmt = (
                 select(Instrument)
-                .join(Organization, Organization.id == Instrument.organization_id)
+                .join(Instrument.organization)
+                .options(contains_eager(Instrument.organization), joinedload(Instrument.kind))
                 .where(
                     Organization.kind == "enterprise",
                     Organization.status == "approved",

@@ -72,7 +72,7 @@ def _validate(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[CellError]
     errors: list[CellError] = []
     parsed: list[dict] = []
     seen: dict[tuple, int] = {}
-    for number, record in rows:
+    for number, record in xlsx_import.validating(rows):
         row_errors = []
         for attr, header, required, max_len in COLUMNS:
             value = record.get(attr, "")

@@ -139,7 +139,7 @@ def validate_rows(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[CellEr
     clean: list[dict] = []
     seen: dict[tuple, int] = {}
     claimed: dict[int, int] = {}
-    for row_number, raw in rows:
+    for row_number, raw in xlsx_import.validating(rows):
         values = validate_row(raw, row_number, errors)
         if values is None:
             continue

@@ -2,17 +2,15 @@
 under instance/imports/ and the import page's POST is replayed by the consumer for the user who
 uploaded it, through the very same code path (same page, same checks, same all-or-nothing
 apply, same error report). The outcome (the page's message, the error report) lands on the
-job, which 我的导出 shows. Reading and validating the file stay in services/xlsx_import.py."""
+job, which 我的导出 shows; while it runs, its progress bar shows the rows validated of the file's
+data rows (xlsx_import.validating). Reading and validating the file stay in services/xlsx_import.py."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import re
 import secrets
 import time
-import zipfile
 from pathlib import Path
 
 from flask import current_app, g, get_flashed_messages, request, session, url_for
@@ -24,7 +22,6 @@ from ecqs.services import jobs, xlsx_import
 from ecqs.services.notify import notify_user
 
 log = logging.getLogger(__name__)
-ROW_TAG = b"<row "
 
 
 def import_dir(app=None) -> Path:
@@ -32,43 +29,6 @@ def import_dir(app=None) -> Path:
     path = Path(app.config["INSTANCE_DIR"]) / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _first_sheet_part(zf: zipfile.ZipFile) -> str | None:
-    # The first <sheet> of xl/workbook.xml and its target in the workbook's relationships
-    # (both small parts, read with a bound and matched, not parsed).
-    workbook = zf.open("xl/workbook.xml").read(1 << 20).decode("utf-8", "replace")
-    rels = zf.open("xl/_rels/workbook.xml.rels").read(1 << 20).decode("utf-8", "replace")
-    sheet = re.search(r"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", workbook)
-    if sheet is None:
-        return None
-    for rel in re.finditer(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
-        tag = rel.group(0)
-        if f'Id="{sheet.group(1)}"' in tag and (target := re.search(r'Target="([^"]+)"', tag)):
-            path = target.group(1).lstrip("/")
-            return path if path.startswith("xl/") else f"xl/{path}"
-    return None
-
-
-def count_rows(data: bytes, cap: int) -> int:
-    """Rows of the first worksheet (the one an import reads), counted up to about `cap` in the
-    raw XML without parsing it; the zip is checked first by xlsx_import.check_zip (sizes,
-    ratios, entries). 0 when the file is unreadable (the import itself then refuses it)."""
-    try:
-        xlsx_import.check_zip(data)
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            name = _first_sheet_part(zf)
-            if name is None:
-                return 0
-            count, tail = 0, b""
-            with zf.open(name) as fh:
-                while count <= cap and (chunk := fh.read(1 << 20)):
-                    block = tail + chunk
-                    tail = block[-(len(ROW_TAG) - 1) :]
-                    count += block[: len(block) - len(tail)].count(ROW_TAG)
-            return count + tail.count(ROW_TAG)
-    except Exception:
-        return 0
 
 
 def maybe_queue(view) -> Job | None:
@@ -90,7 +50,7 @@ def maybe_queue(view) -> Job | None:
         xlsx_import.check_row_counts(data, xlsx_import.MAX_ROWS + xlsx_import.SPARE_ROWS)
     except xlsx_import.ImportRefused:
         return None
-    if count_rows(data, threshold + 10) <= threshold + 1:  # + the header
+    if xlsx_import.first_sheet_rows(data, threshold + 10) <= threshold + 1:  # + the header
         return None
     stored = f"{secrets.token_hex(16)}.xlsx"
     (import_dir() / stored).write_bytes(data)
@@ -128,7 +88,14 @@ def run_import(job_id: int) -> None:
         db.session.commit()
         jobs.set_progress(job_id, 0, None, started)
         form = json.loads(job.form_data or "{}")
+        validated = {"done": 0, "total": None}
+
+        def progress(done: int, total: int) -> None:  # rows validated of the file's data rows
+            validated.update(done=done, total=total)
+            jobs.set_progress(job_id, done, total, started)
+
         with (
+            xlsx_import.reporting_progress(progress),
             path.open("rb") as fh,
             app.test_request_context(
                 job.request_path, method="POST", data={**form, "file": (fh, job.filename)}
@@ -149,8 +116,8 @@ def run_import(job_id: int) -> None:
         job = db.session.get(Job, job_id)
         job.error = "\n".join(messages)[:4000] or None
         job.status = "done" if result is not None and result.ok and response.status_code < 400 else "failed"
+        job.total, job.done = validated["total"], validated["done"]
         if result is not None:
-            job.total = job.done = result.added + result.updated + result.unchanged
             report = getattr(result, "report", None)
             job.report_upload_id = getattr(report, "id", None)
         job.finished_at = utcnow()

@@ -15,7 +15,9 @@ import re
 import secrets
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zlib import error as zlib_error
@@ -128,12 +130,18 @@ def check_row_counts(data: bytes, max_rows: int) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for info in zf.infolist():
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                    _count_rows(zf, info, max_rows)
+                    if count_sheet_rows(zf, info, max_rows) > max_rows:
+                        raise ImportRefused(
+                            _("工作表超过 %(n)d 行（含空行），请删除多余行或拆分后分批导入", n=max_rows)
+                        )
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib_error):
         raise ImportRefused(_("无法读取该 Excel 文件，文件可能已损坏")) from None
 
 
-def _count_rows(zf, info, max_rows: int) -> None:
+def count_sheet_rows(zf: zipfile.ZipFile, info, cap: int) -> int:
+    """The <row> elements of one sheet part, streamed in chunks without parsing the XML; stops
+    once past `cap` (the result is then some number above it). A part unzipping to more than
+    MAX_PART_BYTES is refused. The one row counter of the imports (the job threshold uses it)."""
     rows = read = 0
     carry = b""
     with zf.open(info) as part:
@@ -148,13 +156,82 @@ def _count_rows(zf, info, max_rows: int) -> None:
                 continue
             rows += len(_ROW_TAG.findall(buffer, 0, cut))
             carry = buffer[cut:][:256]
-            if rows > max_rows:
-                raise ImportRefused(
-                    _("工作表超过 %(n)d 行（含空行），请删除多余行或拆分后分批导入", n=max_rows)
-                )
-    rows += len(_ROW_TAG.findall(carry))
-    if rows > max_rows:
-        raise ImportRefused(_("工作表超过 %(n)d 行（含空行），请删除多余行或拆分后分批导入", n=max_rows))
+            if rows > cap:
+                return rows
+    return rows + len(_ROW_TAG.findall(carry))
+
+
+def first_sheet_rows(data: bytes, cap: int) -> int:
+    """Rows of the first worksheet (the one every import reads), counted up to about `cap` by
+    count_sheet_rows after check_zip; 0 when the file is unreadable (the import then refuses it
+    with its message)."""
+    try:
+        check_zip(data)
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            name = _first_sheet_part(zf)
+            return 0 if name is None else count_sheet_rows(zf, zf.getinfo(name), cap)
+    except (
+        ImportRefused,
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        KeyError,
+        NotImplementedError,
+        zlib_error,
+    ):
+        return 0
+
+
+def _first_sheet_part(zf: zipfile.ZipFile) -> str | None:
+    # The first <sheet> of xl/workbook.xml and its target in the workbook's relationships
+    # (both small parts, read with a bound and matched, not parsed).
+    workbook = zf.open("xl/workbook.xml").read(1 << 20).decode("utf-8", "replace")
+    rels = zf.open("xl/_rels/workbook.xml.rels").read(1 << 20).decode("utf-8", "replace")
+    sheet = re.search(r"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", workbook)
+    if sheet is None:
+        return None
+    for rel in re.finditer(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        tag = rel.group(0)
+        if f'Id="{sheet.group(1)}"' in tag and (target := re.search(r'Target="([^"]+)"', tag)):
+            path = target.group(1).lstrip("/")
+            return path if path.startswith("xl/") else f"xl/{path}"
+    return None
+
+
+# ---- progress of a long validation (an import running as a job) -------------------------------
+
+Reporter = Callable[[int, int], None]
+_progress_reporter: ContextVar[Reporter | None] = ContextVar("import_progress", default=None)
+PROGRESS_EVERY = 500
+
+
+@contextmanager
+def reporting_progress(callback: Reporter):
+    """Within the block, every validation loop written `for row in validating(rows)` calls
+    `callback(validated, total)` every PROGRESS_EVERY rows and once at its end."""
+    token = _progress_reporter.set(callback)
+    try:
+        yield
+    finally:
+        _progress_reporter.reset(token)
+
+
+def validating(rows: Iterable):
+    """The rows of a validation loop, reporting the rows validated so far of the total to the
+    callback of reporting_progress() (a job's progress bar); plain iteration without one."""
+    callback = _progress_reporter.get()
+    if callback is None:
+        yield from rows
+        return
+    rows = rows if isinstance(rows, list | tuple) else list(rows)
+    total = len(rows)
+    callback(0, total)
+    for done, row in enumerate(rows, start=1):
+        yield row
+        if done % PROGRESS_EVERY == 0 and done < total:
+            callback(done, total)
+    callback(total, total)
 
 
 def open_workbook(data: bytes, max_rows: int = MAX_ROWS + SPARE_ROWS):

@@ -56,6 +56,8 @@ def test_export_and_import_jobs_with_a_real_consumer(app, page, jobs_server, ins
         assert "导入任务" in page.inner_text("#job-title")
         page.wait_for_selector("#job-outcome", timeout=60_000)
         assert "导入成功，共导入 8 条" in page.inner_text("#job-outcome")
+        # The bar counts the rows validated of the file's data rows.
+        assert "已校验 8 / 8 行" in page.inner_text("#job .job-progress-text")
 
     page.goto(f"{base}/admin/my_exports/")
     listing = page.inner_text("#my-exports")

@@ -3,12 +3,14 @@ code replayed for the uploader, all or nothing, the error report downloadable fr
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import func, select
 
 from ecqs.extensions import db
 from ecqs.models import Instrument, Job, Notification
-from ecqs.services import import_jobs
+from ecqs.services import import_jobs, jobs, xlsx_import
 from tests.instruments.fixtures import template_row, upload, xlsx_bytes
 
 URL = "/admin/instruments/import/"
@@ -25,11 +27,75 @@ def _count(org) -> int:
     return db.session.scalar(select(func.count()).where(Instrument.organization_id == org.id))
 
 
-def test_count_rows_reads_no_xml():
+def test_first_sheet_rows_reads_no_xml():
     data = xlsx_bytes([template_row(f"C{i}") for i in range(30)])
-    assert import_jobs.count_rows(data, 1000) == 32  # instructions + header + 30
-    assert import_jobs.count_rows(data, 5) <= 32
-    assert import_jobs.count_rows(b"not a zip", 10) == 0
+    assert xlsx_import.first_sheet_rows(data, 1000) == 32  # instructions + header + 30
+    assert 5 < xlsx_import.first_sheet_rows(data, 5) <= 32
+    assert xlsx_import.first_sheet_rows(b"not a zip", 10) == 0
+
+
+def test_one_row_counter_for_imports():
+    # The job threshold and the bounded reader count rows with the same function.
+    assert not hasattr(import_jobs, "count_rows")
+    assert not hasattr(xlsx_import, "_count_rows")
+
+
+def _record_progress(monkeypatch) -> list:
+    calls = []
+    real = jobs.set_progress
+
+    def spy(job_id, done, total, started):
+        calls.append((done, total))
+        real(job_id, done, total, started)
+
+    monkeypatch.setattr(jobs, "set_progress", spy)
+    monkeypatch.setattr(xlsx_import, "PROGRESS_EVERY", 10)
+    return calls
+
+
+def test_import_job_reports_validated_rows_of_the_total(client, login_as, immediate, monkeypatch):
+    calls = _record_progress(monkeypatch)
+    login_as("enterprise")
+    assert upload(client, URL, xlsx_bytes([template_row(f"P{i:03d}") for i in range(25)])).status_code == 302
+    job = db.session.execute(select(Job)).scalar_one()
+    # Reading (total unknown yet), then the rows validated of the file's 25 data rows.
+    assert calls == [(0, None), (0, 25), (10, 25), (20, 25), (25, 25)]
+    assert (job.status, job.done, job.total) == ("done", 25, 25)
+
+
+def test_failed_import_job_still_counts_the_rows_it_validated(client, login_as, immediate, monkeypatch):
+    calls = _record_progress(monkeypatch)
+    login_as("enterprise")
+    rows = [template_row(f"Q{i:03d}") for i in range(25)]
+    rows[3] = template_row("Q-BAD", **{"器具数量*": "很多"})
+    upload(client, URL, xlsx_bytes(rows))
+    job = db.session.execute(select(Job)).scalar_one()
+    assert calls[-1] == (25, 25)
+    assert (job.status, job.done, job.total) == ("failed", 25, 25)
+
+
+def test_progress_page_of_a_running_import_shows_validated_rows(client, login_as):
+    user = login_as("enterprise")
+    job = Job(
+        user_id=user.id,
+        kind="import",
+        title="强检器具信息",
+        endpoint="instruments",
+        request_path=URL,
+        status="running",
+        filename="a.xlsx",
+    )
+    db.session.add(job)
+    db.session.commit()
+    jobs.set_progress(job.id, 1500, 6000, time.time() - 3)
+    try:
+        state = client.get(f"/admin/my_exports/{job.id}/progress.json").json
+        assert (state["done"], state["total"], state["percent"]) == (1500, 6000, 25)
+        assert state["eta_seconds"] is not None and state["eta_seconds"] > 0
+        page = client.get(f"/admin/my_exports/{job.id}/").get_data(as_text=True)
+        assert "已校验" in page and '>1500</span> / <span class="job-total">6000<' in page
+    finally:
+        jobs.clear_progress(job.id)
 
 
 def test_big_import_runs_as_a_job_and_imports_everything(client, login_as, immediate):
