@@ -440,6 +440,28 @@ def test_linked_person_books_for_the_enterprise(client, login_as, world):
     assert fresh(item).status == "cancelled"
 
 
+def test_cancelling_the_only_allocated_item_does_not_make_the_booking_answered(client, login_as, world):
+    """已反馈 means every allocated item has its institution's answer: the enterprise's own
+    cancellation is no answer."""
+    booking = submitted_booking(world)
+    (item,) = items_of(booking)
+    login_as(world["user"])
+    client.post(f"/admin/bookings/{booking.id}/cancel/", data={"item_id": [str(item.id)]})
+    assert fresh(item).status == "cancelled"
+    assert fresh(booking).status == "submitted"
+
+
+def test_booking_answered_once_the_last_allocated_item_is_cancelled_after_an_answer(world):
+    booking = submitted_booking(world, [world["a"], world["b"]])
+    item_a, item_b = items_of(booking)
+    workflows.transition(item_a, "accept", world["inst_user"])
+    db.session.commit()
+    assert fresh(booking).status == "submitted"  # item b still waits for its institution
+    workflows.transition(fresh(item_b), "cancel", world["user"])
+    db.session.commit()
+    assert fresh(booking).status == "answered"
+
+
 def test_accepted_item_can_no_longer_be_cancelled(client, login_as, world):
     booking = submitted_booking(world)
     (item,) = items_of(booking)
