@@ -46,3 +46,21 @@ def engageable_assessors() -> list[Organization]:
             .order_by(Organization.name)
         ).scalars()
     )
+
+
+def registered_contact(org: Organization) -> tuple[str, str]:
+    """The institution's registered contact (name, phone) for the 受理决定书 when the reviewer
+    leaves the fields blank: the registration's 联系人 and 电话 (or the contact's mobile), else
+    the organisation's admin account, which registration creates for that same contact."""
+    name = (org.contact_name or "").strip()
+    phone = (org.phone or org.contact_mobile or "").strip()
+    if not name or not phone:
+        admin = db.session.execute(
+            select(User)
+            .where(User.organization_id == org.id, User.is_org_admin.is_(True), User.active.is_(True))
+            .order_by(User.id)
+        ).scalar()
+        if admin is not None:
+            name = name or (admin.real_name or "").strip()
+            phone = phone or (admin.mobile or "").strip()
+    return name, phone

@@ -128,8 +128,9 @@ def _licence_accept_guard(app, actor, data):
     org = db.session.get(Organization, int(data["assessor_org_id"]))
     if not rules.may_be_engaged(org):
         raise GuardFailed(_("请选择受委托的鉴定评审机构"))
-    name = data.get("contact_name") or (org.contact_name or "").strip()
-    phone = data.get("contact_phone") or (org.phone or org.contact_mobile or "").strip()
+    registered_name, registered_phone = rules.registered_contact(org)
+    name = data.get("contact_name") or registered_name
+    phone = data.get("contact_phone") or registered_phone
     if not name or not phone:
         raise GuardFailed(_("请填写鉴定评审机构的联系人和联系电话"))
     if len(name) > 50 or len(phone) > 30:

@@ -7,6 +7,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from ecqs.extensions import db
@@ -338,6 +339,32 @@ def test_full_procedure_with_one_correction_round(client, login_as, world):
     response = client.get("/verify/licence/" + "x" * 43)
     assert response.status_code == 404 and "未查到该文书" in text(response)
     assert client.get(f"/verify/licence/{application.id}").status_code == 404
+
+
+@pytest.mark.parametrize("registered", [True, False])
+def test_blank_assessor_contact_takes_the_institutions_registered_contact(client, login_as, world, registered):
+    """The fields say "不填则取机构登记的联系人/电话": a blank field takes the registration's
+    contact, else (an institution entered without one, as the demo's) its admin account's."""
+    org = world.assessor_org
+    org.contact_name, org.phone, org.contact_mobile = ("王登记", "010-55556666", None) if registered else (None,) * 3
+    world.assessor.real_name, world.assessor.mobile = "王登记", "13900001111"
+    db.session.commit()
+    expected = ("王登记", "010-55556666" if registered else "13900001111")
+    application = advance(world, draft(world), "submitted")
+    login_as(world.sn_reviewer)
+    response = act(
+        client,
+        "licence_review",
+        application,
+        "accept",
+        assessor_org_id=str(world.assessor_org.id),
+        contact_name="",
+        contact_phone="",
+    )
+    assert "操作成功" in flashes(response)
+    db.session.refresh(application)
+    assert application.status == "accepted"
+    assert (application.assessor_contact_name, application.assessor_contact_phone) == expected
 
 
 def test_verification_says_when_a_licence_is_no_longer_current(client, world):
