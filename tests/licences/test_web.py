@@ -342,11 +342,12 @@ def test_full_procedure_with_one_correction_round(client, login_as, world):
 
 
 @pytest.mark.parametrize("registered", [True, False])
-def test_blank_assessor_contact_takes_the_institutions_registered_contact(client, login_as, world, registered):
+def test_blank_assessor_contact_takes_the_registered_contact(client, login_as, world, registered):
     """The fields say "不填则取机构登记的联系人/电话": a blank field takes the registration's
     contact, else (an institution entered without one, as the demo's) its admin account's."""
     org = world.assessor_org
-    org.contact_name, org.phone, org.contact_mobile = ("王登记", "010-55556666", None) if registered else (None,) * 3
+    contact = ("王登记", "010-55556666", None) if registered else (None, None, None)
+    org.contact_name, org.phone, org.contact_mobile = contact
     world.assessor.real_name, world.assessor.mobile = "王登记", "13900001111"
     db.session.commit()
     expected = ("王登记", "010-55556666" if registered else "13900001111")
