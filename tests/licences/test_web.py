@@ -368,6 +368,18 @@ def test_blank_assessor_contact_takes_the_registered_contact(client, login_as, w
     assert (application.assessor_contact_name, application.assessor_contact_phone) == expected
 
 
+def test_negotiation_page_shows_the_confirmed_dates(client, login_as, world):
+    application = advance(world, draft(world), "scheduled")
+    start, end = application.review_start.isoformat(), application.review_end.isoformat()
+    for user, view in ((world.enterprise, "licence_applications"), (world.assessor, "licence_tasks")):
+        login_as(user)
+        page = text(client.get(f"/admin/{view}/negotiate/?id={application.id}"))
+        assert "尚未提出评审时间" not in page
+        confirmed = re.search(r'id="confirmed-dates">(.*?)</td>', page, re.S).group(1)
+        assert start in confirmed and end in confirmed and "已确认" in page
+        client.post("/logout")
+
+
 def test_verification_says_when_a_licence_is_no_longer_current(client, world):
     application = advance(world, draft(world), "granted")
     application.licence_valid_from = workdays.today() - timedelta(days=2000)
