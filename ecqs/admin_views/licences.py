@@ -24,6 +24,7 @@ from ecqs.licences import clock as licence_clock
 from ecqs.licences import documents as licence_documents
 from ecqs.licences import feedback as licence_feedback
 from ecqs.licences import form as licence_form
+from ecqs.licences import rules as licence_rules
 from ecqs.models import (
     LICENCE_CATEGORY_LABELS,
     LICENCE_CONCLUSION_LABELS,
@@ -254,6 +255,9 @@ class LicenceApplicationView(RoleView):
 
     def today(self):
         return workdays.today()
+
+    def report_refusal(self, obj):
+        return licence_rules.report_refusal(obj, workdays.today())
 
     def _row_actions(self, view, context, model, name):
         links = [(self.get_url(".details_view", id=model.id), _("查看"), "details")]

@@ -3,6 +3,7 @@ the guards and the row scopes ask them."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ecqs.extensions import db
@@ -64,3 +65,16 @@ def registered_contact(org: Organization) -> tuple[str, str]:
             name = name or (admin.real_name or "").strip()
             phone = phone or (admin.mobile or "").strip()
     return name, phone
+
+
+def report_refusal(application: LicenceApplication, today) -> str | None:
+    """Why the assessor may not submit the review report yet (the guard's message and the
+    reason the report form is not offered), or None: the report follows the review, so not
+    before the agreed 评审开始日期."""
+    if application.review_start is None:
+        return _("评审时间尚未确认，不能提交评审报告")
+    if today < application.review_start:
+        return _(
+            "评审定于 %(start)s 开始，评审开始后方可提交评审报告", start=application.review_start.isoformat()
+        )
+    return None

@@ -206,6 +206,9 @@ REPORT_FIELDS = (
 
 
 def _licence_report_guard(app, actor, data):
+    refusal = rules.report_refusal(app, workdays.today())
+    if refusal:
+        raise GuardFailed(refusal)
     if not isinstance(data["report"], Upload):
         raise GuardFailed(_("请上传评审报告"))
 

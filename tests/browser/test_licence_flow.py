@@ -95,7 +95,8 @@ def test_enterprise_applies_with_one_correction_round_to_a_verified_licence(
     )
     assessor_org_id, enterprise_name = world.assessor_org.id, world.enterprise_org.name
     valve_id, boiler_id = item("安全阀", "B").id, item("锅炉", "A").id
-    review_start, review_end = today + timedelta(days=7), today + timedelta(days=8)
+    # The review starts today, so the assessor may report at once (never before the review).
+    review_start, review_end = today, today + timedelta(days=1)
     licence_number = "TS2161001-2030"
     valid_until = today + timedelta(days=4 * 365)
     report = tmp_path / "评审报告.png"

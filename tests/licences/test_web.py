@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -222,7 +222,7 @@ def generic(client, view, application, action, comment=None):
     )
 
 
-def test_full_procedure_with_one_correction_round(client, login_as, world):
+def test_full_procedure_with_one_correction_round(client, login_as, world, monkeypatch):
     application = advance(world, draft(world), "submitted")
     login_as(world.sn_reviewer)
     page = text(client.get(f"/admin/licence_review/details/?id={application.id}"))
@@ -301,18 +301,34 @@ def test_full_procedure_with_one_correction_round(client, login_as, world):
     client.post("/logout")
 
     login_as(world.assessor)
-    response = client.post(
-        f"/admin/licence_reports/transition/{application.id}/submit_report",
-        data={
-            "expected_state": "scheduled",
-            "conclusion": "pass",
-            "comment": "符合要求",
-            "report": (io.BytesIO(PDF), "评审报告.pdf"),
-        },
-        content_type="multipart/form-data",
-        follow_redirects=True,
-    )
+
+    def post_report():
+        return client.post(
+            f"/admin/licence_reports/transition/{application.id}/submit_report",
+            data={
+                "expected_state": "scheduled",
+                "conclusion": "pass",
+                "comment": "符合要求",
+                "report": (io.BytesIO(PDF), "评审报告.pdf"),
+            },
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+
+    # Not before the agreed review dates: no form, and a post is refused with the reason.
+    page = text(client.get(f"/admin/licence_reports/details/?id={application.id}"))
+    assert 'id="report-not-yet"' in page and 'id="form-submit_report"' not in page
+    response = post_report()
+    assert f"评审定于 {day} 开始，评审开始后方可提交评审报告" in flashes(response)
+    db.session.expire_all()
+    assert db.session.get(LicenceApplication, application.id).status == "scheduled"
+    # On the first review day the report goes in.
+    monkeypatch.setattr(workdays, "today", lambda: date.fromisoformat(day))
+    page = text(client.get(f"/admin/licence_reports/details/?id={application.id}"))
+    assert 'id="report-not-yet"' not in page and 'id="form-submit_report"' in page
+    response = post_report()
     assert "操作成功" in flashes(response)
+    monkeypatch.undo()
     client.post("/logout")
 
     login_as(world.sn_reviewer)
