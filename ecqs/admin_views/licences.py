@@ -68,7 +68,9 @@ def feedback_for(application) -> LicenceReviewFeedback | None:
 
 
 def may_read_feedback(application) -> bool:
-    return current_user.role in ("reviewer", "admin") and feedback_for(application) is not None
+    """The authority's reviewers and the applicant who wrote it (through the feedback's scope);
+    never the assessment institution (此表仅审批人员可见 is about the assessors)."""
+    return current_user.role in ("enterprise", "reviewer", "admin") and feedback_for(application) is not None
 
 
 def may_fill_feedback(application) -> bool:
@@ -253,6 +255,9 @@ class LicenceApplicationView(RoleView):
     def may_fill_feedback(self, obj):
         return may_fill_feedback(obj)
 
+    def may_read_feedback(self, obj):
+        return obj.feedback is not None and may_read_feedback(obj)
+
     def today(self):
         return workdays.today()
 
@@ -273,11 +278,7 @@ class LicenceApplicationView(RoleView):
             links.append((self.get_url(".negotiate_view", id=model.id), _("协商鉴定评审时间"), "negotiate"))
         if may_fill_feedback(model):
             links.append((self.get_url(".feedback_view", id=model.id), _("评审反馈表"), "feedback"))
-        elif (
-            current_user.role in ("reviewer", "admin")
-            and model.feedback is not None
-            and may_read_feedback(model)
-        ):
+        elif model.feedback is not None and may_read_feedback(model):
             links.append((self.get_url(".feedback_view", id=model.id), _("评审反馈表"), "feedback"))
         if model.status == "granted":
             links.append((self.get_url(".certificate_view", id=model.id), _("许可证书"), "certificate"))
@@ -316,10 +317,13 @@ class LicenceApplicationView(RoleView):
                 deny(f"LicenceReviewFeedback:{application.id}", code=404)
             return self.render_feedback(application, existing, None)
         if not may_fill_feedback(application):
-            if application.feedback is not None:
-                flash(_("评审反馈表已提交，不能重复提交（此表仅审批人员可见）"), "warning")
-            else:
-                flash(_("评审完成后方可填写评审反馈表"), "error")
+            existing = feedback_for(application)
+            if existing is not None:
+                if request.method == "POST":
+                    flash(_("评审反馈表已提交，不能重复提交"), "warning")
+                    return redirect(self.get_url(".feedback_view", id=application.id))
+                return self.render_feedback(application, existing, None)
+            flash(_("评审完成后方可填写评审反馈表"), "error")
             return redirect(self.get_url(".details_view", id=application.id))
         form = licence_feedback.FeedbackForm()
         if request.method == "GET":

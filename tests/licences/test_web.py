@@ -503,10 +503,19 @@ def test_feedback_form_questions_and_visibility(client, login_as, world):
     )
     assert "不能重复提交" in flashes(response)
     assert db.session.execute(select(func.count(LicenceReviewFeedback.id))).scalar_one() == 1
-    # 此表仅审批人员可见: the applicant cannot read the answers back either.
-    response = client.get(f"/admin/licence_applications/feedback/?id={application.id}", follow_redirects=True)
-    assert "态度生硬" not in text(response) and "仅审批人员可见" in text(response)
-    assert "态度生硬" not in text(client.get(f"/admin/licence_applications/details/?id={application.id}"))
+    # 此表仅审批人员可见 keeps it from the assessment institution; the applicant reads its own
+    # answers back (read-only), from the grid and from the application's page.
+    page = text(client.get(f"/admin/licence_applications/feedback/?id={application.id}"))
+    assert 'id="feedback-answers"' in page and 'id="feedback-form"' not in page
+    assert "态度生硬" in page and "时间安排不合理" in page
+    grid = text(client.get("/admin/licence_applications/"))
+    assert f"/admin/licence_applications/feedback/?id={application.id}" in grid
+    details = text(client.get(f"/admin/licence_applications/details/?id={application.id}"))
+    assert 'id="link-feedback-read"' in details and 'id="link-feedback"' not in details
+    client.post("/logout")
+    # Another enterprise never reads it.
+    login_as(world.other_enterprise)
+    assert client.get(f"/admin/licence_applications/feedback/?id={application.id}").status_code == 404
     client.post("/logout")
 
     login_as(world.sn_reviewer)
@@ -527,6 +536,22 @@ def test_feedback_form_questions_and_visibility(client, login_as, world):
 
     login_as(world.bj_reviewer)
     assert client.get(f"/admin/licence_review/feedback/?id={application.id}").status_code == 404
+
+
+def test_feedback_to_fill_is_a_task_on_the_home_page_until_submitted(client, login_as, world):
+    application = advance(world, draft(world), "reviewed")
+    login_as(world.enterprise)
+
+    def inbox_rows():
+        home = text(client.get("/admin/"))
+        table = re.search(r'<table[^>]*id="inbox".*?</table>', home, re.S).group(0)
+        return [row for row in re.findall(r"<tr.*?</tr>", table, re.S) if "/feedback/" in row]
+
+    (row,) = inbox_rows()
+    assert "填写评审反馈表" in row and f"/admin/licence_applications/feedback/?id={application.id}" in row
+    client.post(f"/admin/licence_applications/feedback/?id={application.id}", data=FEEDBACK)
+    assert db.session.execute(select(func.count(LicenceReviewFeedback.id))).scalar_one() == 1
+    assert inbox_rows() == []
 
 
 def test_feedback_only_after_the_review(client, login_as, world):
