@@ -364,7 +364,11 @@ class LicenceApplicationView(RoleView):
         application = self.get_one(request.args.get("id"))
         if not application.correction_points:
             abort(404)
-        return self.render_print("licence/print_notice.html", application)
+        return self.render_print(
+            "licence/print_notice.html",
+            application,
+            points=licence_documents.correction_list(application.correction_points),
+        )
 
     @expose("/decision/")
     def decision_view(self):
@@ -429,7 +433,7 @@ def _review_dates(view, context, model, name):
 def _points(view, context, model, name):
     if not model.correction_points:
         return ""
-    items = model.correction_points.split("\n")
+    items = licence_documents.correction_list(model.correction_points)
     return Markup("<ol class='mb-0 pl-3'>{}</ol>").format(
         Markup("").join(Markup("<li>{}</li>").format(p) for p in items)
     )

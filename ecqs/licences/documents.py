@@ -4,6 +4,7 @@ verification page (no login) at an unguessable token, never at the row id."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import segno
@@ -15,6 +16,26 @@ from ecqs.extensions import db, limiter
 from ecqs.models import LicenceApplication
 
 bp = Blueprint("licence_verify", __name__)
+
+
+# A number the reviewer typed before a point: "1." "1．" "1、" "1)" "（1）" "(1)" "一、" "①". The
+# notice numbers its points itself (<ol>), so this prefix would print "1. 1. …". "1.5 MPa" and
+# "2024 年" are no numbering (a digit follows the dot, or no mark follows the number).
+_NUMBERING = re.compile(
+    r"^\s*(?:[（(]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[）)]"
+    r"|\d{1,2}\s*(?:[.．](?!\d)|[、)）])"
+    r"|[一二三四五六七八九十]{1,3}\s*[、.．]"
+    r"|[\u2460-\u2473])\s*"
+)
+
+
+def strip_numbering(point: str) -> str:
+    return _NUMBERING.sub("", point, count=1).strip() or point.strip()
+
+
+def correction_list(points: str | None) -> list[str]:
+    """The 补正告知书's points, one per line, without the numbers the reviewer typed."""
+    return [strip_numbering(p) for p in (points or "").splitlines() if p.strip()]
 
 
 def verify_url(token: str) -> str:

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from ecqs.extensions import db
 from ecqs.licences import clock as licence_clock
+from ecqs.licences import documents as licence_documents
 from ecqs.licences import operations as licence_applications
 from ecqs.licences import rules
 from ecqs.models import (
@@ -80,7 +81,7 @@ def _licence_withdraw(app, actor, data):
 
 def _licence_correction_points(data) -> list[str]:
     points = data.get("points") or (data.get("comment") or "").splitlines()
-    return [p.strip() for p in points if p and p.strip()]
+    return [licence_documents.strip_numbering(p) for p in points if p and p.strip()]
 
 
 def _licence_correction_guard(app, actor, data):

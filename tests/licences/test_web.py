@@ -396,6 +396,31 @@ def test_negotiation_page_shows_the_confirmed_dates(client, login_as, world):
         client.post("/logout")
 
 
+def test_correction_notice_does_not_number_lines_twice(client, login_as, world):
+    """A reviewer who numbers the lines ("1." / "2、" / "（3）") gets each number once."""
+    application = advance(world, draft(world), "submitted")
+    login_as(world.sn_reviewer)
+    typed = "1. 补充质量手册\n2、补充人员证书\n（3）补充型式试验报告\n(4) 补充营业执照\n补充设计文件"
+    response = act(client, "licence_review", application, "request_correction", comment=typed)
+    assert "操作成功" in flashes(response)
+    client.post("/logout")
+    login_as(world.enterprise)
+    for url in (
+        f"/admin/licence_applications/notice/?id={application.id}",
+        f"/admin/licence_applications/details/?id={application.id}",
+    ):
+        page = text(client.get(url))
+        for point in ("补充质量手册", "补充人员证书", "补充型式试验报告", "补充营业执照", "补充设计文件"):
+            assert f"<li>{point}</li>" in page, (url, point)
+
+
+def test_correction_numbering_stripped_from_points_stored_before():
+    from ecqs.licences.documents import correction_list
+
+    stored = "1. 补充质量手册\n2.补充人员证书\n3、ISO 9001 证书\n①补充照片\n2024 年度报告"
+    assert correction_list(stored) == ["补充质量手册", "补充人员证书", "ISO 9001 证书", "补充照片", "2024 年度报告"]
+
+
 def test_verification_says_when_a_licence_is_no_longer_current(client, world):
     application = advance(world, draft(world), "granted")
     application.licence_valid_from = workdays.today() - timedelta(days=2000)
