@@ -418,7 +418,13 @@ def test_correction_numbering_stripped_from_points_stored_before():
     from ecqs.licences.documents import correction_list
 
     stored = "1. 补充质量手册\n2.补充人员证书\n3、ISO 9001 证书\n①补充照片\n2024 年度报告"
-    assert correction_list(stored) == ["补充质量手册", "补充人员证书", "ISO 9001 证书", "补充照片", "2024 年度报告"]
+    assert correction_list(stored) == [
+        "补充质量手册",
+        "补充人员证书",
+        "ISO 9001 证书",
+        "补充照片",
+        "2024 年度报告",
+    ]
 
 
 def test_verification_says_when_a_licence_is_no_longer_current(client, world):
