@@ -152,6 +152,24 @@ def test_printable_page(client, login_as, world):
     assert client.get(f"/admin/licence_applications/print/{application.id}/nosuchpage").status_code == 404
 
 
+def test_item_picker_is_grouped_by_equipment_category_with_a_search_box(client, login_as, world):
+    login_as(world.enterprise)
+    page = text(client.get("/admin/licence_apply/"))
+    assert 'id="licence-items-search"' in page and 'type="search"' in page
+    groups = re.findall(
+        r'<fieldset class="licence-item-group"[^>]*data-group="([^"]+)"[^>]*>(.*?)</fieldset>', page, re.S
+    )
+    names = [name for name, _body in groups]
+    assert len(names) == len(set(names)) and {"锅炉", "压力容器", "安全附件", "电梯"} <= set(names)
+    for name, body in groups:
+        assert "<legend" in body and name in body
+    valve = item("安全阀", "B")
+    (body,) = [body for name, body in groups if name == valve.equipment_category]
+    assert f'id="item-{valve.id}"' in body
+    # Every item sits in exactly one group.
+    assert sum(body.count('name="items"') for _name, body in groups) == page.count('name="items"')
+
+
 def test_double_click_on_create_makes_one_application(client, login_as, world):
     login_as(world.enterprise)
     first = start(client, [item("安全阀", "B")], token="same-token")

@@ -82,7 +82,8 @@
       var question = form.getAttribute('data-unsaved-guard');
       var dirty = false;
       var leaving = false;
-      function edited() { dirty = true; }
+      // Only fields that are posted count (a search box that filters a list is no edit).
+      function edited(ev) { if (ev.target && ev.target.name) dirty = true; }
       form.addEventListener('input', edited);
       form.addEventListener('change', edited);
       form.addEventListener('submit', function (ev) { if (!ev.defaultPrevented) leaving = true; });
