@@ -85,6 +85,7 @@ APPLICATION_LABELS = {
     "items": _l("申请项目"),
     "status": _l("申请状态"),
     "submitted_at": _l("提交时间"),
+    "received_at": _l("最近提交"),
     "authority": _l("提交机构"),
     "created_at": _l("创建时间"),
     "clock": _l("办理时限"),
@@ -125,6 +126,7 @@ class LicenceApplicationView(RoleView):
         "items",
         "status",
         "submitted_at",
+        "received_at",
         "authority",
         "clock",
         "actions",
@@ -140,6 +142,7 @@ class LicenceApplicationView(RoleView):
         "clock",
         "created_at",
         "submitted_at",
+        "received_at",
         "correction_points",
         "accepted_at",
         "assessor_org",
@@ -163,6 +166,7 @@ class LicenceApplicationView(RoleView):
         "items",
         "status",
         "submitted_at",
+        "received_at",
         "authority",
         "clock",
         "licence_number",
@@ -170,12 +174,12 @@ class LicenceApplicationView(RoleView):
     )
     column_labels = APPLICATION_LABELS
     column_searchable_list = ("number",)
-    column_filters = ("status", "category", "licence_type", "submitted_at")
+    column_filters = ("status", "category", "licence_type", "submitted_at", "received_at")
     column_choices = {
         "status": list(LICENCE_STATUS_LABELS.items()),
         "category": list(LICENCE_CATEGORY_LABELS.items()),
     }
-    column_sortable_list = ("number", "status", "submitted_at", "category", "licence_type")
+    column_sortable_list = ("number", "status", "submitted_at", "received_at", "category", "licence_type")
     column_default_sort = ("id", True)
     # No automatic joinedload of `items` (a collection): the streamed export uses yield_per.
     column_auto_select_related = False
@@ -198,7 +202,8 @@ class LicenceApplicationView(RoleView):
             "correction_points": _points,
             "report_upload": self.file_link("report_upload"),
             **{
-                attr: local_time(attr) for attr in ("submitted_at", "created_at", "accepted_at", "decided_at")
+                attr: local_time(attr)
+                for attr in ("submitted_at", "received_at", "created_at", "accepted_at", "decided_at")
             },
         }
         self.column_formatters = dict(common, actions=self._row_actions)
@@ -453,6 +458,7 @@ class LicenceReviewView(LicenceApplicationView):
         "items",
         "status",
         "submitted_at",
+        "received_at",
         "clock",
         "actions",
     )

@@ -219,6 +219,29 @@ def test_enterprise_grid_columns_as_in_seed(client, login_as, world):
     assert "首次" in page and "陕西省市场监督管理局" in page and "补正告知期限剩余" in page
 
 
+def test_grid_shows_the_first_and_the_latest_submission(client, login_as, world):
+    from datetime import UTC, datetime
+
+    from ecqs import workflows
+
+    application = advance(world, draft(world), "correction")
+    first = datetime(2026, 1, 5, 1, 30, tzinfo=UTC)  # 09:30 China time
+    application.submitted_at = application.received_at = first
+    db.session.commit()
+    workflows.transition(application, "resubmit", world.enterprise)
+    db.session.commit()
+    latest = application.received_at.astimezone(workdays.CN).strftime("%Y-%m-%d %H:%M")
+    for user, view in ((world.enterprise, "licence_applications"), (world.sn_reviewer, "licence_review")):
+        login_as(user)
+        page = text(client.get(f"/admin/{view}/"))
+        thead = page[page.index("<thead>") : page.index("</thead>")]
+        assert thead.index("提交时间") < thead.index("最近提交"), view
+        row = page[page.index(application.number) :]
+        row = row[: row.index("</tr>")]
+        assert "2026-01-05 09:30" in row and latest in row, view
+        client.post("/logout")
+
+
 # ---- the procedure through the pages -------------------------------------------------------
 
 
