@@ -126,8 +126,8 @@ class LicenceApplicationView(RoleView):
         "items",
         "status",
         "submitted_at",
-        "received_at",
         "authority",
+        "received_at",  # after the manual's columns (seed 001 §1.6): the latest resubmission
         "clock",
         "actions",
     )
