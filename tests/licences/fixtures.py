@@ -148,7 +148,7 @@ def action_data(world, action, application):
         return {"report": fake_upload(world.assessor), "conclusion": "pass"}
     if action == "grant":
         return {
-            "licence_number": f"TS{application.id:06d}-2030",
+            "licence_number": f"TS2261{application.id:03d}-2030",  # TSG 07-2019 附件 A
             "valid_from": today,
             "valid_until": today.replace(year=today.year + 4),
         }
