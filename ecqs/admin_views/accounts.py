@@ -522,6 +522,7 @@ class SmsOutboxView(RoleView):
     column_choices = {
         "purpose": list(sms.PURPOSE_LABELS.items()),
         "status": list(sms.STATUS_LABELS.items()),
+        "backend": list(sms.BACKEND_LABELS.items()),
     }
 
 
