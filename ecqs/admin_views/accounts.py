@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import flash, has_request_context, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.model import template as row_template
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -363,17 +362,6 @@ class UserView(_AccountFormMixin, RoleView):
         flash(_("已启用所选账号"), "success")
 
 
-class _NotForOrgAdmin(row_template.BaseListRowAction):
-    """A row action hidden on the organisation admin's own row."""
-
-    def __init__(self, inner):
-        super().__init__(title=inner.title)
-        self.inner = inner
-
-    def render(self, context, row_id, row):
-        return "" if getattr(row, "is_org_admin", False) else self.inner.render(context, row_id, row)
-
-
 class SubAccountView(_AccountFormMixin, RoleView):
     """子账号: only an organisation's admin account creates and disables them (inspection units
     have their own 单位账号管理, admin_views/registry.py)."""
@@ -417,12 +405,11 @@ class SubAccountView(_AccountFormMixin, RoleView):
     def is_accessible(self):
         return super().is_accessible() and current_user.is_org_admin
 
-    def get_list_row_actions(self):
+    def edit_refusal(self, obj):
         # The organisation's admin account is not edited here (edit_view refuses it): no pencil.
-        return [
-            _NotForOrgAdmin(a) if isinstance(a, row_template.EditRowAction) else a
-            for a in super().get_list_row_actions()
-        ]
+        if obj.is_org_admin:
+            return _("单位管理员账号请通过“修改密码”维护")
+        return None
 
     @property
     def can_create(self):
@@ -590,6 +577,7 @@ class SmsOutboxView(RoleView):
     column_choices = {
         "purpose": list(sms.PURPOSE_LABELS.items()),
         "status": list(sms.STATUS_LABELS.items()),
+        "backend": list(sms.BACKEND_LABELS.items()),
     }
 
 

@@ -17,6 +17,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.helpers import get_redirect_target
+from flask_admin.model import template as row_template
 from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -235,6 +236,21 @@ def transition_form(t, obj, actor, formdata=None):
     return TransitionForm(formdata)
 
 
+class AllowedRowAction(row_template.BaseListRowAction):
+    """A grid's row button shown only on the rows where its action is allowed: the view's
+    `row_action_refusal`, which asks the same predicate as the action itself."""
+
+    def __init__(self, view, inner):
+        super().__init__(title=inner.title)
+        self.view = view
+        self.inner = inner
+
+    def render(self, context, row_id, row):
+        if self.view.row_action_refusal(self.inner, row):
+            return ""
+        return self.inner.render(context, row_id, row)
+
+
 class RoleView(AccessDeniedMixin, ModelView):
     """Base grid. Subclasses set `roles`, columns, labels and filters."""
 
@@ -369,6 +385,10 @@ class RoleView(AccessDeniedMixin, ModelView):
         return True
 
     def on_model_change(self, form, model, is_created):
+        if not is_created:
+            refusal = self.edit_refusal(model)
+            if refusal:
+                raise ValidationError(refusal)
         audit.record("record_created" if is_created else "record_changed", user=current_user, obj=model)
 
     def on_model_delete(self, model):
@@ -636,8 +656,31 @@ class RoleView(AccessDeniedMixin, ModelView):
 
     def delete_refusal(self, obj) -> str | None:
         """Why this row may not be deleted (a message for the user), or None. Views override;
-        the single delete and the bulk delete both ask it."""
+        the single delete, the bulk delete and the row's trash icon all ask it."""
         return None
+
+    def edit_refusal(self, obj) -> str | None:
+        """Why this row may not be edited, or None: the save and the row's pencil both ask it."""
+        return None
+
+    # Extra row buttons (column_extra_row_actions) that lead to a workflow transition, by the
+    # endpoint they link to: shown only where the engine would allow that transition.
+    row_action_transitions: dict[str, str] = {}
+
+    def row_action_refusal(self, action, row) -> str | None:
+        """Why `action` (a row button) is not offered on `row`, or None: the same predicates
+        as the actions themselves, so no button leads to a certain refusal."""
+        if isinstance(action, row_template.DeleteRowAction):
+            return self.delete_refusal(row)
+        if isinstance(action, row_template.EditRowAction | row_template.EditPopupRowAction):
+            return self.edit_refusal(row)
+        transition = self.row_action_transitions.get(getattr(action, "endpoint", None))
+        if transition and not workflows.can(row, transition, current_user):
+            return _("当前状态不能执行该操作")
+        return None
+
+    def get_list_row_actions(self):
+        return [AllowedRowAction(self, a) for a in super().get_list_row_actions()]
 
     @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
     def action_delete(self, ids):

@@ -39,7 +39,7 @@ from ecqs.models import (
     MetrologyAuthorization,
     Organization,
 )
-from ecqs.services import audit
+from ecqs.services import audit, workdays
 
 LEDGER_ROLES = instrument_scopes.LEDGER_ROLES
 CHOOSER_PAGE_SIZE = 100  # seed 003 §4: the 选择器具 page shows at most 100 instruments
@@ -189,7 +189,10 @@ class BookingView(RoleView):
         total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
         rows = (
             db.session.execute(
-                stmt.order_by(Instrument.id).offset((page - 1) * CHOOSER_PAGE_SIZE).limit(CHOOSER_PAGE_SIZE)
+                # Overdue and due-soon first: the earliest 有效期至 leads, undated ones last.
+                stmt.order_by(Instrument.valid_until.is_(None), Instrument.valid_until, Instrument.id)
+                .offset((page - 1) * CHOOSER_PAGE_SIZE)
+                .limit(CHOOSER_PAGE_SIZE)
             )
             .scalars()
             .all()
@@ -206,6 +209,7 @@ class BookingView(RoleView):
             kind_id=kind_id,
             kinds=kinds,
             page_size=CHOOSER_PAGE_SIZE,
+            today=workdays.today(),
         )
 
     def _save_selection(self, booking, stmt):

@@ -331,7 +331,11 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
     def get_list_row_actions(self):
         # Deleting goes through the bulk action or the details page: a delete form on each of
         # the rows is the most expensive part of rendering the grid.
-        return [a for a in super().get_list_row_actions() if not isinstance(a, DeleteRowAction)]
+        return [
+            a
+            for a in super().get_list_row_actions()
+            if not isinstance(getattr(a, "inner", a), DeleteRowAction)
+        ]
 
     def get_create_form(self):
         return InstrumentForm
@@ -354,8 +358,6 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
         if is_created:
             model.organization_id = org_id
             model.created_by_id = current_user.id
-        elif model.status == "scrapped":
-            raise ValidationError(_("已报废的器具不能修改"))
         with db.session.no_autoflush:
             clash = db.session.execute(
                 select(Instrument.id).where(
@@ -368,6 +370,11 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
         if clash:
             raise ValidationError(_("同一种别下出厂编号“%(serial)s”已存在", serial=model.serial_no))
         super().on_model_change(form, model, is_created)
+
+    def edit_refusal(self, obj):
+        if obj.status == "scrapped":
+            return _("已报废的器具不能修改")
+        return None
 
     def delete_refusal(self, obj):
         if ever_booked([obj.id]):

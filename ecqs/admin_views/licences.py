@@ -25,6 +25,7 @@ from ecqs.licences import clock as licence_clock
 from ecqs.licences import documents as licence_documents
 from ecqs.licences import feedback as licence_feedback
 from ecqs.licences import form as licence_form
+from ecqs.licences import rules as licence_rules
 from ecqs.models import (
     LICENCE_CATEGORY_LABELS,
     LICENCE_CONCLUSION_LABELS,
@@ -68,7 +69,9 @@ def feedback_for(application) -> LicenceReviewFeedback | None:
 
 
 def may_read_feedback(application) -> bool:
-    return current_user.role in ("reviewer", "admin") and feedback_for(application) is not None
+    """The authority's reviewers and the applicant who wrote it (through the feedback's scope);
+    never the assessment institution (此表仅审批人员可见 is about the assessors)."""
+    return current_user.role in ("enterprise", "reviewer", "admin") and feedback_for(application) is not None
 
 
 def may_fill_feedback(application) -> bool:
@@ -83,6 +86,7 @@ APPLICATION_LABELS = {
     "items": _l("申请项目"),
     "status": _l("申请状态"),
     "submitted_at": _l("提交时间"),
+    "received_at": _l("最近提交"),
     "authority": _l("提交机构"),
     "created_at": _l("创建时间"),
     "clock": _l("办理时限"),
@@ -124,6 +128,7 @@ class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
         "status",
         "submitted_at",
         "authority",
+        "received_at",  # after the manual's columns (seed 001 §1.6): the latest resubmission
         "clock",
         "actions",
     )
@@ -138,6 +143,7 @@ class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
         "clock",
         "created_at",
         "submitted_at",
+        "received_at",
         "correction_points",
         "accepted_at",
         "assessor_org",
@@ -161,6 +167,7 @@ class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
         "items",
         "status",
         "submitted_at",
+        "received_at",
         "authority",
         "clock",
         "licence_number",
@@ -168,12 +175,12 @@ class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
     )
     column_labels = APPLICATION_LABELS
     column_searchable_list = ("number",)
-    column_filters = ("status", "category", "licence_type", "submitted_at")
+    column_filters = ("status", "category", "licence_type", "submitted_at", "received_at")
     column_choices = {
         "status": list(LICENCE_STATUS_LABELS.items()),
         "category": list(LICENCE_CATEGORY_LABELS.items()),
     }
-    column_sortable_list = ("number", "status", "submitted_at", "category", "licence_type")
+    column_sortable_list = ("number", "status", "submitted_at", "received_at", "category", "licence_type")
     column_default_sort = ("id", True)
     # No automatic joinedload of `items` (a collection): the streamed export uses yield_per.
     column_auto_select_related = False
@@ -196,7 +203,8 @@ class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
             "correction_points": _points,
             "report_upload": self.file_link("report_upload"),
             **{
-                attr: local_time(attr) for attr in ("submitted_at", "created_at", "accepted_at", "decided_at")
+                attr: local_time(attr)
+                for attr in ("submitted_at", "received_at", "created_at", "accepted_at", "decided_at")
             },
         }
         self.column_formatters = dict(common, actions=self._row_actions)
@@ -253,8 +261,14 @@ class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
     def may_fill_feedback(self, obj):
         return may_fill_feedback(obj)
 
+    def may_read_feedback(self, obj):
+        return obj.feedback is not None and may_read_feedback(obj)
+
     def today(self):
         return workdays.today()
+
+    def report_refusal(self, obj):
+        return licence_rules.report_refusal(obj, workdays.today())
 
     def _row_actions(self, view, context, model, name):
         links = [(self.get_url(".details_view", id=model.id), _("查看"), "details")]
@@ -270,11 +284,7 @@ class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
             links.append((self.get_url(".negotiate_view", id=model.id), _("协商鉴定评审时间"), "negotiate"))
         if may_fill_feedback(model):
             links.append((self.get_url(".feedback_view", id=model.id), _("评审反馈表"), "feedback"))
-        elif (
-            current_user.role in ("reviewer", "admin")
-            and model.feedback is not None
-            and may_read_feedback(model)
-        ):
+        elif model.feedback is not None and may_read_feedback(model):
             links.append((self.get_url(".feedback_view", id=model.id), _("评审反馈表"), "feedback"))
         if model.status == "granted":
             links.append((self.get_url(".certificate_view", id=model.id), _("许可证书"), "certificate"))
@@ -313,10 +323,13 @@ class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
                 deny(f"LicenceReviewFeedback:{application.id}", code=404)
             return self.render_feedback(application, existing, None)
         if not may_fill_feedback(application):
-            if application.feedback is not None:
-                flash(_("评审反馈表已提交，不能重复提交（此表仅审批人员可见）"), "warning")
-            else:
-                flash(_("评审完成后方可填写评审反馈表"), "error")
+            existing = feedback_for(application)
+            if existing is not None:
+                if request.method == "POST":
+                    flash(_("评审反馈表已提交，不能重复提交"), "warning")
+                    return redirect(self.get_url(".feedback_view", id=application.id))
+                return self.render_feedback(application, existing, None)
+            flash(_("评审完成后方可填写评审反馈表"), "error")
             return redirect(self.get_url(".details_view", id=application.id))
         form = licence_feedback.FeedbackForm()
         if request.method == "GET":
@@ -357,7 +370,11 @@ class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
         application = self.get_one(request.args.get("id"))
         if not application.correction_points:
             abort(404)
-        return self.render_print("licence/print_notice.html", application)
+        return self.render_print(
+            "licence/print_notice.html",
+            application,
+            points=licence_documents.correction_list(application.correction_points),
+        )
 
     @expose("/decision/")
     def decision_view(self):
@@ -422,7 +439,7 @@ def _review_dates(view, context, model, name):
 def _points(view, context, model, name):
     if not model.correction_points:
         return ""
-    items = model.correction_points.split("\n")
+    items = licence_documents.correction_list(model.correction_points)
     return Markup("<ol class='mb-0 pl-3'>{}</ol>").format(
         Markup("").join(Markup("<li>{}</li>").format(p) for p in items)
     )
@@ -442,6 +459,7 @@ class LicenceReviewView(LicenceApplicationView):
         "items",
         "status",
         "submitted_at",
+        "received_at",
         "clock",
         "actions",
     )

@@ -45,6 +45,7 @@ class VerificationView(ErrorReportMixin, _ItemGrid):
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-check-square-o", ".result_view", title=_l("录入检定结果"))
     ]
+    row_action_transitions = {".result_view": "record_result"}
 
     def init_actions(self):
         super().init_actions()

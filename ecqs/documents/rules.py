@@ -4,6 +4,7 @@ pages, the submit guards and the details pages all ask these."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -151,7 +152,23 @@ def correction_line(named: list[DocumentRequirement]) -> str:
     return _("请更换以下申请材料：%(names)s", names="、".join(r.name for r in named))
 
 
+# A number the reviewer typed before a point: "1." "1．" "1、" "1)" "（1）" "(1)" "一、" "①". The
+# notice numbers its points itself (<ol>), so this prefix would print "1. 1. …". "1.5 MPa" and
+# "2024 年" are no numbering (a digit follows the dot, or no mark follows the number).
+_NUMBERING = re.compile(
+    r"^\s*(?:[（(]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[）)]"
+    r"|\d{1,2}\s*(?:[.．](?!\d)|[、)）])"
+    r"|[一二三四五六七八九十]{1,3}\s*[、.．]"
+    r"|[\u2460-\u2473])\s*"
+)
+
+
+def strip_numbering(point: str) -> str:
+    return _NUMBERING.sub("", point, count=1).strip() or point.strip()
+
+
 def correction_points(data) -> list[str]:
-    """The points of a 补正告知书 as posted: a list, or the comment one point a line."""
+    """The points of a 补正告知书 as posted (a list, or the comment one point a line), without
+    the numbers the reviewer typed: the notice numbers them itself."""
     points = data.get("points") or (data.get("comment") or "").splitlines()
-    return [p.strip() for p in points if p and p.strip()]
+    return [strip_numbering(p) for p in points if p and p.strip()]

@@ -39,7 +39,16 @@ from ecqs.workflows import (
     transition,
 )
 
-ANSWERED_ITEM_STATES = ("accepted", "verified", "returned", "cancelled")
+# An institution's answer to an allocated item: 受理, 检定结果 or 退回. The enterprise's own
+# 取消预约 is no answer (issue 11).
+ANSWERED_ITEM_STATES = ("accepted", "verified", "returned")
+
+
+def booking_answered(states) -> bool:
+    """已反馈: no allocated item still waits, and at least one has its institution's answer
+    (items the enterprise cancelled or that found no institution do not count)."""
+    states = list(states)
+    return "allocated" not in states and any(s in ANSWERED_ITEM_STATES for s in states)
 
 
 def _ledger_party(obj, actor) -> bool:
@@ -216,13 +225,13 @@ BOOKING = register(
 
 
 def _sync_booking(item, actor, data) -> list[Then]:
-    """The booking follows its items: 已反馈 once no item waits for an institution's answer
-    (and at least one was answered); back to 已提交 when an item is allocated again."""
+    """The booking follows its items: 已反馈 once every allocated item has its institution's
+    answer (`booking_answered`); back to 已提交 when an item is allocated again."""
     booking = item.booking
     states = [i.status for i in booking.items]
     system = SystemActor(actor)
-    if booking.status == "submitted" and "allocated" not in states:
-        if any(s in ANSWERED_ITEM_STATES for s in states):
+    if booking.status == "submitted":
+        if booking_answered(states):
             return [Then(booking, "feedback", system)]
     elif booking.status == "answered" and "allocated" in states:
         return [Then(booking, "reopen", system)]

@@ -133,8 +133,9 @@ def _licence_accept_guard(app, actor, data):
     org = db.session.get(Organization, int(data["assessor_org_id"]))
     if not rules.may_be_engaged(org):
         raise GuardFailed(_("请选择受委托的鉴定评审机构"))
-    name = data.get("contact_name") or (org.contact_name or "").strip()
-    phone = data.get("contact_phone") or (org.phone or org.contact_mobile or "").strip()
+    registered_name, registered_phone = rules.registered_contact(org)
+    name = data.get("contact_name") or registered_name
+    phone = data.get("contact_phone") or registered_phone
     if not name or not phone:
         raise GuardFailed(_("请填写鉴定评审机构的联系人和联系电话"))
     if len(name) > 50 or len(phone) > 30:
@@ -210,6 +211,9 @@ REPORT_FIELDS = (
 
 
 def _licence_report_guard(app, actor, data):
+    refusal = rules.report_refusal(app, workdays.today())
+    if refusal:
+        raise GuardFailed(refusal)
     if not isinstance(data["report"], Upload):
         raise GuardFailed(_("请上传评审报告"))
 
@@ -223,7 +227,7 @@ def _licence_report(app, actor, data):
 
 
 GRANT_FIELDS = (
-    Field("licence_number", _l("许可证编号"), max_length=40),
+    Field("licence_number", _l("许可证编号"), max_length=40, placeholder=_l("如 TS2261001-2030")),
     Field("valid_from", _l("发证日期"), kind="date", required=False),  # today by default
     Field("valid_until", _l("有效期至"), kind="date"),
 )
@@ -232,14 +236,12 @@ GRANT_FIELDS = (
 def _licence_grant_guard(app, actor, data):
     if app.conclusion != "pass":
         raise GuardFailed(_("评审结论为“不符合许可条件”，不能准予许可"))
-    number = data["licence_number"]
-    clash = db.session.execute(
-        db.select(LicenceApplication.id).where(
-            LicenceApplication.licence_number == number, LicenceApplication.id != app.id
-        )
-    ).first()
-    if clash:
-        raise GuardFailed(_("许可证编号“%(number)s”已被使用", number=number))
+    number = rules.normalise_licence_number(data["licence_number"])
+    problem = rules.licence_number_problem(number)
+    if problem:
+        raise GuardFailed(problem)
+    if rules.licence_number_taken(number, app.id):
+        raise GuardFailed(_("许可证编号“%(number)s”已被使用，请核对后重新填写", number=number))
     valid_from = data.get("valid_from") or workdays.today()
     valid_until = data["valid_until"]
     if valid_until <= valid_from or valid_until <= workdays.today():

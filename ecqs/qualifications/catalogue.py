@@ -16,7 +16,7 @@ import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ecqs.extensions import db
 from ecqs.models import PERSONNEL_TYPES, PersonnelProject
@@ -191,11 +191,31 @@ def apply_rows(clean: list[dict], overwrite: bool = True) -> ImportResult:
 def load_personnel_projects(rows: list[dict]) -> int:
     """Seed loader over the rows of seed/personnel_projects.csv: add the projects that are
     missing. Idempotent; never overwrites what administrators changed."""
-    numbered = [(n, dict(r)) for n, r in enumerate(rows, start=4)]  # after the 2 comments + header
+    # The seed's `notes` are source notes for maintainers (partly English) and stay in the
+    # file; users see its `remark`, the Chinese 备注.
+    numbered = [
+        (n, {**r, "notes": r.get("remark") or ""}) for n, r in enumerate(rows, start=4)
+    ]  # after the 2 comments + header
     clean, errors = validate_rows(numbered)
     if errors:
         raise ValueError(f"seed/{SEED_FILE}: " + "; ".join(map(str, errors)))
+    _reword_source_notes(rows)
     return apply_rows(clean, overwrite=False).added
+
+
+def _reword_source_notes(rows: list[dict]) -> None:
+    """Projects loaded before the seed had its `remark` column kept the source note as 备注:
+    replace exactly those by the Chinese remark (a 备注 an administrator wrote stays)."""
+    for row in rows:
+        source, remark = row.get("notes") or "", row.get("remark") or ""
+        if not source or not remark:
+            continue
+        db.session.execute(
+            update(PersonnelProject)
+            .where(PersonnelProject.notes == source)
+            .values(notes=remark)
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 def read_xlsx(data: bytes) -> list[tuple[int, dict]]:

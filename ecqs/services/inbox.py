@@ -252,7 +252,7 @@ def feedback_to_fill(user, today: date) -> list[InboxItem]:
             _reminder(
                 _("许可申请 %(number)s：请填写特种设备鉴定评审工作反馈表", number=app.number),
                 _("待填写"),
-                _("填写反馈表"),
+                _("填写评审反馈表"),
                 _url("licence_applications.feedback_view", id=app.id),
                 since,
                 kind="feedback",

@@ -62,6 +62,12 @@ class OutboxBackend:
 
 
 BACKENDS = {"outbox": OutboxBackend}
+# The 通道 column of the 短信发件箱, by backend name (providers register theirs beside).
+BACKEND_LABELS = {
+    "outbox": _l("站内发件箱（未发出）"),
+    "alibaba": _l("阿里云短信"),
+    "tencent": _l("腾讯云短信"),
+}
 
 
 def backend():

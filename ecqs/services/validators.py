@@ -4,9 +4,11 @@ through python-stdnum, mobiles by format, passwords by the policy of SPEC's secu
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 
 from flask_babel import gettext as _
+from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 from wtforms.validators import ValidationError
@@ -31,9 +33,50 @@ def clean_uscc(value: str) -> str:
     return _checked(uscc, value, _("统一社会信用代码不正确（应为 18 位，且校验位正确）"))
 
 
+# No living holder was born before this year (the oldest recorded Chinese supercentenarians
+# were born in the late 1880s); an earlier "birth date" is a typing error.
+EARLIEST_BIRTH_YEAR = 1880
+
+
+@lru_cache(maxsize=4096)
+def known_division_code(code: str) -> bool:
+    """Whether `code` is an administrative division code GB/T 2260 ever had, current or retired:
+    python-stdnum's loc.dat keeps history ("[1983-]雁塔区", "[-2010]崇文区") and seed/divisions.csv
+    the current codes."""
+    if any("county" in props for _part, props in numdb.get("cn/loc").info(code)):
+        return True
+    return code in _division_codes_in_seed()
+
+
+@lru_cache(maxsize=1)
+def _division_codes_in_seed() -> frozenset[str]:
+    path = SEED_DIR / "divisions.csv"
+    if not path.exists():
+        return frozenset()
+    return frozenset(line.split(",", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()[1:])
+
+
 def clean_id_number(value: str) -> str:
-    """Return the 18-character resident ID or raise ValueError with a Chinese message."""
-    return _checked(ric, value, _("身份证号码不正确（应为 18 位，出生日期和校验位正确）"))
+    """Return the 18-character resident ID or raise ValueError with a Chinese message.
+
+    GB 11643: 6-digit division code, birth date, sequence, check digit. python-stdnum's
+    `ric.validate` also requires the division code to have existed in the birth year, but a card
+    keeps the code of the place of registration at issue, so a holder born in 1972 in a district
+    created in 1983 (610113197207201057) is genuine. Here any code GB/T 2260 ever had is accepted,
+    with a correct checksum and a real birth date (not in the future, not before 1880)."""
+    message = _("身份证号码不正确（应为 18 位，出生日期和校验位正确）")
+    number = ric.compact(value or "")
+    if len(number) != 18 or not number[:17].isdigit() or number[-1] != ric.calc_check_digit(number):
+        raise ValueError(message)
+    try:
+        born = ric.get_birth_date(number)
+    except StdnumError:
+        raise ValueError(message) from None
+    if not EARLIEST_BIRTH_YEAR <= born.year or born > date.today():
+        raise ValueError(message)
+    if not known_division_code(number[:6]):
+        raise ValueError(message)
+    return number
 
 
 def clean_mobile(value: str) -> str:

@@ -45,6 +45,33 @@ def test_resident_id_checksum_and_birth_date():
             validators.clean_id_number(bad)
 
 
+def _with_check(body: str) -> str:
+    return body + ric.calc_check_digit(body + "0")
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "610113197207201057",  # 雁塔区 (1983-) holder born 1972: issue 11's example
+        _with_check("61011319650315002"),  # 雁塔区, born 1965
+        _with_check("11011519580101003"),  # 北京大兴区 (2001-), born 1958
+        _with_check("11010319700101004"),  # 北京崇文区 (-2010), born 1970: a code since retired
+        _with_check("11011019500101005"),  # 北京燕山区 (-1986), born 1950
+    ],
+)
+def test_resident_id_of_older_holders_with_codes_younger_or_older_than_their_birth(number):
+    """A card keeps the code of the place of registration at issue, so a holder may be born
+    before the code existed or carry a code since retired: any known code is accepted."""
+    assert validators.clean_id_number(number) == number
+
+
+def test_resident_id_unknown_division_or_impossible_birth_refused():
+    future = (date.today().year + 1) * 10000 + 101
+    for body in ("99999919800101001", "00000019800101001", f"610113{future}001", "61011318000101001"):
+        with pytest.raises(ValueError, match="身份证号码不正确"):
+            validators.clean_id_number(_with_check(body))
+
+
 def test_x_check_digit_accepted():
     # Find a body whose check digit is X: the checksum is not only decimal.
     for n in range(1000):

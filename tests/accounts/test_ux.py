@@ -72,6 +72,30 @@ def test_sms_outbox_details_label_in_chinese(client, app, login_as):
     assert "发送时间" in html
 
 
+def test_sms_outbox_channel_in_chinese(client, app, login_as):
+    login_as("admin")
+    message = sms.send("13900000001", "测试短信")
+    db.session.commit()
+    assert message.backend == "outbox"
+    for url in ("/admin/sms_outbox/", f"/admin/sms_outbox/details/?id={message.id}"):
+        html = page(client, url)
+        cells = re.sub(r"\s+", "", html.split("model-list")[-1] if "model-list" in html else html)
+        assert ">outbox<" not in cells, url
+        assert "站内发件箱" in html, url
+    labels = {name: str(label) for name, label in sms.BACKEND_LABELS.items()}
+    assert (labels["alibaba"], labels["tencent"]) == ("阿里云短信", "腾讯云短信")
+
+
+def test_user_menu_names_the_role_once_when_the_name_is_the_role(client, login_as):
+    login_as("admin", real_name="系统管理员")
+    menu_text = re.sub(r"\s+", "", page(client, "/admin/").split('id="user-menu"')[1].split("</a>")[0])
+    assert "系统管理员（系统管理员）" not in menu_text and "系统管理员" in menu_text
+    client.post("/logout")
+    login_as("admin", real_name="王管理")
+    menu_text = re.sub(r"\s+", "", page(client, "/admin/").split('id="user-menu"')[1].split("</a>")[0])
+    assert "王管理（系统管理员）" in menu_text
+
+
 def test_audit_grid_shows_chinese_object_action_and_states(client, login_as):
     admin = login_as("admin")
     org = make_org(status="pending")

@@ -115,7 +115,8 @@ def test_enterprise_applies_with_one_correction_round_to_a_verified_licence(
     )
     assessor_org_id, enterprise_name = world.assessor_org.id, world.enterprise_org.name
     valve_id, boiler_id = item("安全阀", "B").id, item("锅炉", "A").id
-    review_start, review_end = today + timedelta(days=7), today + timedelta(days=8)
+    # The review starts today, so the assessor may report at once (never before the review).
+    review_start, review_end = today, today + timedelta(days=1)
     licence_number = "TS2161001-2030"
     valid_until = today + timedelta(days=4 * 365)
     report = tmp_path / "评审报告.png"
@@ -214,9 +215,10 @@ def test_enterprise_applies_with_one_correction_round_to_a_verified_licence(
     db.session.rollback()
     application = db.session.get(LicenceApplication, app_id)
     assert application.status == "correction"
+    # The reviewer's own numbering is dropped: the notice numbers its points once.
     assert application.correction_points.splitlines() == [
-        "1. 质量保证手册版本号有误，请更正",
-        "2. 补充生产场地面积说明",
+        "质量保证手册版本号有误，请更正",
+        "补充生产场地面积说明",
         "请更换以下申请材料：质量保证手册",
     ]
     assert application.correction_documents == [manual_id]
@@ -230,6 +232,11 @@ def test_enterprise_applies_with_one_correction_round_to_a_verified_licence(
     assert "待补正" in row.inner_text()
     row.locator("a[data-link=notice]").click()
     assert "质量保证手册版本号有误" in page.inner_text("main")
+    assert page.locator("#correction-list li").all_inner_texts() == [
+        "质量保证手册版本号有误，请更正",
+        "补充生产场地面积说明",
+        "请更换以下申请材料：质量保证手册",
+    ]
     page.go_back()
     page.locator("table.model-list tbody tr", has_text=number).locator("a[data-link=edit]").click()
     page.wait_for_url(re.compile(rf".*/licence_apply/{app_id}/items$"))

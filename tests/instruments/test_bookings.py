@@ -102,6 +102,20 @@ def test_choose_save_then_submit(client, login_as, world):
     )
 
 
+def test_chooser_lists_overdue_and_due_soon_instruments_first(client, login_as, world):
+    today = workdays.today()
+    world["a"].valid_until = today + timedelta(days=300)
+    world["b"].valid_until = None
+    make_instrument(world["org"], serial_no="DUE-SOON", valid_until=today + timedelta(days=10))
+    make_instrument(world["org"], serial_no="OVERDUE", valid_until=today - timedelta(days=5))
+    db.session.commit()
+    login_as(world["user"])
+    page = client.get("/admin/bookings/choose/").get_data(as_text=True)
+    order = sorted(("A-1", "B-1", "DUE-SOON", "OVERDUE"), key=page.index)
+    assert order == ["OVERDUE", "DUE-SOON", "A-1", "B-1"]
+    assert "已超期" in page and "即将到期" in page
+
+
 def test_submit_directly_and_select_all_matching(client, login_as, world):
     login_as(world["user"])
     for i in range(150):
@@ -166,6 +180,46 @@ def test_draft_can_be_edited_and_deleted_submitted_cannot(client, login_as, worl
     assert fresh(booking) is not None
     client.post(f"/admin/bookings/{booking.id}/remove/", data={"item_id": [str(items_of(booking)[0].id)]})
     assert len(items_of(booking)) == 1
+
+
+def _delete_forms(page: str) -> set[str]:
+    """The ids of the rows whose trash icon (a delete form) the grid shows."""
+    return set(re.findall(r'<input id="id" name="id" type="hidden" value="(\d+)"', page))
+
+
+def test_trash_icon_only_on_rows_that_may_be_deleted(client, login_as, world):
+    draft = make_booking(world["org"], [world["b"]], user=world["user"])
+    submitted = submitted_booking(world)
+    login_as(world["user"])
+    page = client.get("/admin/bookings/").get_data(as_text=True)
+    assert _delete_forms(page) == {str(draft.id)}
+    (item,) = items_of(submitted)
+    workflows.transition(item, "accept", world["inst_user"])
+    db.session.commit()
+    assert fresh(submitted).status == "answered"
+    page = client.get("/admin/bookings/").get_data(as_text=True)
+    assert _delete_forms(page) == {str(draft.id)}
+
+
+def test_result_button_only_on_items_awaiting_a_result(client, login_as, world):
+    booking = submitted_booking(world, [world["a"], world["b"]])
+    item_a, item_b = items_of(booking)
+    for item in (item_a, item_b):
+        workflows.transition(item, "accept", world["inst_user"])
+    workflows.transition(
+        item_b,
+        "record_result",
+        world["inst_user"],
+        result="qualified",
+        certificate_no="JD-1",
+        verified_on=workdays.today(),
+        valid_until=workdays.today() + timedelta(days=365),
+    )
+    db.session.commit()
+    login_as(world["inst_user"])
+    page = client.get("/admin/verification_results/").get_data(as_text=True)
+    assert f"/admin/verification_results/result/?id={item_a.id}" in page
+    assert f"/admin/verification_results/result/?id={item_b.id}" not in page
 
 
 def test_empty_draft_cannot_be_submitted(client, login_as, world):
@@ -438,6 +492,28 @@ def test_linked_person_books_for_the_enterprise(client, login_as, world):
     (item,) = items_of(booking)
     client.post(f"/admin/bookings/{booking.id}/cancel/", data={"item_id": [str(item.id)]})
     assert fresh(item).status == "cancelled"
+
+
+def test_cancelling_the_only_allocated_item_does_not_make_the_booking_answered(client, login_as, world):
+    """已反馈 means every allocated item has its institution's answer: the enterprise's own
+    cancellation is no answer."""
+    booking = submitted_booking(world)
+    (item,) = items_of(booking)
+    login_as(world["user"])
+    client.post(f"/admin/bookings/{booking.id}/cancel/", data={"item_id": [str(item.id)]})
+    assert fresh(item).status == "cancelled"
+    assert fresh(booking).status == "submitted"
+
+
+def test_booking_answered_once_the_last_allocated_item_is_cancelled_after_an_answer(world):
+    booking = submitted_booking(world, [world["a"], world["b"]])
+    item_a, item_b = items_of(booking)
+    workflows.transition(item_a, "accept", world["inst_user"])
+    db.session.commit()
+    assert fresh(booking).status == "submitted"  # item b still waits for its institution
+    workflows.transition(fresh(item_b), "cancel", world["user"])
+    db.session.commit()
+    assert fresh(booking).status == "answered"
 
 
 def test_accepted_item_can_no_longer_be_cancelled(client, login_as, world):

@@ -153,12 +153,13 @@ def action_data(world, action, application):
             "contact_phone": "010-12345678",
         }
     if action in ("propose_dates", "counter_propose"):
-        return {"start": today + timedelta(days=10), "end": today + timedelta(days=12)}
+        # The review starts today: the report may follow at once (not before the review).
+        return {"start": today, "end": today + timedelta(days=2)}
     if action == "submit_report":
         return {"report": fake_upload(world.assessor), "conclusion": "pass"}
     if action == "grant":
         return {
-            "licence_number": f"TS{application.id:06d}-2030",
+            "licence_number": f"TS2261{application.id:03d}-2030",  # TSG 07-2019 附件 A
             "valid_from": today,
             "valid_until": today.replace(year=today.year + 4),
         }

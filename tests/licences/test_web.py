@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from ecqs.extensions import db
@@ -151,6 +152,24 @@ def test_printable_page(client, login_as, world):
     assert client.get(f"/admin/licence_applications/print/{application.id}/nosuchpage").status_code == 404
 
 
+def test_item_picker_is_grouped_by_equipment_category_with_a_search_box(client, login_as, world):
+    login_as(world.enterprise)
+    page = text(client.get("/admin/licence_apply/"))
+    assert 'id="licence-items-search"' in page and 'type="search"' in page
+    groups = re.findall(
+        r'<fieldset class="licence-item-group"[^>]*data-group="([^"]+)"[^>]*>(.*?)</fieldset>', page, re.S
+    )
+    names = [name for name, _body in groups]
+    assert len(names) == len(set(names)) and {"锅炉", "压力容器", "安全附件", "电梯"} <= set(names)
+    for name, body in groups:
+        assert "<legend" in body and name in body
+    valve = item("安全阀", "B")
+    (body,) = [body for name, body in groups if name == valve.equipment_category]
+    assert f'id="item-{valve.id}"' in body
+    # Every item sits in exactly one group.
+    assert sum(body.count('name="items"') for _name, body in groups) == page.count('name="items"')
+
+
 def test_double_click_on_create_makes_one_application(client, login_as, world):
     login_as(world.enterprise)
     first = start(client, [item("安全阀", "B")], token="same-token")
@@ -200,6 +219,29 @@ def test_enterprise_grid_columns_as_in_seed(client, login_as, world):
     assert "首次" in page and "陕西省市场监督管理局" in page and "补正告知期限剩余" in page
 
 
+def test_grid_shows_the_first_and_the_latest_submission(client, login_as, world):
+    from datetime import UTC, datetime
+
+    from ecqs import workflows
+
+    application = advance(world, draft(world), "correction")
+    first = datetime(2026, 1, 5, 1, 30, tzinfo=UTC)  # 09:30 China time
+    application.submitted_at = application.received_at = first
+    db.session.commit()
+    workflows.transition(application, "resubmit", world.enterprise)
+    db.session.commit()
+    latest = application.received_at.astimezone(workdays.CN).strftime("%Y-%m-%d %H:%M")
+    for user, view in ((world.enterprise, "licence_applications"), (world.sn_reviewer, "licence_review")):
+        login_as(user)
+        page = text(client.get(f"/admin/{view}/"))
+        thead = page[page.index("<thead>") : page.index("</thead>")]
+        assert thead.index("提交时间") < thead.index("最近提交"), view
+        row = page[page.index(application.number) :]
+        row = row[: row.index("</tr>")]
+        assert "2026-01-05 09:30" in row and latest in row, view
+        client.post("/logout")
+
+
 # ---- the procedure through the pages -------------------------------------------------------
 
 
@@ -221,7 +263,7 @@ def generic(client, view, application, action, comment=None):
     )
 
 
-def test_full_procedure_with_one_correction_round(client, login_as, world):
+def test_full_procedure_with_one_correction_round(client, login_as, world, monkeypatch):
     application = advance(world, draft(world), "submitted")
     login_as(world.sn_reviewer)
     page = text(client.get(f"/admin/licence_review/details/?id={application.id}"))
@@ -300,18 +342,34 @@ def test_full_procedure_with_one_correction_round(client, login_as, world):
     client.post("/logout")
 
     login_as(world.assessor)
-    response = client.post(
-        f"/admin/licence_reports/transition/{application.id}/submit_report",
-        data={
-            "expected_state": "scheduled",
-            "conclusion": "pass",
-            "comment": "符合要求",
-            "report": (io.BytesIO(PDF), "评审报告.pdf"),
-        },
-        content_type="multipart/form-data",
-        follow_redirects=True,
-    )
+
+    def post_report():
+        return client.post(
+            f"/admin/licence_reports/transition/{application.id}/submit_report",
+            data={
+                "expected_state": "scheduled",
+                "conclusion": "pass",
+                "comment": "符合要求",
+                "report": (io.BytesIO(PDF), "评审报告.pdf"),
+            },
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+
+    # Not before the agreed review dates: no form, and a post is refused with the reason.
+    page = text(client.get(f"/admin/licence_reports/details/?id={application.id}"))
+    assert 'id="report-not-yet"' in page and 'id="form-submit_report"' not in page
+    response = post_report()
+    assert f"评审定于 {day} 开始，评审开始后方可提交评审报告" in flashes(response)
+    db.session.expire_all()
+    assert db.session.get(LicenceApplication, application.id).status == "scheduled"
+    # On the first review day the report goes in.
+    monkeypatch.setattr(workdays, "today", lambda: date.fromisoformat(day))
+    page = text(client.get(f"/admin/licence_reports/details/?id={application.id}"))
+    assert 'id="report-not-yet"' not in page and 'id="form-submit_report"' in page
+    response = post_report()
     assert "操作成功" in flashes(response)
+    monkeypatch.undo()
     client.post("/logout")
 
     login_as(world.sn_reviewer)
@@ -338,6 +396,76 @@ def test_full_procedure_with_one_correction_round(client, login_as, world):
     response = client.get("/verify/licence/" + "x" * 43)
     assert response.status_code == 404 and "未查到该文书" in text(response)
     assert client.get(f"/verify/licence/{application.id}").status_code == 404
+
+
+@pytest.mark.parametrize("registered", [True, False])
+def test_blank_assessor_contact_takes_the_registered_contact(client, login_as, world, registered):
+    """The fields say "不填则取机构登记的联系人/电话": a blank field takes the registration's
+    contact, else (an institution entered without one, as the demo's) its admin account's."""
+    org = world.assessor_org
+    contact = ("王登记", "010-55556666", None) if registered else (None, None, None)
+    org.contact_name, org.phone, org.contact_mobile = contact
+    world.assessor.real_name, world.assessor.mobile = "王登记", "13900001111"
+    db.session.commit()
+    expected = ("王登记", "010-55556666" if registered else "13900001111")
+    application = advance(world, draft(world), "submitted")
+    login_as(world.sn_reviewer)
+    response = act(
+        client,
+        "licence_review",
+        application,
+        "accept",
+        assessor_org_id=str(world.assessor_org.id),
+        contact_name="",
+        contact_phone="",
+    )
+    assert "操作成功" in flashes(response)
+    db.session.refresh(application)
+    assert application.status == "accepted"
+    assert (application.assessor_contact_name, application.assessor_contact_phone) == expected
+
+
+def test_negotiation_page_shows_the_confirmed_dates(client, login_as, world):
+    application = advance(world, draft(world), "scheduled")
+    start, end = application.review_start.isoformat(), application.review_end.isoformat()
+    for user, view in ((world.enterprise, "licence_applications"), (world.assessor, "licence_tasks")):
+        login_as(user)
+        page = text(client.get(f"/admin/{view}/negotiate/?id={application.id}"))
+        assert "尚未提出评审时间" not in page
+        confirmed = re.search(r'id="confirmed-dates">(.*?)</td>', page, re.S).group(1)
+        assert start in confirmed and end in confirmed and "已确认" in page
+        client.post("/logout")
+
+
+def test_correction_notice_does_not_number_lines_twice(client, login_as, world):
+    """A reviewer who numbers the lines ("1." / "2、" / "（3）") gets each number once."""
+    application = advance(world, draft(world), "submitted")
+    login_as(world.sn_reviewer)
+    typed = "1. 补充质量手册\n2、补充人员证书\n（3）补充型式试验报告\n(4) 补充营业执照\n补充设计文件"
+    response = act(client, "licence_review", application, "request_correction", comment=typed)
+    assert "操作成功" in flashes(response)
+    client.post("/logout")
+    login_as(world.enterprise)
+    for url in (
+        f"/admin/licence_applications/notice/?id={application.id}",
+        f"/admin/licence_applications/details/?id={application.id}",
+    ):
+        page = text(client.get(url))
+        for point in ("补充质量手册", "补充人员证书", "补充型式试验报告", "补充营业执照", "补充设计文件"):
+            assert f"<li>{point}</li>" in page, (url, point)
+
+
+def test_correction_numbering_stripped_from_points_stored_before():
+    from ecqs.licences.documents import correction_list
+
+    stored = "1. 补充质量手册\n2.补充人员证书\n3、ISO 9001 证书\n①补充照片\n2024 年度报告"
+    assert correction_list(stored) == [
+        "补充质量手册",
+        "补充人员证书",
+        "ISO 9001 证书",
+        "补充照片",
+        "2024 年度报告",
+    ]
 
 
 def test_verification_says_when_a_licence_is_no_longer_current(client, world):
@@ -447,10 +575,19 @@ def test_feedback_form_questions_and_visibility(client, login_as, world):
     )
     assert "不能重复提交" in flashes(response)
     assert db.session.execute(select(func.count(LicenceReviewFeedback.id))).scalar_one() == 1
-    # 此表仅审批人员可见: the applicant cannot read the answers back either.
-    response = client.get(f"/admin/licence_applications/feedback/?id={application.id}", follow_redirects=True)
-    assert "态度生硬" not in text(response) and "仅审批人员可见" in text(response)
-    assert "态度生硬" not in text(client.get(f"/admin/licence_applications/details/?id={application.id}"))
+    # 此表仅审批人员可见 keeps it from the assessment institution; the applicant reads its own
+    # answers back (read-only), from the grid and from the application's page.
+    page = text(client.get(f"/admin/licence_applications/feedback/?id={application.id}"))
+    assert 'id="feedback-answers"' in page and 'id="feedback-form"' not in page
+    assert "态度生硬" in page and "时间安排不合理" in page
+    grid = text(client.get("/admin/licence_applications/"))
+    assert f"/admin/licence_applications/feedback/?id={application.id}" in grid
+    details = text(client.get(f"/admin/licence_applications/details/?id={application.id}"))
+    assert 'id="link-feedback-read"' in details and 'id="link-feedback"' not in details
+    client.post("/logout")
+    # Another enterprise never reads it.
+    login_as(world.other_enterprise)
+    assert client.get(f"/admin/licence_applications/feedback/?id={application.id}").status_code == 404
     client.post("/logout")
 
     login_as(world.sn_reviewer)
@@ -471,6 +608,22 @@ def test_feedback_form_questions_and_visibility(client, login_as, world):
 
     login_as(world.bj_reviewer)
     assert client.get(f"/admin/licence_review/feedback/?id={application.id}").status_code == 404
+
+
+def test_feedback_to_fill_is_a_task_on_the_home_page_until_submitted(client, login_as, world):
+    application = advance(world, draft(world), "reviewed")
+    login_as(world.enterprise)
+
+    def inbox_rows():
+        home = text(client.get("/admin/"))
+        table = re.search(r'<table[^>]*id="inbox".*?</table>', home, re.S).group(0)
+        return [row for row in re.findall(r"<tr.*?</tr>", table, re.S) if "/feedback/" in row]
+
+    (row,) = inbox_rows()
+    assert "填写评审反馈表" in row and f"/admin/licence_applications/feedback/?id={application.id}" in row
+    client.post(f"/admin/licence_applications/feedback/?id={application.id}", data=FEEDBACK)
+    assert db.session.execute(select(func.count(LicenceReviewFeedback.id))).scalar_one() == 1
+    assert inbox_rows() == []
 
 
 def test_feedback_only_after_the_review(client, login_as, world):

@@ -307,12 +307,48 @@ def test_grant_needs_a_unique_number_and_a_future_validity(world):
     for data, message in (
         ({"licence_number": "", "valid_until": today + timedelta(days=900)}, "请填写许可证编号"),
         ({"licence_number": first.licence_number, "valid_until": today + timedelta(days=900)}, "已被使用"),
-        ({"licence_number": "TS-NEW", "valid_until": today - timedelta(days=1)}, "有效期至必须晚于"),
+        # The same number typed in lower case or with a full-width dash is the same number.
+        (
+            {
+                "licence_number": first.licence_number.lower().replace("-", "－"),
+                "valid_until": today.replace(year=today.year + 3),
+            },
+            "已被使用",
+        ),
+        ({"licence_number": "TS2261999-2030", "valid_until": today - timedelta(days=1)}, "有效期至必须晚于"),
+        # TSG 07-2019 附件 A: TS + 4 digits + 3 serial characters + "-" + year.
+        *(
+            ({"licence_number": bad, "valid_until": today + timedelta(days=900)}, "许可证编号格式不正确")
+            for bad in (
+                "TS-NEW",
+                "Z",
+                "TS226100-2030",
+                "TS22610012-2030",
+                "TS2261001",
+                "TS2261001-30",
+                "XS2261001-2030",
+                "TS2261001-1890",
+            )
+        ),
     ):
         with pytest.raises(workflows.GuardFailed, match=message):
             workflows.transition(application, "grant", world.sn_reviewer, **data)
         db.session.rollback()
     assert db.session.get(LicenceApplication, application.id).status == "reviewed"
+
+
+def test_grant_accepts_a_tsg07_number_and_stores_it_normalised(world):
+    application = advance(world, draft(world), "reviewed")
+    today = workdays.today()
+    workflows.transition(
+        application,
+        "grant",
+        world.sn_reviewer,
+        licence_number=" ts2261a63－2030 ",
+        valid_until=today.replace(year=today.year + 4),
+    )
+    db.session.commit()
+    assert db.session.get(LicenceApplication, application.id).licence_number == "TS2261A63-2030"
 
 
 def test_a_failed_review_cannot_be_granted(world):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from io import BytesIO
 
@@ -61,8 +62,46 @@ def test_seed_file_names_its_source_and_says_it_is_partial():
             ref_lines = fh.read().splitlines()
     except OSError:
         return
-    # Same source line and the same rows as the verified reference list: nothing invented.
-    assert lines[0] == ref_lines[0] and lines[2:] == ref_lines[1:]
+    # Same source line and the same rows as the verified reference list in its columns: nothing
+    # invented (the seed adds only the Chinese 备注 users see, a rewording of the source notes).
+    assert lines[0] == ref_lines[0]
+    seed_rows = list(csv.DictReader(lines[2:]))
+    ref_rows = list(csv.DictReader(ref_lines[1:]))
+    assert len(seed_rows) == len(ref_rows)
+    for seed_row, ref_row in zip(seed_rows, ref_rows, strict=True):
+        assert {k: seed_row[k] for k in ref_row} == ref_row
+
+
+def test_users_see_only_chinese_remarks_never_the_source_notes(client, login_as):
+    """The seed's source notes (partly English, for maintainers) stay in the file; the 备注
+    column shows Chinese only (issue 11)."""
+    personnel_catalogue.load_personnel_projects(seeding.read_csv("personnel_projects.csv"))
+    db.session.commit()
+    notes = [p.notes for p in db.session.execute(select(PersonnelProject)).scalars() if p.notes]
+    assert len(notes) == 33
+    assert [n for n in notes if re.search(r"[a-z]", n)] == []
+    login_as(make_user("admin"))
+    page = client.get("/admin/personnel_projects/?page_size=100").get_data(as_text=True)
+    for english in ("not found", "NOT verified", "screenshot", "pinyin", "guess", " title;"):
+        assert english not in page
+    assert "项目代号待补充" in page and "申请条件" in page
+
+
+def test_loader_rewords_source_notes_left_by_an_earlier_load():
+    """Rows loaded before kept the source note as 备注: the loader replaces exactly those (an
+    administrator's own 备注 stays)."""
+    rows = seeding.read_csv("personnel_projects.csv")
+    personnel_catalogue.load_personnel_projects(rows)
+    db.session.commit()
+    y_dt = db.session.execute(select(PersonnelProject).where(PersonnelProject.code == "Y-DT")).scalar_one()
+    y_gl = db.session.execute(select(PersonnelProject).where(PersonnelProject.code == "Y-GL")).scalar_one()
+    source = {r["code"]: r["notes"] for r in rows}
+    y_dt.notes, y_gl.notes = source["Y-DT"], "管理员备注"
+    db.session.commit()
+    personnel_catalogue.load_personnel_projects(rows)
+    db.session.commit()
+    assert not re.search(r"[a-z]", y_dt.notes) and "待核实" in y_dt.notes
+    assert y_gl.notes == "管理员备注"
 
 
 def test_loader_is_idempotent_and_keeps_admin_changes():

@@ -97,5 +97,35 @@
     document.querySelectorAll('[data-print]').forEach(function (btn) {
       btn.addEventListener('click', function () { window.print(); });
     });
+
+    // Unsaved edits: a form marked data-unsaved-guard="<question>" asks before the user leaves
+    // it with edits not yet saved, through a link (the menu, a breadcrumb) or the browser
+    // (reload, back, closing: beforeunload). Saving the form itself never asks.
+    document.querySelectorAll('form[data-unsaved-guard]').forEach(function (form) {
+      var question = form.getAttribute('data-unsaved-guard');
+      var dirty = false;
+      var leaving = false;
+      // Only fields that are posted count (a search box that filters a list is no edit).
+      function edited(ev) { if (ev.target && ev.target.name) dirty = true; }
+      form.addEventListener('input', edited);
+      form.addEventListener('change', edited);
+      form.addEventListener('submit', function (ev) { if (!ev.defaultPrevented) leaving = true; });
+      document.addEventListener('click', function (ev) {
+        if (!dirty || leaving || ev.defaultPrevented || ev.button !== 0) return;
+        if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey) return;  // a new tab or window
+        var link = ev.target.closest ? ev.target.closest('a[href]') : null;
+        if (!link || link.target === '_blank' || link.hasAttribute('download')) return;
+        var href = link.getAttribute('href');
+        if (!href || href.charAt(0) === '#' || href.indexOf('javascript:') === 0) return;
+        if (window.confirm(question)) leaving = true;
+        else ev.preventDefault();
+      });
+      window.addEventListener('beforeunload', function (ev) {
+        if (!dirty || leaving) return undefined;
+        ev.preventDefault();
+        ev.returnValue = question;
+        return question;
+      });
+    });
   });
 })();
