@@ -369,7 +369,11 @@ class RoleView(AccessDeniedMixin, ModelView):
         return True
 
     def on_model_change(self, form, model, is_created):
-        audit.record("record_created" if is_created else "record_changed", user=current_user, obj=model)
+        if is_created:
+            audit.record("record_created", user=current_user, obj=model)
+        else:
+            # The fields changed, old -> new (personal values masked), from SQLAlchemy's history.
+            audit.record_change(current_user, model)
 
     def on_model_delete(self, model):
         refusal = self.delete_refusal(model)
