@@ -53,7 +53,8 @@ def planner_estimate(query) -> int:
     """PostgreSQL's estimate of the rows `query` returns (EXPLAIN, nothing is executed)."""
     stmt = _statement(query)
     connection = db.session.connection()
-    compiled = stmt.compile(dialect=connection.dialect)
+    # IN (…) lists are expanded into the text (render_postcompile), as the driver needs them.
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
     if isinstance(plan, str):
         plan = json.loads(plan)
