@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import secrets
 
+from babel.numbers import format_compact_decimal
 from flask import Flask, abort, g, has_request_context, redirect, request, session, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -141,6 +143,11 @@ def _filters(app: Flask) -> None:
     @app.template_filter("event_label")
     def event_label(value):
         return str(EVENT_LABELS[value]) if value in EVENT_LABELS else value
+
+    @app.template_filter("compact_number")
+    def compact_number(value):
+        """120万 / 1.2M: a big count in the reader's language (Babel's CLDR data)."""
+        return format_compact_decimal(int(value), locale=str(get_locale() or "zh_CN"), fraction_digits=1)
 
     @app.template_filter("link_status")
     def link_status(value):

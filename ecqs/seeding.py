@@ -125,6 +125,10 @@ DEMO_ORGS = [
             "cert_industry": "质检",
             "postcode": "710048",
             "phone": "029-86000000",
+            "contact_position": "质量负责人",
+            "member_type": "member",
+            "taxpayer_name": "陕西省特种设备检验检测研究院",
+            "bank_name": "中国工商银行西安南关支行",
         },
     ),
 ]

@@ -116,3 +116,33 @@ def test_demo_metrology_institution_has_its_contact_details(app, client):
     assert org.phone == "029-86000007"
     page = client.get("/public/instruments/institutions").get_data(as_text=True)
     assert "电话：029-86000007" in page and f"联系人：{org.contact_name}" in page
+
+
+def test_every_demo_role_finds_work_on_first_login(app, client):
+    """On a fresh seed each demo account's 待办事项 lists real work: samr_reviewer a nationally
+    approved licence application, demo_person a certificate to renew, demo_unit a qualification
+    running out; each created through the operations and the engine. The home page shows it."""
+    seeding.load_reference()
+    seeding.load_demo()
+    db.session.commit()
+    found = {}
+    for username in DEMO_ROLES:
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        with app.test_request_context("/admin/"):
+            found[username] = [item.title for item in inbox.everything_for(user)]
+    assert all(found.values()), {name: titles for name, titles in found.items() if not titles}
+    assert any("西安示范锅炉制造有限公司" in t for t in found["samr_reviewer"]), found["samr_reviewer"]
+    assert any(t.startswith("资格证书") and "到期" in t for t in found["demo_person"]), found["demo_person"]
+    assert any(t.startswith("单位资质") for t in found["demo_unit"]), found["demo_unit"]
+    for username in ("samr_reviewer", "demo_person", "demo_unit"):
+        client.post(
+            "/login",
+            data={
+                "user_type": USER_TYPE[DEMO_ROLES[username]],
+                "username": username,
+                "password": seeding.DEMO_PASSWORD,
+            },
+        )
+        page = client.get("/admin/").get_data(as_text=True)
+        assert "暂无待办事项" not in page and 'id="inbox"' in page, username
+        client.post("/logout")

@@ -61,6 +61,7 @@ ENTERPRISE_TYPE_LABELS = {
     "other": _l("其他"),
 }
 ORG_STATUS_LABELS = {"pending": _l("待审核"), "approved": _l("已通过"), "rejected": _l("已驳回")}
+MEMBER_TYPE_LABELS = {"member": _l("会员"), "non_member": _l("非会员")}
 LINK_STATUS_LABELS = {"pending": _l("待审核"), "approved": _l("已通过"), "rejected": _l("已驳回")}
 # An account's state (the ACCOUNT workflow), mapped onto the `active` column (User.account_status).
 ACCOUNT_STATUS_LABELS = {"active": _l("启用"), "disabled": _l("停用")}
@@ -104,6 +105,9 @@ class Organization(db.Model):
     __table_args__ = (
         CheckConstraint("(status = 'approved') = (approved_at IS NOT NULL)", name="approved_at_iff_approved"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+        CheckConstraint(
+            "member_type IS NULL OR member_type IN ('member', 'non_member')", name="member_type_known"
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
@@ -122,6 +126,17 @@ class Organization(db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(50))
     contact_id_number: Mapped[str | None] = mapped_column(String(18))
     contact_mobile: Mapped[str | None] = mapped_column(String(11))
+    # 联系人职务 (seed 004 §2.1 step 4, §3.2.1).
+    contact_position: Mapped[str | None] = mapped_column(String(30))
+    # 会员性质 of an inspection unit in the association (seed 004 §3.2.1).
+    member_type: Mapped[str | None] = mapped_column(String(20))
+    # 开票信息 (seed 004 §3.2.1): what the association's invoices carry.
+    taxpayer_id: Mapped[str | None] = mapped_column(String(20))
+    taxpayer_name: Mapped[str | None] = mapped_column(String(120))
+    tax_address: Mapped[str | None] = mapped_column(String(200))
+    tax_phone: Mapped[str | None] = mapped_column(String(30))
+    bank_name: Mapped[str | None] = mapped_column(String(100))
+    bank_account: Mapped[str | None] = mapped_column(String(30))
     licence_upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
     # Inspection-unit certification (seed 004 §2.1 step 2).
     cert_type: Mapped[str | None] = mapped_column(String(60))

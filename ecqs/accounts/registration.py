@@ -340,6 +340,11 @@ class UnitContactForm(AccountFields):
         _l("联系人身份证号"), [DataRequired(REQUIRED), validators.id_number_field]
     )
     email = EmailField(_l("联系人邮箱"), [DataRequired(REQUIRED), Email(message=_l("邮箱格式不正确"))])
+    contact_position = StringField(
+        _l("联系人职务"),
+        [DataRequired(_l("请输入单位联系人职务")), Length(max=30)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
 
 
 WIZARD_STEPS = [
@@ -456,6 +461,8 @@ def _finish_unit(data: dict, form: UnitContactForm):
             contact_name=form.contact_name.data,
             contact_id_number=form.contact_id_number.data,
             contact_mobile=form.mobile.data,
+            contact_position=form.contact_position.data,
+            member_type="non_member",  # membership is joined separately (seed 004 §3.2.1 会员性质)
         )
     except uploads.UploadError as exc:
         db.session.rollback()

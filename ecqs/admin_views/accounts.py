@@ -3,13 +3,14 @@ outbox, notices, notifications and the audit log."""
 
 from __future__ import annotations
 
-from flask import flash, has_request_context, redirect, request
+from flask import flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import Form, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
 
@@ -644,6 +645,7 @@ class AuditView(RoleView):
         "ip": _l("IP 地址"),
         "comment": _l("说明"),
         "organization_id": _l("单位编号"),
+        "changes": _l("变更内容"),
     }
     column_searchable_list = ("username", "event")
     column_filters = ("event", "result", "at", "object_type")
@@ -663,6 +665,7 @@ class AuditView(RoleView):
         "action",
         "from_state",
         "to_state",
+        "changes",
         "ip",
         "comment",
     )
@@ -680,6 +683,11 @@ class AuditView(RoleView):
             "to_state": self._state_label,
         }
         self.column_formatters_export = dict(self.column_formatters)
+        self.column_formatters["object_id"] = self._record_link
+        self.column_formatters_detail = {
+            **self.column_formatters,
+            "changes": self._changes_table,
+        }
 
     # Raw keys (LicenceApplication, approve, pending) stay in the database; the grid shows the
     # Chinese names the workflow table and the menu already give them.
@@ -703,6 +711,47 @@ class AuditView(RoleView):
             if getattr(candidate, "endpoint", None) == endpoint:
                 return str(candidate.name)
         return str(first_view.name) if first_view is not None else model.object_type
+
+    def _target_view(self, model):
+        """The view that shows the event's record, if this user may open it."""
+        found, _view = self._model_by_name(model.object_type)
+        endpoint = endpoint_for_model(found) if found is not None else None
+        for candidate in self.admin._views if endpoint else ():
+            if getattr(candidate, "endpoint", None) == endpoint:
+                return candidate if candidate.is_accessible() else None
+        return None
+
+    def _record_link(self, view, context, model, name):
+        """对象编号 links to the record's details page."""
+        if model.object_id is None:
+            return ""
+        target = self._target_view(model)
+        if target is None or not getattr(target, "can_view_details", False):
+            return str(model.object_id)
+        url = url_for(f"{target.endpoint}.details_view", id=model.object_id)
+        return Markup('<a href="{}" data-audit-record="1">{}</a>').format(url, model.object_id)
+
+    def _changes_table(self, view, context, model, name):
+        """变更内容: field, old -> new, as recorded (personal values were masked then)."""
+        if not model.changes:
+            return ""
+        target = self._target_view(model)
+        labels = getattr(target, "column_labels", None) or {}
+        rows = Markup("").join(
+            Markup('<tr data-field="{}"><td>{}</td><td>{}</td><td>→</td><td>{}</td></tr>').format(
+                c.get("field"),
+                labels.get(c.get("field"), c.get("field")),
+                c.get("old") or "",
+                c.get("new") or "",
+            )
+            for c in model.changes
+        )
+        head = Markup("<thead><tr><th>{}</th><th>{}</th><th></th><th>{}</th></tr></thead>").format(
+            _("字段"), _("原值"), _("新值")
+        )
+        return Markup(
+            '<table class="table table-sm mb-0" id="audit-changes">{}<tbody>{}</tbody></table>'
+        ).format(head, rows)
 
     def _workflow_of(self, model):
         found, _view = self._model_by_name(model.object_type)

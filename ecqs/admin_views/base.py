@@ -31,7 +31,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 from ecqs import access, workflows
 from ecqs.extensions import db
 from ecqs.models import ROLE_LABELS
-from ecqs.services import audit, exports, uploads, workdays, xlsx_export
+from ecqs.services import audit, exports, grid_counts, uploads, workdays, xlsx_export
 from ecqs.services.masking import mask_id_number, mask_mobile
 
 log = logging.getLogger("ecqs.views")
@@ -304,6 +304,20 @@ class RoleView(AccessDeniedMixin, ModelView):
     def get_count_query(self):
         return access.scoped(super().get_count_query(), self.model, current_user)
 
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        """Grids with `simple_list_pager` (big tables) skip Flask-Admin's count(*); their total
+        and page numbers come from grid_counts (an estimate or a bounded count), never fewer
+        than the rows this page proves exist."""
+        count, data = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        if not (self.simple_list_pager and execute):
+            return count, data
+        size = page_size if page_size is not None else self.page_size
+        if not size:
+            return count, data
+        _unused, query = super().get_list(None, None, False, search, filters, execute=False, page_size=0)
+        seen = (page or 0) * size + len(data) + (1 if len(data) == size else 0)
+        return grid_counts.total(query).at_least(seen), data
+
     def render(self, template, **kwargs):
         reword_admin_flashes()
         self._template_args["_gettext"] = admin_gettext
@@ -389,7 +403,11 @@ class RoleView(AccessDeniedMixin, ModelView):
             refusal = self.edit_refusal(model)
             if refusal:
                 raise ValidationError(refusal)
-        audit.record("record_created" if is_created else "record_changed", user=current_user, obj=model)
+        if is_created:
+            audit.record("record_created", user=current_user, obj=model)
+        else:
+            # The fields changed, old -> new (personal values masked), from SQLAlchemy's history.
+            audit.record_change(current_user, model)
 
     def on_model_delete(self, model):
         refusal = self.delete_refusal(model)

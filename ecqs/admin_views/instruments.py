@@ -8,10 +8,9 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from datetime import datetime
 
 from flask import current_app, flash, request, send_file
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_admin.model.template import DeleteRowAction, EndpointLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,7 +23,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from ecqs import access
 from ecqs.admin_views import instrument_bookings, verification_results
-from ecqs.admin_views.base import AccessDeniedMixin, RoleView, choice_formatter, state_badge
+from ecqs.admin_views.base import RoleView, choice_formatter, state_badge
 from ecqs.admin_views.instrument_filters import (
     DivisionFilter,
     DynamicFilterMixin,
@@ -32,7 +31,6 @@ from ecqs.admin_views.instrument_filters import (
     ItemFilter,
     KindFilter,
     StatusFilter,
-    expiry_condition,
 )
 from ecqs.admin_views.menu import CAT_INSTRUMENTS, CAT_SUPERVISION, CAT_SYSTEM
 from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
@@ -56,7 +54,7 @@ from ecqs.models import (
     MetrologyAuthorization,
     Organization,
 )
-from ecqs.services import audit, workdays, xlsx_export
+from ecqs.services import workdays
 
 LEDGER_ROLES = instrument_scopes.LEDGER_ROLES
 INSTRUMENT_LABELS = {
@@ -446,88 +444,6 @@ class InstrumentSupervisionView(_InstrumentGrid):
         return current_user.role == "admin" or access.reviewer_province(current_user) is not None
 
 
-class InstrumentStatsView(AccessDeniedMixin, BaseView):
-    """强检器具监管 → 统计: counts by status and overdue per division of the reviewer's province."""
-
-    roles = frozenset({"reviewer", "admin"})
-
-    def is_accessible(self):
-        user = current_user
-        if not user.is_authenticated or user.role not in self.roles:
-            return False
-        return user.role == "admin" or access.reviewer_province(user) is not None
-
-    def is_visible(self):
-        return self.is_accessible()
-
-    def statistics(self):
-        """Rows (division code, name, in use, stopped, scrapped, total, overdue, due soon)."""
-        user = current_user
-        prefix = "" if user.role == "admin" else access.reviewer_province(user)
-        width = 2 if prefix == "" else 4  # national: per province; provincial: per city
-        group = func.substr(Instrument.usage_division_code, 1, width)
-        live = Instrument.status != "scrapped"
-        stmt = access.scoped(
-            select(
-                group.label("grp"),
-                func.sum(case((Instrument.status == "in_use", 1), else_=0)),
-                func.sum(case((Instrument.status == "stopped", 1), else_=0)),
-                func.sum(case((Instrument.status == "scrapped", 1), else_=0)),
-                func.count(Instrument.id),
-                func.sum(case((expiry_condition("overdue") & live, 1), else_=0)),
-                func.sum(case((expiry_condition("due_soon") & live, 1), else_=0)),
-            ).group_by(group),
-            Instrument,
-            user,
-        ).order_by(group)
-        rows = []
-        for grp, in_use, stopped, scrapped, total, overdue, due in db.session.execute(stmt):
-            code = grp.ljust(6, "0")
-            division = db.session.get(Division, code)
-            rows.append(
-                [
-                    code,
-                    division.full_name if division else code,
-                    int(in_use or 0),
-                    int(stopped or 0),
-                    int(scrapped or 0),
-                    int(total or 0),
-                    int(overdue or 0),
-                    int(due or 0),
-                ]
-            )
-        return rows
-
-    def headers(self):
-        return [
-            _("行政区划代码"),
-            _("地区"),
-            _("在用"),
-            _("停用"),
-            _("报废"),
-            _("合计"),
-            _("已超期"),
-            _("30天内到期"),
-        ]
-
-    @expose("/")
-    def index(self):
-        rows = self.statistics()
-        totals = [sum(r[i] for r in rows) for i in range(2, 8)]
-        return self.render("instruments/stats.html", rows=rows, headers=self.headers(), totals=totals)
-
-    @expose("/export/")
-    def export(self):
-        audit.record("export", user=current_user, object_type="InstrumentStatistics")
-        db.session.commit()
-        return xlsx_export.xlsx_response(
-            f"强检器具统计_{datetime.now():%Y%m%d%H%M%S}.xlsx",
-            self.headers(),
-            self.statistics(),
-            sheet_name=_("强检器具统计"),
-        )
-
-
 # ---- 强检器具目录 (administrators) ----------------------------------------------------------
 
 
@@ -684,9 +600,6 @@ def register(admin) -> None:
         )
     )
     instrument_bookings.register_supervision_views(admin, CAT_SUPERVISION)
-    admin.add_view(
-        InstrumentStatsView(name=_l("统计"), category=CAT_SUPERVISION, endpoint="instrument_stats")
-    )
     instrument_bookings.register_institution_views(admin, verification_results.VerificationView)
     admin.add_view(
         InstrumentKindView(

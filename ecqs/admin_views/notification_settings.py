@@ -34,7 +34,7 @@ class NotificationSettingsView(OwnPageView):
             else:
                 user.email = form.email.data or None
                 user.email_notices = bool(form.email_notices.data)
-                audit.record("record_changed", user=user, obj=user, comment="email_notices")
+                audit.record_change(user, user, comment="email_notices")
                 db.session.commit()
                 flash(_("通知设置已保存"), "success")
                 return redirect(self.get_url(".index"))

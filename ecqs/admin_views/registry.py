@@ -5,6 +5,7 @@ staff. Creating a record goes through ecqs.registry.operations; decisions throug
 from __future__ import annotations
 
 from flask import flash, request
+from flask_admin.form import rules as form_rules
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,6 +28,7 @@ from ecqs.extensions import db
 from ecqs.models import (
     CHANGE_FIELD_LABELS,
     CHANGE_KIND_LABELS,
+    MEMBER_TYPE_LABELS,
     ORG_STATUS_LABELS,
     REGISTRY_STATUS_LABELS,
     UNIT_QUALIFICATION_TYPES,
@@ -84,6 +86,13 @@ def expiry_badge(view, context, model, name):
 
 # ---- 单位信息管理 ---------------------------------------------------------------------------
 
+INVOICE_FIELDS = ("taxpayer_id", "taxpayer_name", "tax_address", "tax_phone", "bank_name", "bank_account")
+
+
+def _strip(value):
+    """Empty answers are stored as NULL, others without surrounding spaces."""
+    return (value.strip() or None) if isinstance(value, str) else value
+
 
 class UnitInfoView(RoleView):
     """单位信息管理: the unit's own record. Contact details that need no review are edited here;
@@ -99,6 +108,7 @@ class UnitInfoView(RoleView):
     column_details_list = (
         "name",
         "uscc",
+        "member_type",
         "legal_rep_name",
         "cert_type",
         "cert_level",
@@ -110,7 +120,9 @@ class UnitInfoView(RoleView):
         "email",
         "contact_name",
         "contact_mobile",
+        "contact_position",
         "licence_upload",
+        *INVOICE_FIELDS,
         "status",
         "approved_at",
     )
@@ -125,11 +137,39 @@ class UnitInfoView(RoleView):
         "contact_mobile": _l("联系人手机"),
         "email": _l("联系人邮箱"),
         "cert_type": _l("机构类型"),
+        "contact_position": _l("联系人职务"),
+        "member_type": _l("会员性质"),
+        "taxpayer_id": _l("纳税人识别号"),
+        "taxpayer_name": _l("纳税人名称"),
+        "tax_address": _l("税务登记地址"),
+        "tax_phone": _l("税务登记电话"),
+        "bank_name": _l("开户银行"),
+        "bank_account": _l("银行账号"),
     }
-    form_columns = ("phone", "email")
+    # What the unit edits itself (seed 004 §3.2.1); name, legal person, USCC, address, postcode
+    # and the authorised contact change only through 单位信息变更.
+    form_columns = ("member_type", "phone", "email", "contact_position", *INVOICE_FIELDS)
+    form_edit_rules = (
+        form_rules.Header(_l("基本信息")),
+        "member_type",
+        "phone",
+        "email",
+        "contact_position",
+        form_rules.Header(_l("开票信息")),
+        *INVOICE_FIELDS,
+    )
+    form_choices = {"member_type": list(MEMBER_TYPE_LABELS.items())}
     form_args = {
-        "phone": {"validators": [Optional(), Length(max=30)]},
-        "email": {"validators": [Optional(), Email(message=_l("邮箱格式不正确"))]},
+        "member_type": {"validators": [DataRequired(_l("请选择会员性质"))]},
+        "phone": {"validators": [Optional(), validators.phone_field], "filters": [_strip]},
+        "email": {"validators": [Optional(), Email(message=_l("邮箱格式不正确"))], "filters": [_strip]},
+        "contact_position": {"validators": [Optional(), Length(max=30)], "filters": [_strip]},
+        "taxpayer_id": {"validators": [Optional(), validators.taxpayer_id_field], "filters": [_strip]},
+        "taxpayer_name": {"validators": [Optional(), Length(max=120)], "filters": [_strip]},
+        "tax_address": {"validators": [Optional(), Length(max=200)], "filters": [_strip]},
+        "tax_phone": {"validators": [Optional(), validators.phone_field], "filters": [_strip]},
+        "bank_name": {"validators": [Optional(), Length(max=100)], "filters": [_strip]},
+        "bank_account": {"validators": [Optional(), validators.bank_account_field], "filters": [_strip]},
     }
 
     def __init__(self, *args, **kwargs):
@@ -140,6 +180,7 @@ class UnitInfoView(RoleView):
         }
         self.column_formatters_detail = {
             "status": state_badge(ORG_STATUS_LABELS),
+            "member_type": choice_formatter(MEMBER_TYPE_LABELS),
             "contact_mobile": masked("contact_mobile", "mobile"),
             "licence_upload": self.file_link("licence_upload"),
         }

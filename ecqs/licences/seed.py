@@ -81,9 +81,45 @@ DEMO_FORM = {
 }
 
 
+def _demo_items(*criteria) -> list[int] | None:
+    """Ids of the 制造 licence items matching each (item, level, approval), or None if any is missing."""
+    rows = [
+        db.session.execute(
+            select(LicenceItem)
+            .where(
+                LicenceItem.item == name,
+                LicenceItem.level == level,
+                LicenceItem.licence_type == "制造",
+                LicenceItem.approval == approval,
+            )
+            .order_by(LicenceItem.id)
+        )
+        .scalars()
+        .first()
+        for name, level, approval in criteria
+    ]
+    return [r.id for r in rows] if all(rows) else None
+
+
+def _submitted_demo_application(enterprise, item_ids) -> LicenceApplication:
+    """demo_enterprise fills every page of the form and submits, through the operations."""
+    application = licence_applications.create(enterprise.organization, enterprise, "first", "制造", item_ids)
+    basic = licence_form.values_of(application, "basic")
+    basic.update({"postcode": "710065", "legal_rep": "张总", "contact_phone": enterprise.mobile})
+    basic["contact_name"] = basic.get("contact_name") or enterprise.real_name
+    basic["address"] = basic.get("address") or "西安市雁塔区科技路 1 号"
+    licence_form.save_page(application, "basic", basic)
+    for key, values in DEMO_FORM.items():
+        licence_form.save_page(application, key, values)
+    document_samples.attach_samples(application, enterprise, optional=True)
+    workflows.transition(application, "submit", enterprise)
+    return application
+
+
 def load_licence_demo() -> int:
-    """demo_enterprise's applications to 陕西省市场监督管理局: one waiting for 初审, one in the
-    middle of the procedure (accepted, demo_assessor engaged and proposing review dates)."""
+    """demo_enterprise's applications: to 陕西省市场监督管理局 one waiting for 初审 and one in the
+    middle of the procedure (accepted, demo_assessor engaged and proposing review dates); to
+    国家市场监督管理总局 one for a nationally approved item (锅炉 A), waiting for samr_reviewer."""
     users = {
         u.username: u
         for u in db.session.execute(
@@ -93,45 +129,40 @@ def load_licence_demo() -> int:
     if len(users) < 3:
         log.warning("demo accounts missing; no demo licence applications")
         return 0
-    enterprise, reviewer, assessor = users["demo_enterprise"], users["sn_reviewer"], users["demo_assessor"]
-    exists = db.session.execute(
-        select(LicenceApplication.id).where(LicenceApplication.organization_id == enterprise.organization_id)
-    ).first()
-    if exists:
+    enterprise = users["demo_enterprise"]
+    created = _provincial_demo(enterprise, users["sn_reviewer"], users["demo_assessor"])
+    national = licence_applications.national_authority()
+    addressed = select(LicenceApplication.id).where(
+        LicenceApplication.organization_id == enterprise.organization_id,
+        LicenceApplication.authority_id == (national.id if national else None),
+    )
+    if national is not None and not db.session.execute(addressed).first():
+        item_ids = _demo_items(("锅炉", "A", "national"))
+        if item_ids is None:
+            log.warning("licence catalogue not loaded; no national demo licence application")
+        else:
+            application = _submitted_demo_application(enterprise, item_ids)
+            log.info("demo licence application %s (national, submitted)", application.number)
+            created += 1
+    return created
+
+
+def _provincial_demo(enterprise, reviewer, assessor) -> int:
+    provincial = select(LicenceApplication.id).where(
+        LicenceApplication.organization_id == enterprise.organization_id
+    )
+    national = licence_applications.national_authority()
+    if national is not None:
+        provincial = provincial.where(LicenceApplication.authority_id != national.id)
+    if db.session.execute(provincial).first():
         return 0
-
-    def items(*names):
-        rows = [
-            db.session.execute(
-                select(LicenceItem).where(
-                    LicenceItem.item == name, LicenceItem.level == level, LicenceItem.licence_type == "制造"
-                )
-            ).scalar()
-            for name, level in names
-        ]
-        return [r.id for r in rows] if all(rows) else None
-
-    def filled(item_ids):
-        application = licence_applications.create(
-            enterprise.organization, enterprise, "first", "制造", item_ids
-        )
-        basic = licence_form.values_of(application, "basic")
-        basic.update({"postcode": "710065", "legal_rep": "张总", "contact_phone": enterprise.mobile})
-        basic["contact_name"] = basic.get("contact_name") or enterprise.real_name
-        basic["address"] = basic.get("address") or "西安市雁塔区科技路 1 号"
-        licence_form.save_page(application, "basic", basic)
-        for key, values in DEMO_FORM.items():
-            licence_form.save_page(application, key, values)
-        document_samples.attach_samples(application, enterprise, optional=True)
-        workflows.transition(application, "submit", enterprise)
-        return application
-
-    first, second = items(("紧急切断阀", "B")), items(("安全阀", "B"), ("紧急切断阀", "A"))
+    first = _demo_items(("紧急切断阀", "B", "provincial"))
+    second = _demo_items(("安全阀", "B", "provincial"), ("紧急切断阀", "A", "provincial"))
     if first is None or second is None:
         log.warning("licence catalogue not loaded; no demo licence applications")
         return 0
-    waiting = filled(first)
-    running = filled(second)
+    waiting = _submitted_demo_application(enterprise, first)
+    running = _submitted_demo_application(enterprise, second)
     workflows.transition(
         running,
         "accept",

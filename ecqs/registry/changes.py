@@ -18,6 +18,7 @@ from ecqs.models import (
     utcnow,
 )
 from ecqs.registry import operations, rules
+from ecqs.services import audit
 from ecqs.workflows import GuardFailed
 
 
@@ -44,13 +45,15 @@ def _set_values(org: Organization, values: dict) -> None:
             setattr(org, name, value)
 
 
-def apply(request: UnitChangeRequest) -> None:
+def apply(request: UnitChangeRequest, actor=None) -> None:
     org = request.organization
     if request.kind == "info":
         _set_values(org, request.requested_values)
+        audit.record_change(actor, org, comment=request.number)
     elif request.kind == "merge":
         _merge(org, request.partner)
         _set_values(org, request.requested_values)
+        audit.record_change(actor, org, comment=request.number)
     else:
         request.created_unit = _split(org, request.requested_values, request.split_branch_ids or [])
     db.session.flush()

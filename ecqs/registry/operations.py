@@ -283,6 +283,45 @@ def mark_read(notice: RegistryNotice, user: User) -> None:
         db.session.flush()
 
 
+def appeal_unit(unit_name: str, uscc: str) -> Organization:
+    """账号申诉 step 1 (单位账号): the approved, top-level unit of this name and USCC."""
+    try:
+        uscc = validators.clean_uscc(uscc)
+    except ValueError as exc:
+        raise RegistryError(str(exc)) from None
+    org = db.session.execute(
+        select(Organization).where(Organization.uscc == uscc, Organization.kind == "unit")
+    ).scalar()
+    if org is None or org.name != (unit_name or "").strip():
+        raise RegistryError(_("单位名称与统一社会信用代码不匹配"))
+    if org.parent_id is not None or not org.is_approved:
+        raise RegistryError(_("该单位尚未通过审核，不能申诉"))
+    pending = db.session.execute(
+        select(UnitAccountAppeal.id).where(
+            UnitAccountAppeal.organization_id == org.id, UnitAccountAppeal.status == "pending"
+        )
+    ).first()
+    if pending:
+        raise RegistryError(_("该单位已有待审核的账号申诉，请等待审核结果"))
+    return org
+
+
+def appeal_contact(org: Organization, contact_name: str, contact_id_number: str, contact_mobile: str) -> dict:
+    """账号申诉 step 2 (新联系人): the new contact's name, ID and mobile, checked and cleaned."""
+    try:
+        id_number = validators.clean_id_number(contact_id_number)
+        mobile = validators.clean_mobile(contact_mobile)
+    except ValueError as exc:
+        raise RegistryError(str(exc)) from None
+    contact_name = (contact_name or "").strip()
+    if not contact_name or len(contact_name) > 50:
+        raise RegistryError(_("请填写新联系人姓名"))
+    holder = db.session.execute(select(User).where(User.mobile == mobile)).scalar()
+    if holder is not None and not (holder.organization_id == org.id and holder.is_org_admin):
+        raise RegistryError(_("该手机号已被其他账号使用"))
+    return {"contact_name": contact_name, "contact_id_number": id_number, "contact_mobile": mobile}
+
+
 def file_appeal(
     unit_name: str,
     uscc: str,
@@ -293,36 +332,18 @@ def file_appeal(
     reason: str,
     letter,
 ) -> UnitAccountAppeal:
-    """账号申诉 (anonymous): the unit is found by name + USCC; the new contact's ID and mobile are
-    checked; the signed authorisation letter is required."""
-    try:
-        uscc = validators.clean_uscc(uscc)
-        id_number = validators.clean_id_number(contact_id_number)
-        mobile = validators.clean_mobile(contact_mobile)
-    except ValueError as exc:
-        raise RegistryError(str(exc)) from None
-    org = db.session.execute(
-        select(Organization).where(Organization.uscc == uscc, Organization.kind == "unit")
-    ).scalar()
-    if org is None or org.name != (unit_name or "").strip():
-        raise RegistryError(_("单位名称与统一社会信用代码不匹配"))
-    if org.parent_id is not None or not org.is_approved:
-        raise RegistryError(_("该单位尚未通过审核，不能申诉"))
-    contact_name = (contact_name or "").strip()
-    if not contact_name or len(contact_name) > 50:
-        raise RegistryError(_("请填写新联系人姓名"))
+    """账号申诉 (anonymous), the three steps of seed 004 §2.3.2 checked again together: the unit
+    is found by name + USCC; the new contact's ID and mobile are checked; the signed
+    authorisation letter is required. Nothing is stored before all of it passes."""
+    org = appeal_unit(unit_name, uscc)
+    contact = appeal_contact(org, contact_name, contact_id_number, contact_mobile)
+    contact_name, id_number, mobile = (
+        contact["contact_name"],
+        contact["contact_id_number"],
+        contact["contact_mobile"],
+    )
     if reason not in APPEAL_REASON_LABELS:
         raise RegistryError(_("请选择申诉原因"))
-    holder = db.session.execute(select(User).where(User.mobile == mobile)).scalar()
-    if holder is not None and not (holder.organization_id == org.id and holder.is_org_admin):
-        raise RegistryError(_("该手机号已被其他账号使用"))
-    pending = db.session.execute(
-        select(UnitAccountAppeal.id).where(
-            UnitAccountAppeal.organization_id == org.id, UnitAccountAppeal.status == "pending"
-        )
-    ).first()
-    if pending:
-        raise RegistryError(_("该单位已有待审核的账号申诉，请等待审核结果"))
     if letter is None or (hasattr(letter, "filename") and not letter.filename):
         raise RegistryError(_("请上传授权书"))
     try:

@@ -34,7 +34,7 @@ from ecqs.models import (
 )
 from ecqs.registry import changes, publication, registrations, rules
 from ecqs.registry.operations import RegistryError
-from ecqs.services import sms, user_sessions, workdays
+from ecqs.services import audit, sms, user_sessions, workdays
 from ecqs.workflows import SYSTEM, Field, GuardFailed, SystemActor, Then, Transition, Workflow, register
 
 STAFF = frozenset({"association", "admin"})
@@ -86,7 +86,7 @@ def _change_guard(request, actor, data):
 
 
 def _apply_change(request, actor, data):
-    changes.apply(request)
+    changes.apply(request, actor)
     request.decided_at = utcnow()
     request.reject_reason = None
 
@@ -256,6 +256,8 @@ def _approve_appeal(appeal, actor, data):
     admin.id_number = appeal.contact_id_number
     admin.mobile = appeal.contact_mobile
     admin.email = appeal.contact_email or admin.email
+    audit.record_change(actor, org)
+    audit.record_change(actor, admin)
     user_sessions.unlock_and_end_all(admin)
     appeal.decided_at = utcnow()
     appeal.reject_reason = None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from ecqs.extensions import db
 from ecqs.models import AuditEvent
+from ecqs.services import masking
 
 log = logging.getLogger("ecqs.audit")
 
@@ -78,6 +80,68 @@ def record(event_name: str, *, user=None, obj=None, result: str = "success", use
         "audit %s %s user=%s object=%s:%s", event_name, result, evt.username, evt.object_type, evt.object_id
     )
     return evt
+
+
+# Columns a change record never shows: secrets, and bookkeeping every save touches.
+UNSHOWN_FIELDS = frozenset(
+    {"password_hash", "version", "failed_logins", "locked_until", "last_login_at", "password_changed_at"}
+)
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def field_changes(obj) -> list[dict]:
+    """The columns of `obj` changed in this session and not yet flushed, from SQLAlchemy's
+    attribute history: [{"field", "old", "new"}], personal values masked (masking.mask_field).
+    Call it before anything flushes the session (a query autoflushes)."""
+    state = inspect(obj)
+    changed = []
+    for attr in state.mapper.column_attrs:
+        if attr.key in UNSHOWN_FIELDS:
+            continue
+        history = state.attrs[attr.key].history
+        if history.has_changes():
+            changed.append((attr, history))
+    # A value set on an expired attribute has no old value in the history: read it from the
+    # database, which still holds it (nothing was flushed).
+    unknown = [attr for attr, history in changed if not history.deleted]
+    stored = {}
+    if unknown and state.persistent:
+        with db.session.no_autoflush:
+            row = db.session.execute(
+                select(*(a.columns[0] for a in unknown)).where(
+                    *(c == v for c, v in zip(state.mapper.primary_key, state.identity, strict=True))
+                )
+            ).first()
+        stored = dict(zip((a.key for a in unknown), row or (), strict=False))
+    result = []
+    for attr, history in changed:
+        key = attr.key
+        old = _text(history.deleted[0] if history.deleted else stored.get(key))
+        new = _text(history.added[0]) if history.added else None
+        if old == new or (not old and not new):
+            continue
+        result.append({"field": key, "old": _masked(key, old), "new": _masked(key, new)})
+    return result
+
+
+def _masked(key: str, value: str | None) -> str | None:
+    return None if value is None else masking.mask_field(key, value)
+
+
+def record_change(user, obj, event_name: str = "record_changed", **fields):
+    """Record a change of a record (master or personal data) with the fields it changed, old
+    and new values; nothing when no shown field changed. Returns the event or None."""
+    changes = field_changes(obj)
+    if not changes:
+        return None
+    return record(event_name, user=user, obj=obj, changes=changes, **fields)
 
 
 def record_now(event_name: str, **kwargs) -> None:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 from werkzeug.routing import BuildError
 
 from ecqs import access, workflows
@@ -18,11 +19,13 @@ from ecqs.licences import clock
 from ecqs.licences.feedback import FEEDBACK_STATES
 from ecqs.models import (
     EXPIRY_WARNING_DAYS,
+    UNIT_QUALIFICATION_TYPES,
     BookingItem,
     Instrument,
     LicenceApplication,
     LicenceReviewFeedback,
     QualificationCertificate,
+    UnitQualificationRequest,
 )
 from ecqs.services import workdays
 
@@ -324,6 +327,56 @@ def results_waiting(user, today: date) -> list[InboxItem]:
     ]
 
 
+def unit_qualifications_expiring(user, today: date) -> list[InboxItem]:
+    """An inspection unit's recorded qualifications (单位资质) expired or expiring within 30 days
+    (seed 004 §3.2.5 flags them 30 days ahead), unless a later one of the same type is recorded
+    or waiting for review: a new qualification request is due."""
+    if user.role != "unit":
+        return []
+    later = aliased(UnitQualificationRequest)
+    renewed = (
+        select(later.id)
+        .where(
+            later.organization_id == UnitQualificationRequest.organization_id,
+            later.qual_type == UnitQualificationRequest.qual_type,
+            later.valid_until > UnitQualificationRequest.valid_until,
+            later.status.in_(("pending", "approved")),
+        )
+        .exists()
+    )
+    stmt = (
+        access.scoped(
+            select(UnitQualificationRequest).where(
+                UnitQualificationRequest.status == "approved",
+                UnitQualificationRequest.valid_until <= today + timedelta(days=EXPIRY_WARNING_DAYS),
+                ~renewed,
+            ),
+            UnitQualificationRequest,
+            user,
+        )
+        .order_by(UnitQualificationRequest.valid_until)
+        .limit(DUE_LIMIT)
+    )
+    return [
+        _reminder(
+            _(
+                "单位资质 %(type)s（%(number)s）将于 %(day)s 到期，请及时申请新的资质",
+                type=UNIT_QUALIFICATION_TYPES.get(row.qual_type, row.qual_type),
+                number=row.certificate_number,
+                day=row.valid_until.isoformat(),
+            ),
+            _("已过期") if row.valid_until < today else _("即将到期"),
+            _("申请资质"),
+            _url("unit_qualifications.details_view", id=row.id),
+            row.valid_until,
+            row.valid_until,
+            row.valid_until < today,
+            kind="unit_qualification",
+        )
+        for row in db.session.execute(stmt).scalars()
+    ]
+
+
 DUE_SOURCES = (
     instruments_due,
     licences_expiring,
@@ -331,6 +384,7 @@ DUE_SOURCES = (
     feedback_to_fill,
     reviewer_deadlines,
     results_waiting,
+    unit_qualifications_expiring,
 )
 
 

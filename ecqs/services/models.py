@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     ForeignKey,
@@ -135,6 +136,9 @@ class AuditEvent(db.Model):
     to_state: Mapped[str | None] = mapped_column(String(30))
     comment: Mapped[str | None] = mapped_column(Text)
     ip: Mapped[str | None] = mapped_column(String(45))
+    # A change of a record: [{"field": name, "old": text, "new": text}], personal values masked
+    # when recorded (ecqs.services.audit.record_change).
+    changes: Mapped[list | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship()
 

@@ -111,6 +111,37 @@ def password_problems(password: str, username: str | None = None) -> list[str]:
 # WTForms adapters -----------------------------------------------------------------------------
 
 
+TAXPAYER_ID_RE = re.compile(r"^(?:[0-9A-Z]{15}|[0-9A-Z]{17}|[0-9A-Z]{20})$")
+BANK_ACCOUNT_RE = re.compile(r"^\d{8,30}$")
+PHONE_RE = re.compile(r"^[0-9\-]{7,20}$")
+
+
+def clean_taxpayer_id(value: str) -> str:
+    """纳税人识别号: since 2015 an organisation's is its 18-character USCC (checked as one); older
+    or individual numbers have 15, 17 or 20 digits or capital letters."""
+    value = (value or "").strip().upper()
+    if len(value) == 18:
+        return _checked(uscc, value, _("纳税人识别号不正确（18 位时应为有效的统一社会信用代码）"))
+    if not TAXPAYER_ID_RE.match(value):
+        raise ValueError(_("纳税人识别号应为 15、17、18 或 20 位数字或大写字母"))
+    return value
+
+
+def clean_bank_account(value: str) -> str:
+    """银行账号: 8 to 30 digits; spaces people type between groups are dropped."""
+    value = "".join((value or "").split())
+    if not BANK_ACCOUNT_RE.match(value):
+        raise ValueError(_("银行账号应为 8 至 30 位数字"))
+    return value
+
+
+def clean_phone(value: str) -> str:
+    value = (value or "").strip()
+    if not PHONE_RE.match(value):
+        raise ValueError(_("电话号码格式不正确"))
+    return value
+
+
 def _adapter(cleaner):
     def check(form, field):
         if field.data:
@@ -125,6 +156,9 @@ def _adapter(cleaner):
 uscc_field = _adapter(clean_uscc)
 id_number_field = _adapter(clean_id_number)
 mobile_field = _adapter(clean_mobile)
+taxpayer_id_field = _adapter(clean_taxpayer_id)
+bank_account_field = _adapter(clean_bank_account)
+phone_field = _adapter(clean_phone)
 
 
 def username_field(form, field):

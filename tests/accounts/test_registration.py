@@ -283,6 +283,7 @@ def _unit_contact(client, **overrides):
         "contact_name": "孙八",
         "contact_id_number": make_id_number(),
         "email": "unit@example.com",
+        "contact_position": "质量负责人",
         "mobile": make_mobile(),
         "username": "elevator_unit",
         "password": PASSWORD,
@@ -327,6 +328,7 @@ def test_unit_wizard(client, with_qualification):
         "电梯检测机构",
     )
     assert org.licence_upload.original_name == "营业执照.pdf"
+    assert (org.contact_position, org.member_type) == ("质量负责人", "non_member")
     assert count(OrganizationQualification) == (1 if with_qualification else 0)
     user = org.users[0]
     assert (user.role, user.is_org_admin, user.email) == ("unit", True, "unit@example.com")
@@ -356,6 +358,8 @@ def test_unit_wizard_errors_keep_values_and_save_nothing(client):
     data = _unit_contact(client, sms_code="000000")
     page = text(client.post("/register/unit/contact", data=data))
     assert "短信验证码错误或已过期" in page and 'value="elevator_unit"' in page
+    page = text(client.post("/register/unit/contact", data=_unit_contact(client, contact_position=" ")))
+    assert "请输入单位联系人职务" in page
     assert nothing_saved()
 
 

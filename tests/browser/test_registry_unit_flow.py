@@ -85,6 +85,7 @@ def test_unit_registers_is_approved_and_files_a_change_request(page, live_server
     page.fill("#contact_name", "唐建")
     page.fill("#contact_id_number", _id_number(31))
     page.fill("#email", "tangjian@example.com")
+    page.fill("#contact_position", "质量负责人")
     page.fill("#mobile", mobile)
     page.click("[data-sms-send]")
     page.locator("[data-sms-status]").filter(has_text="验证码已发送").wait_for()

@@ -121,8 +121,8 @@ def test_nothing_overflows(browser, live_server, artifacts, width):
     page = context.new_page()
     problems = []
     page.goto(f"{live_server}/")
-    for url in ("/", "/admin/", "/admin/instruments/"):
-        if url != "/":
+    for url in ("/", "/appeal", "/admin/", "/admin/instruments/"):
+        if url not in ("/", "/appeal"):
             if "/login" not in page.url and url == "/admin/":
                 login(page, live_server, "enterprise", username, PASSWORD)
             page.goto(live_server + url)
@@ -141,6 +141,12 @@ def test_nothing_overflows(browser, live_server, artifacts, width):
     shot(page, artifacts, f"width_{width}_admin_home.png")
     if page.evaluate("document.documentElement.scrollWidth - window.innerWidth") > 0:
         problems.append(f"the admin's home at {width}px overflows: {page.evaluate(WIDEST)}")
+    # A big grid with its total and page numbers, and the statistics page with its charts.
+    for url in ("/admin/audit/", "/admin/statistics/instruments/"):
+        page.goto(live_server + url)
+        shot(page, artifacts, f"width_{width}{url.replace('/', '_')}.png")
+        if page.evaluate("document.documentElement.scrollWidth - window.innerWidth") > 0:
+            problems.append(f"{url} at {width}px overflows: {page.evaluate(WIDEST)}")
     height = page.locator("nav.navbar").first.evaluate("el => el.getBoundingClientRect().height")
     if height > 80:
         problems.append(f"the admin's top menu at {width}px wraps ({height}px high)")

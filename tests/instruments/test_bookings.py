@@ -541,8 +541,11 @@ def test_provincial_reviewer_reads_its_province_only(client, login_as, world):
     assert "SN-OVERDUE" in page and "BJ-1" not in page
     overdue = client.get("/admin/instrument_supervision/?flt0_4=overdue").get_data(as_text=True)
     assert "SN-OVERDUE" in overdue and "A-1" not in overdue
-    stats = client.get("/admin/instrument_stats/").get_data(as_text=True)
-    assert "陕西省西安市" in stats and "北京" not in stats
+    # The old 强检器具监管 → 统计 address leads to the one statistics page (统计分析 → 强检器具).
+    moved = client.get("/admin/instrument_stats/")
+    assert moved.status_code == 301 and moved.headers["Location"].endswith("/admin/statistics/instruments/")
+    stats = client.get("/admin/statistics/instruments/").get_data(as_text=True)
+    assert "西安市" in stats and "北京" not in stats
     assert client.get("/admin/booking_supervision/").get_data(as_text=True).count(booking.number) >= 1
     assert client.get(f"/admin/booking_supervision/details/?id={booking.id}").status_code == 200
     # Read-only: no edits, no actions, no booking doors.
@@ -558,7 +561,7 @@ def test_provincial_reviewer_reads_its_province_only(client, login_as, world):
         for v in r
     ]
     assert "SN-OVERDUE" in cells and "BJ-1" not in cells
-    assert client.get("/admin/instrument_stats/export/").status_code == 200
+    assert client.get("/admin/instrument_stats/export/", follow_redirects=True).status_code == 200
     # Another province's reviewer sees nothing of it.
     client.post("/logout")
     login_as(make_reviewer("provincial", "110000"))
@@ -571,7 +574,7 @@ def test_national_reviewer_sees_every_province(client, login_as, world):
     login_as(make_reviewer("national", "110000"))
     page = client.get("/admin/instrument_supervision/").get_data(as_text=True)
     assert "BJ-1" in page and "A-1" in page
-    stats = client.get("/admin/instrument_stats/").get_data(as_text=True)
+    stats = client.get("/admin/instrument_stats/", follow_redirects=True).get_data(as_text=True)
     assert "北京市" in stats and "陕西省" in stats
 
 

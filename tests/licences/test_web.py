@@ -644,9 +644,10 @@ def test_demo_data_has_a_mid_workflow_application(app, licence_catalogue):
 
     seeding.load_demo()
     rows = db.session.execute(select(LicenceApplication).order_by(LicenceApplication.id)).scalars().all()
-    assert [a.status for a in rows] == ["submitted", "engaged"]
+    assert [a.status for a in rows] == ["submitted", "engaged", "submitted"]
     running = rows[1]
     assert running.authority.name == "陕西省市场监督管理局"
+    assert rows[2].authority.name == "国家市场监督管理总局"  # samr_reviewer's first work
     assert running.assessor_org.users[0].username == "demo_assessor"
     assert running.proposed_by == "assessor"
     assert seeding.load_demo()["load_licence_demo"] == 0

@@ -3,7 +3,7 @@ grid, the reviewer's buttons (receive, approve with certificate fields, reject),
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -359,10 +359,19 @@ def test_demo_data_puts_an_rt2_application_before_the_shaanxi_bureau(projects):
 
     seeding.load_demo()
     person = db.session.execute(select(User).where(User.username == "demo_person")).scalar_one()
-    app = db.session.execute(
-        select(QualificationApplication).where(QualificationApplication.applicant_id == person.id)
-    ).scalar_one()
+    app, granted = (
+        db.session.execute(
+            select(QualificationApplication)
+            .where(QualificationApplication.applicant_id == person.id)
+            .order_by(QualificationApplication.id)
+        )
+        .scalars()
+        .all()
+    )
     assert (app.project_code, app.status, app.category) == ("RT-II", "pending", "initial")
+    # demo_person's MT-II certificate, granted through the engine, is due for renewal (90 days).
+    assert (granted.project_code, granted.status) == ("MT-II", "approved")
+    assert 0 < (granted.certificate.valid_until - date.today()).days <= 90
     assert app.authority.name == "陕西省市场监督管理局" and app.authority.authority_level == "provincial"
     reviewer = db.session.execute(select(User).where(User.username == "sn_reviewer")).scalar_one()
     from ecqs import workflows
@@ -371,14 +380,6 @@ def test_demo_data_puts_an_rt2_application_before_the_shaanxi_bureau(projects):
     before = _count()  # other demo holders (the registry's) applied for their certificates too
     seeding.load_demo()  # idempotent
     assert _count() == before
-    assert (
-        db.session.execute(
-            select(func.count(QualificationApplication.id)).where(
-                QualificationApplication.applicant_id == person.id
-            )
-        ).scalar()
-        == 1
-    )
 
 
 def test_change_prefills_the_old_expiry_and_certificate_export(client, login_as, projects, reviewers):

@@ -157,16 +157,72 @@ def test_mismatched_password_confirmation(client, unit):
     assert "两次输入的密码不一致" in response.get_data(as_text=True)
 
 
-def test_appeal_page_files_an_appeal(client, unit):
-    data = {
-        "unit_name": unit.org.name,
-        "uscc": unit.org.uscc,
+def _appeals() -> int:
+    return db.session.execute(select(func.count(UnitAccountAppeal.id))).scalar()
+
+
+def test_appeal_wizard_three_steps_keep_data_and_store_nothing_before_the_last(client, unit):
+    """Seed 004 §2.3.2: 单位账号 → 新联系人 → 提交授权书."""
+    assert client.get("/appeal/letter").headers["Location"].endswith("/appeal/unit")  # steps in order
+    response = client.post("/appeal/unit", data={"unit_name": unit.org.name, "uscc": unit.org.uscc})
+    assert response.headers["Location"].endswith("/appeal/contact")
+    mobile = make_mobile()
+    contact = {
         "contact_name": "新联系人",
         "contact_id_number": _id(9),
-        "contact_mobile": make_mobile(),
-        "reason": "mobile_disabled",
-        "letter": (io.BytesIO(PNG), "授权书.png"),
+        "contact_mobile": mobile,
+        "contact_email": "new@example.com",
     }
-    response = client.post("/appeal", data=data, content_type="multipart/form-data")
+    response = client.post("/appeal/contact", data=contact)
+    assert response.headers["Location"].endswith("/appeal/letter")
+    # Going back shows what was entered on each step.
+    assert f'value="{mobile}"' in client.get("/appeal/contact").get_data(as_text=True)
+    assert f'value="{unit.org.uscc}"' in client.get("/appeal/unit").get_data(as_text=True)
+    letter_page = client.get("/appeal/letter").get_data(as_text=True)
+    assert "新联系人" in letter_page and "申诉原因" in letter_page and "授权书" in letter_page
+    assert _appeals() == 0  # nothing stored before the last step
+    page = client.post(
+        "/appeal/letter", data={"reason": "mobile_disabled"}, content_type="multipart/form-data"
+    ).get_data(as_text=True)
+    assert "请上传授权书" in page and _appeals() == 0
+    response = client.post(
+        "/appeal/letter",
+        data={"reason": "mobile_disabled", "letter": (io.BytesIO(PNG), "授权书.png")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302, re.sub(r"\s+", " ", response.get_data(as_text=True))[-800:]
-    assert db.session.execute(select(func.count(UnitAccountAppeal.id))).scalar() == 1
+    row = db.session.execute(select(UnitAccountAppeal)).scalar_one()
+    assert (row.contact_mobile, row.contact_email, row.reason) == (
+        mobile,
+        "new@example.com",
+        "mobile_disabled",
+    )
+    # The wizard is finished: a new appeal starts from an empty first step.
+    assert unit.org.uscc not in client.get("/appeal/unit").get_data(as_text=True)
+
+
+def test_appeal_wizard_refuses_bad_steps_in_chinese(client, unit):
+    page = client.post("/appeal/unit", data={"unit_name": "别的单位", "uscc": unit.org.uscc}).get_data(
+        as_text=True
+    )
+    assert "单位名称与统一社会信用代码不匹配" in page
+    page = client.post("/appeal/unit", data={"unit_name": "", "uscc": ""}).get_data(as_text=True)
+    assert "请输入单位名称" in page
+    client.post("/appeal/unit", data={"unit_name": unit.org.name, "uscc": unit.org.uscc})
+    taken = make_user("person").mobile
+    for contact, message in (
+        ({"contact_id_number": "110101199001011234"}, "身份证号码不正确"),
+        ({"contact_mobile": "12345"}, "手机号格式不正确"),
+        ({"contact_mobile": taken}, "该手机号已被其他账号使用"),
+        ({"contact_name": ""}, "请输入单位新联系人姓名"),
+    ):
+        data = {
+            "contact_name": "新联系人",
+            "contact_id_number": _id(3),
+            "contact_mobile": make_mobile(),
+            **contact,
+        }
+        page = client.post("/appeal/contact", data=data).get_data(as_text=True)
+        assert message in page, message
+    assert client.get("/appeal/letter").headers["Location"].endswith("/appeal/contact")
+    assert _appeals() == 0

@@ -8,12 +8,14 @@ from datetime import timedelta
 
 import pytest
 
+from ecqs import workflows
 from ecqs.extensions import db
 from ecqs.models import BookingItem, QualificationCertificate, utcnow
 from ecqs.services import inbox, workdays
 from tests.conftest import make_org, make_user
 from tests.instruments.fixtures import make_booking, make_instrument, make_metrology
 from tests.licences.fixtures import advance, draft
+from tests.registry.fixtures import file_qualification
 
 
 def _titles(items):
@@ -124,3 +126,27 @@ def test_institution_results_waiting(app):
         items = inbox.due_items(staff)
     assert _titles(items) == ["1 台器具已受理，待录入检定结果"]
     assert items[0].url == "/admin/verification_results/"
+
+
+def test_unit_qualification_running_out_is_due_until_a_new_one_is_filed(app, unit, other_unit, casei):
+    today = workdays.today()
+    held = file_qualification(
+        unit.admin,
+        qual_type="inspection",
+        issued_on=today - timedelta(days=1800),
+        valid_until=today + timedelta(days=20),
+    )
+    workflows.transition(held, "approve", casei)
+    far = file_qualification(unit.admin, certificate_number="TS2", valid_until=today + timedelta(days=900))
+    workflows.transition(far, "approve", casei)
+    db.session.commit()
+    with app.test_request_context("/admin/"):
+        items = inbox.due_items(unit.admin)
+        assert inbox.due_items(other_unit.admin) == []  # another unit's qualification is not its work
+    assert [item.url for item in items] == [f"/admin/unit_qualifications/details/?id={held.id}"]
+    assert "将于" in items[0].title and not items[0].overdue
+    file_qualification(
+        unit.admin, qual_type="inspection", certificate_number="TS3", valid_until=today + timedelta(days=1800)
+    )
+    with app.test_request_context("/admin/"):
+        assert inbox.due_items(unit.admin) == []  # the renewal is filed and waits for review

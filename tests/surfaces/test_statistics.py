@@ -157,3 +157,15 @@ def test_booking_items_through_the_instrument_scope_equal_their_own_scope(app):
         joined = set(db.session.execute(_scoped_items(select(BookingItem.id), user)).scalars())
         assert own == joined, user.role
     assert len(set(db.session.execute(_scoped_items(select(BookingItem.id), users[0])).scalars())) == 1
+
+
+def test_one_instrument_statistics_page_and_the_old_address_redirects(app, client, login_as):
+    login_as("admin")
+    home = client.get("/admin/").get_data(as_text=True)
+    assert "/admin/instrument_stats/" not in home  # no second 统计 under 强检器具监管
+    assert "/admin/statistics/instruments/" in home
+    moved = client.get("/admin/instrument_stats/?period=2025")
+    assert moved.status_code == 301
+    assert moved.headers["Location"].endswith("/admin/statistics/instruments/?period=2025")
+    export = client.get("/admin/instrument_stats/export/")
+    assert export.status_code == 301 and "/admin/statistics/instruments/export/" in export.headers["Location"]
