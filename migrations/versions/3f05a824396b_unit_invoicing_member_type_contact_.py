@@ -4,7 +4,7 @@ Organizations gain 联系人职务, 会员性质 and the 开票信息 of seed 00
 fields a change touched (old → new, personal values masked).
 
 Revision ID: 3f05a824396b
-Revises: e2e06a815861
+Revises: b3f1c2d4e5a6
 Create Date: 2026-12-02 02:20:45.739121
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3f05a824396b'
-down_revision = 'e2e06a815861'
+down_revision = 'b3f1c2d4e5a6'
 branch_labels = None
 depends_on = None
 
