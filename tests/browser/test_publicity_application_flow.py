@@ -124,5 +124,19 @@ def test_publicity_application_from_search_to_published_registration(page, live_
         and registration.organization.name == "河北渤海石油装备检验有限公司"
     )
     assert [item.project_code for item in registration.items] == ["RT-III"]
+    reg_number = registration.number
     db.session.rollback()
+    logout(page)
+
+    # 6. The public query 执业公示查询 (no login) finds the published registration, ID masked.
+    page.goto(f"{base}/")
+    page.click("#home-practitioner-query")
+    page.fill("#q-name", name)
+    page.fill("#q-id-number", id_number)
+    page.click("#q-submit")
+    page.wait_for_load_state()
+    result = page.inner_text("#practitioner-result")
+    assert reg_number in result and "已注册" in result and "河北渤海石油装备检验有限公司" in result
+    assert "RT-III" in result
+    assert id_number not in page.content()
     assert not page.js_errors, page.js_errors
