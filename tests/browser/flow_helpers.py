@@ -58,6 +58,8 @@ def login(page, base: str, user_type: str, username: str, password: str) -> None
 
 
 def logout(page) -> None:
+    # The drop-down opens by script: right after a navigation, wait until the page has loaded it.
+    page.wait_for_load_state("load")
     page.click("#user-menu")
     page.click("#logout")
     page.wait_for_url(re.compile(r".*/login.*"))
