@@ -33,6 +33,7 @@ from ecqs.services.masking import mask_mobile
 
 ORG_LABELS = {
     "id": _l("编号"),
+    "dissolved": _l("破产解散"),
     "kind": _l("单位类别"),
     "name": _l("单位名称"),
     "uscc": _l("统一社会信用代码"),
@@ -113,6 +114,7 @@ class OrganizationView(RoleView):
         "reject_reason",
         "submitted_at",
         "approved_at",
+        "dissolved",
     )
     column_export_list = column_details_list
     column_labels = ORG_LABELS
@@ -125,7 +127,21 @@ class OrganizationView(RoleView):
         "legal_form": list(LEGAL_FORM_LABELS.items()),
         "enterprise_type": list(ENTERPRISE_TYPE_LABELS.items()),
     }
-    form_columns = ("name", "address", "postcode", "phone", "email", "contact_name", "contact_mobile")
+    form_columns = (
+        "name",
+        "address",
+        "postcode",
+        "phone",
+        "email",
+        "contact_name",
+        "contact_mobile",
+        "dissolved",
+    )
+    form_args = {
+        "dissolved": {
+            "description": _l("单位已破产或解散：其执业人员变更注册到新单位时，不受“在原单位满 1 年”的限制")
+        }
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -202,3 +202,38 @@ def test_unit_rule_fails_for_a_unit_under_review():
     db.session.commit()
     _result, checks = verdict(unit, holder())
     assert not checks["unit"].ok and "尚未通过审核" in checks["unit"].reason
+
+
+def test_association_staff_mark_a_unit_dissolved_on_its_organisation_page(
+    client, login_as, qunit, other_qunit
+):
+    """单位/机构管理 → 编辑 → 破产解散: the flag the change rule reads is set by staff, audited."""
+    from sqlalchemy import select
+
+    from ecqs.models import AuditEvent
+
+    person = holder()
+    register(person, other_qunit.org, registered_on=workdays.today() - timedelta(days=200))
+    assert not verdict(qunit, person)[0].eligible
+    login_as("association")
+    org = other_qunit.org
+    page = client.get(f"/admin/organizations/edit/?id={org.id}").get_data(as_text=True)
+    assert 'name="dissolved"' in page and "破产解散" in page
+    form = {
+        "name": org.name,
+        "address": org.address or "",
+        "postcode": org.postcode or "",
+        "phone": org.phone or "",
+        "email": org.email or "",
+        "contact_name": org.contact_name or "",
+        "contact_mobile": org.contact_mobile or "",
+        "dissolved": "y",
+    }
+    response = client.post(f"/admin/organizations/edit/?id={org.id}", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    assert db.session.get(type(org), org.id).dissolved is True
+    assert verdict(qunit, person)[0].eligible
+    assert (
+        db.session.execute(select(AuditEvent).where(AuditEvent.event == "record_changed")).scalars().first()
+    )
