@@ -60,6 +60,7 @@ def test_institution_records_one_result_for_several_items(page, live_server, art
     page.locator("a.dropdown-toggle", has_text="选中的").first.click()
     page.click("a[data-model-action=batch_result]")
     page.wait_for_selector("#batch-result-form")
+    page.wait_for_load_state("load")  # ecqs.js binds the 检定日期 listener once the page has loaded
     assert page.input_value("#batch-verified-on") == today.isoformat()
     for item_id in item_ids:
         until = page.input_value(f"input[name=valid_until_{item_id}]")
