@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -132,15 +133,34 @@ def clear_progress(job_id: int) -> None:
 # ---- the consumer ----------------------------------------------------------------------------
 
 
+def lower_priority(niceness: int) -> int:
+    """Raise this process's nice value to at least `niceness` (never lowers it: that needs
+    privileges); the web workers keep the CPU first while a long export or import runs."""
+    current = os.nice(0)
+    if niceness > current:
+        current = os.nice(niceness - current)
+    return current
+
+
 def _register_cli(app) -> None:
     group = click.Group("jobs", help="Background jobs (Huey): the consumer and manual runs.")
 
     @group.command("consumer")
     @click.option("--workers", "-w", default=2, show_default=True, help="Worker threads.")
     @click.option("--no-periodic", is_flag=True, help="Do not run the schedules in this consumer.")
-    def consumer_command(workers: int, no_periodic: bool):
+    @click.option(
+        "--nice",
+        "niceness",
+        type=click.IntRange(0, 19),
+        default=lambda: int(os.environ.get("JOBS_CONSUMER_NICE", "10")),
+        show_default="10, or JOBS_CONSUMER_NICE",
+        help="CPU priority below the web workers (0 = same), so a long export leaves pages fast.",
+    )
+    def consumer_command(workers: int, no_periodic: bool, niceness: int):
         """Run the job consumer (exports, imports, sends and schedules) until interrupted."""
         from ecqs.services import tasks  # noqa: F401  (register every task)
+
+        lower_priority(niceness)
 
         consumer = huey.create_consumer(
             workers=workers, worker_type="thread", periodic=not no_periodic, check_worker_health=True

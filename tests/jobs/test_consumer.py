@@ -4,6 +4,7 @@ instance folder, and on Redis (127.0.0.1:6379; skipped when no Redis answers).""
 from __future__ import annotations
 
 import io
+import os
 import uuid
 
 import openpyxl
@@ -80,3 +81,24 @@ def test_export_job_runs_in_a_real_consumer_on_redis(
     _export_through_consumer(
         app, client, login_as, tmp_path, monkeypatch, HUEY_URL=REDIS_URL, HUEY_NAME=redis_queue
     )
+
+
+def _nice_of(pid: int) -> int:
+    # /proc/PID/stat: field 19 is the nice value (16th after the command name's closing paren).
+    with open(f"/proc/{pid}/stat") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.parametrize(("env", "expected"), [({}, 10), ({"JOBS_CONSUMER_NICE": "3"}, 3)])
+def test_consumer_runs_below_the_web_workers_cpu_priority(app, tmp_path, monkeypatch, env, expected):
+    """A long export must not take the CPU from page requests: the consumer lowers its own
+    priority (default nice 10, JOBS_CONSUMER_NICE to change) before it takes work."""
+    monkeypatch.delenv("JOBS_CONSUMER_NICE", raising=False)
+    with running_consumer(app, tmp_path, **env) as proc:
+        wait_for(
+            lambda: "job consumer on" in (tmp_path / "consumer.log").read_text(),
+            what="the consumer to start",
+            log_path=tmp_path / "consumer.log",
+        )
+        # A consumer started from an already niced shell keeps its higher nice value.
+        assert _nice_of(proc.pid) == max(expected, os.nice(0))
