@@ -114,4 +114,7 @@ def from_environment() -> dict:
         "IMPORT_JOB_THRESHOLD": int(os.environ.get("IMPORT_JOB_THRESHOLD", "2000")),
         "EXPORT_KEEP_HOURS": int(os.environ.get("EXPORT_KEEP_HOURS", "24")),
         "EXPORT_DIR": os.environ.get("EXPORT_DIR", ""),  # default: INSTANCE_DIR/exports
+        # Grid filter options and big grids' estimated totals are kept this long per worker
+        # (services/short_cache.py); 0 recomputes them on every page.
+        "GRID_CACHE_SECONDS": int(os.environ.get("GRID_CACHE_SECONDS", "30")),
     }

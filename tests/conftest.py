@@ -51,6 +51,7 @@ def app(tmp_path_factory):
             "ECQS_CAPTCHA": False,
             "ECQS_STAFF_2FA": False,
             "RATELIMIT_ENABLED": False,
+            "GRID_CACHE_SECONDS": 0,  # every page computes afresh (tests/views/test_list_rows.py turns it on)
             "HUEY_IMMEDIATE": True,  # jobs run in the request; tests/jobs/ also runs a real consumer
         }
     )
@@ -216,6 +217,7 @@ def strict_app(app):
             "ECQS_CAPTCHA": True,
             "ECQS_STAFF_2FA": True,
             "RATELIMIT_ENABLED": False,
+            "GRID_CACHE_SECONDS": 0,  # every page computes afresh (tests/views/test_list_rows.py turns it on)
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )

@@ -29,6 +29,7 @@ from wtforms import DateField, FileField, Form, IntegerField, SelectField, Strin
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from ecqs import access, workflows
+from ecqs.admin_views import list_rows
 from ecqs.extensions import db
 from ecqs.models import ROLE_LABELS
 from ecqs.services import audit, exports, grid_counts, uploads, workdays, xlsx_export
@@ -314,9 +315,22 @@ class RoleView(AccessDeniedMixin, ModelView):
         size = page_size if page_size is not None else self.page_size
         if not size:
             return count, data
-        _unused, query = super().get_list(None, None, False, search, filters, execute=False, page_size=0)
         seen = (page or 0) * size + len(data) + (1 if len(data) == size else 0)
-        return grid_counts.total(query).at_least(seen), data
+        key = (self.endpoint, current_user.get_id(), search, tuple(map(tuple, filters or ())))
+
+        def query():
+            parent = super(RoleView, self)
+            return parent.get_list(None, None, False, search, filters, execute=False, page_size=0)[1]
+
+        return grid_counts.total(query, cache_key=key).at_least(seen), data
+
+    # Rows built in Python (admin_views/list_rows.py); False where the template overrides the
+    # row blocks (tests/views/test_list_rows.py checks every grid).
+    fast_list_rows = True
+
+    @pass_context
+    def list_row_html(self, context, row, list_columns, actions, row_actions, return_url):
+        return list_rows.row_html(self, context, row, list_columns, actions, row_actions, return_url)
 
     def render(self, template, **kwargs):
         reword_admin_flashes()

@@ -24,7 +24,7 @@ from ecqs.models import (
     InstrumentItem,
     InstrumentKind,
 )
-from ecqs.services import workdays
+from ecqs.services import short_cache, workdays
 
 
 def division_prefix(code: str) -> str:
@@ -52,10 +52,13 @@ class ItemFilter(_OptionsFilter):
         super().__init__(kind_column, _l("器具项别"))
 
     def options_now(self):
-        rows = db.session.execute(
-            select(InstrumentItem.id, InstrumentItem.name).order_by(InstrumentItem.code)
-        )
-        return [(str(i), n) for i, n in rows]
+        def compute():
+            rows = db.session.execute(
+                select(InstrumentItem.id, InstrumentItem.name).order_by(InstrumentItem.code)
+            )
+            return [(str(i), n) for i, n in rows]
+
+        return short_cache.remember("filter_options", ("items",), compute)
 
     def clean(self, value):
         return int(value)
@@ -70,12 +73,15 @@ class KindFilter(_OptionsFilter):
         super().__init__(kind_column, _l("器具种别"))
 
     def options_now(self):
-        rows = db.session.execute(
-            select(InstrumentKind.id, InstrumentKind.name, InstrumentItem.name)
-            .join(InstrumentItem)
-            .order_by(InstrumentItem.code, InstrumentKind.code)
-        )
-        return [(str(i), f"{item} / {kind}") for i, kind, item in rows]
+        def compute():
+            rows = db.session.execute(
+                select(InstrumentKind.id, InstrumentKind.name, InstrumentItem.name)
+                .join(InstrumentItem)
+                .order_by(InstrumentItem.code, InstrumentKind.code)
+            )
+            return [(str(i), f"{item} / {kind}") for i, kind, item in rows]
+
+        return short_cache.remember("filter_options", ("kinds",), compute)
 
     def clean(self, value):
         return int(value)
@@ -94,11 +100,18 @@ class DivisionFilter(_OptionsFilter):
         return _l("属于")
 
     def options_now(self):
-        stmt = select(Division.code, Division.name, Division.level).where(Division.level <= 2)
         prefix = access.reviewer_province(current_user) if current_user.role == "reviewer" else ""
+        org_id = instrument_scopes.instrument_org_id(current_user)
+        # The key is the scope the options are computed for: a province, an own ledger, or all.
+        return short_cache.remember(
+            "filter_options", ("divisions", prefix, org_id), lambda: self._options(prefix, org_id)
+        )
+
+    @staticmethod
+    def _options(prefix: str, org_id: int | None) -> list[tuple[str, str]]:
+        stmt = select(Division.code, Division.name, Division.level).where(Division.level <= 2)
         if prefix:
             stmt = stmt.where(access.division_range(Division.code, prefix))
-        org_id = instrument_scopes.instrument_org_id(current_user)
         if org_id:
             used = db.session.execute(
                 select(Instrument.usage_division_code).where(Instrument.organization_id == org_id).distinct()

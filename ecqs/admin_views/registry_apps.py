@@ -210,6 +210,7 @@ class PublicityApplicationView(_ApplicationBase):
     roles = UNIT
     primary_for_model = False
     list_template = "registry/application_list.html"
+    fast_list_rows = False  # the template adds 打印/上传 to the row buttons
     details_template = "registry/application_details.html"
 
     def is_accessible(self):

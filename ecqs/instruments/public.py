@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import aliased
 
 from ecqs.extensions import db, limiter
 from ecqs.instruments import rules
@@ -42,29 +44,7 @@ def query():
         if not enterprise or not serial:
             message = _("请同时填写企业名称（或统一社会信用代码）和出厂编号")
         else:
-            # The organisation comes with the join, the kind in the same statement: one query
-            # for the rows the template shows, plus each row's last verification.
-            stmt = (
-                select(Instrument)
-                .join(Instrument.organization)
-                .options(contains_eager(Instrument.organization), joinedload(Instrument.kind))
-                .where(
-                    Organization.kind == "enterprise",
-                    Organization.status == "approved",
-                    or_(Organization.name == enterprise, Organization.uscc == enterprise.upper()),
-                    Instrument.serial_no == serial,
-                )
-                .order_by(Instrument.id)
-                .limit(20)
-            )
-            for inst in db.session.execute(stmt).scalars():
-                last = db.session.execute(
-                    select(BookingItem)
-                    .where(BookingItem.instrument_id == inst.id, BookingItem.status == "verified")
-                    .order_by(BookingItem.verified_on.desc(), BookingItem.id.desc())
-                    .limit(1)
-                ).scalar()
-                rows.append((inst, last))
+            rows = public_rows(enterprise, serial)
     return render_template(
         "instruments/public_query.html",
         enterprise=enterprise,
@@ -76,6 +56,57 @@ def query():
         result_labels=VERIFICATION_RESULT_LABELS,
         item_labels=BOOKING_ITEM_STATUS_LABELS,
     )
+
+
+@functools.cache
+def _public_statement():
+    """The public query's statement, built once (its construction costs more than its cached
+    execution): the columns the page shows — the enterprise, the instrument and its kind, and
+    its last verification (institution, date, result) through a correlated subquery."""
+    last = (
+        select(BookingItem.id)
+        .where(BookingItem.instrument_id == Instrument.id, BookingItem.status == "verified")
+        .order_by(BookingItem.verified_on.desc(), BookingItem.id.desc())
+        .limit(1)
+        .correlate(Instrument)
+        .scalar_subquery()
+    )
+    verification, institution = aliased(BookingItem), aliased(Organization)
+    return (
+        select(
+            Organization.name.label("enterprise"),
+            Instrument.name,
+            InstrumentKind.name.label("kind"),
+            Instrument.model_spec,
+            Instrument.serial_no,
+            Instrument.manufacturer,
+            Instrument.status,
+            Instrument.valid_until,
+            institution.name.label("verified_by"),
+            verification.verified_on,
+            verification.result,
+        )
+        .select_from(Instrument)
+        .join(Organization, Instrument.organization_id == Organization.id)
+        .join(InstrumentKind, Instrument.kind_id == InstrumentKind.id)
+        .outerjoin(verification, verification.id == last)
+        .outerjoin(institution, institution.id == verification.institution_id)
+        .where(
+            Organization.kind == "enterprise",
+            Organization.status == "approved",
+            or_(Organization.name == bindparam("enterprise"), Organization.uscc == bindparam("uscc")),
+            Instrument.serial_no == bindparam("serial"),
+        )
+        .order_by(Instrument.id)
+        .limit(20)
+    )
+
+
+def public_rows(enterprise: str, serial: str) -> list:
+    """The public instrument query: exact enterprise name or USCC, exact serial; one statement
+    of plain columns, no ORM objects."""
+    params = {"enterprise": enterprise, "uscc": enterprise.upper(), "serial": serial}
+    return db.session.execute(_public_statement(), params).all()
 
 
 @bp.route("/institutions")

@@ -16,6 +16,7 @@ import json
 from sqlalchemy import func, select
 
 from ecqs.extensions import db
+from ecqs.services import short_cache
 
 EXACT_LIMIT = 50_000  # rows an exact count may visit on PostgreSQL
 SQLITE_CAP = 10_000  # rows a bounded count visits on SQLite (a few ms through an index)
@@ -61,14 +62,36 @@ def planner_estimate(query) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def total(query) -> GridTotal:
-    """The grid's total for `query` (scoped, filtered, searched): exact where that is cheap."""
+def total(query, cache_key=None) -> GridTotal:
+    """The grid's total for `query` (scoped, filtered, searched; or a callable that builds it):
+    exact where that is cheap. With `cache_key` (it must name the scope: view, user, filters)
+    PostgreSQL's estimate is remembered a few seconds (services/short_cache.py): it only decides
+    whether to count, and a count is bounded by EXACT_LIMIT whatever the estimate said, so a
+    stale estimate costs at most one bounded count. Counts themselves are never remembered."""
+    if callable(query):
+        query = _Lazy(query)
     if db.session.get_bind().dialect.name == "postgresql":
-        estimate = planner_estimate(query)
+        estimate = short_cache.lookup("planner_estimates", cache_key) if cache_key else None
+        if estimate is None:
+            estimate = planner_estimate(query.get() if isinstance(query, _Lazy) else query)
+            if cache_key:
+                short_cache.store("planner_estimates", cache_key, estimate)
         if estimate <= EXACT_LIMIT:
-            n = bounded_count(query, EXACT_LIMIT)
+            n = bounded_count(query.get() if isinstance(query, _Lazy) else query, EXACT_LIMIT)
             if n <= EXACT_LIMIT:
                 return GridTotal(n)
         return GridTotal(max(estimate, EXACT_LIMIT + 1), "estimate")
-    n = bounded_count(query, SQLITE_CAP)
+    n = bounded_count(query.get() if isinstance(query, _Lazy) else query, SQLITE_CAP)
     return GridTotal(n) if n <= SQLITE_CAP else GridTotal(SQLITE_CAP, "capped")
+
+
+class _Lazy:
+    """A query built on first use (a grid with a remembered big estimate never builds it)."""
+
+    def __init__(self, build):
+        self._build, self._query = build, None
+
+    def get(self):
+        if self._query is None:
+            self._query = self._build()
+        return self._query

@@ -81,6 +81,7 @@ def serving(app, **overrides):
             "ECQS_CAPTCHA": False,
             "ECQS_STAFF_2FA": False,
             "RATELIMIT_ENABLED": False,
+            "GRID_CACHE_SECONDS": 0,  # every page computes afresh (tests/views/test_list_rows.py turns it on)
             **overrides,
         }
     )

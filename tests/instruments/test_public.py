@@ -56,3 +56,35 @@ def test_public_pages_escape_stored_text(client):
     page = client.get("/public/instruments/query", query_string={"enterprise": org.name, "serial": "S1"})
     html = page.get_data(as_text=True)
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_instrument_query_shows_the_last_verification(client):
+    """最近检定: the latest verified item (by date, then id) with its institution and result;
+    pending items and other instruments' verifications are not shown."""
+    from datetime import date
+
+    from ecqs.extensions import db
+    from tests.instruments.fixtures import make_booking
+
+    org = make_org(name="西安检定示范企业")
+    inst = make_instrument(org, serial_no="LV1")
+    other = make_instrument(org, serial_no="LV2")
+    first, _u = make_metrology("610000", name="甲检定所")
+    second, _u = make_metrology("610000", name="乙检定所")
+    for instrument, institution, day, result in (
+        (inst, first, date(2025, 3, 1), "unqualified"),
+        (inst, second, date(2026, 3, 1), "qualified"),
+        (other, first, date(2026, 6, 1), "unqualified"),
+    ):
+        (item,) = make_booking(org, [instrument]).items
+        item.status, item.institution_id, item.verified_on, item.result = "verified", institution.id, day, result
+        db.session.commit()
+    (open_item,) = make_booking(org, [inst]).items  # still open: not a verification
+    open_item.status, open_item.institution_id = "allocated", first.id
+    db.session.commit()
+    page = client.get("/public/instruments/query", query_string={"enterprise": org.name, "serial": "LV1"})
+    html = page.get_data(as_text=True)
+    assert "乙检定所 2026-03-01 合格" in html
+    assert "甲检定所" not in html and "2026-06-01" not in html
+    page = client.get("/public/instruments/query", query_string={"enterprise": org.uscc.lower(), "serial": "LV2"})
+    assert "甲检定所 2026-06-01 不合格" in page.get_data(as_text=True)

@@ -1,0 +1,210 @@
+"""Grid rows built in Python (ecqs/admin_views/list_rows.py) and the few seconds' memory of filter
+options and planner estimates (ecqs/services/short_cache.py): the same page as before, for every
+grid and role of the audit world, and nothing remembered across scopes."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+from sqlalchemy import event
+
+from ecqs.admin_views import list_rows
+from ecqs.extensions import db
+from ecqs.services import grid_counts, short_cache
+from tests.conftest import make_org
+from tests.instruments.fixtures import make_instrument
+from tests.views.fixtures import build_world, log_in, model_views
+
+ROW_BLOCKS = re.compile(r"{%-?\s*block\s+(list_row|list_row_actions|list_row_actions_column)\b")
+EXTENDS = re.compile(r"{%-?\s*extends\s+['\"]([^'\"]+)['\"]")
+
+
+def _table_body(html: str) -> str:
+    start = html.index("</thead>")
+    body = html[start : html.index("</table>", start)]
+    return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", body)).strip()
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Counts the rows the Python path built (not handed back to the template)."""
+    built = {"rows": 0}
+    original = list_rows.row_html
+
+    def counting(*args, **kwargs):
+        html = original(*args, **kwargs)
+        built["rows"] += html is not None
+        return html
+
+    monkeypatch.setattr(list_rows, "row_html", counting)
+    return built
+
+
+def test_rows_built_in_python_match_the_template_on_every_grid(app, spy):
+    world = build_world()
+    clients = {role: log_in(app, user) for role, user in world.users.items()}
+    problems, compared = [], 0
+    for view in model_views(app):
+        if not getattr(view, "fast_list_rows", False):
+            continue
+        for role in sorted(view.roles):
+            client = clients[role]
+            before = spy["rows"]
+            fast = client.get(f"{view.url}/")
+            if fast.status_code != 200 or spy["rows"] == before:
+                continue  # no rows here, or rows the template builds (unknown buttons)
+            view.fast_list_rows = False  # this instance only: the template's rows
+            try:
+                slow = client.get(f"{view.url}/")
+            finally:
+                del view.fast_list_rows
+            compared += 1
+            if _table_body(fast.get_data(as_text=True)) != _table_body(slow.get_data(as_text=True)):
+                problems.append(f"{role} {view.endpoint}: rows differ from the template's")
+    assert not problems, "\n".join(problems)
+    assert compared >= 15, compared  # the world really has rows in many grids
+
+
+def test_grids_whose_templates_change_the_row_blocks_keep_the_template(app):
+    """A list template (or one it extends, up to admin/ecqs_list.html) that overrides a row
+    block would be bypassed by the Python rows: such a grid must say fast_list_rows = False."""
+    loader = app.jinja_env.loader
+    problems = []
+    for view in model_views(app):
+        name, overrides = view.list_template, False
+        while name and name != "admin/ecqs_list.html":
+            source = loader.get_source(app.jinja_env, name)[0]
+            overrides = overrides or bool(ROW_BLOCKS.search(source))
+            parent = EXTENDS.search(source)
+            name = parent.group(1) if parent else None
+        if overrides and getattr(view, "fast_list_rows", False):
+            problems.append(f"{view.endpoint} ({view.list_template}) overrides a row block")
+    assert not problems, "\n".join(problems)
+    # The check really looks: the unit's 执业公示申报单 grid adds 打印/上传 to its row buttons.
+    assert any(not getattr(v, "fast_list_rows", True) for v in model_views(app))
+
+
+def test_a_refused_row_action_has_no_button_in_python_rows(app, client, login_as, instrument_kinds):
+    """The ledger's 编辑 button is refused on a scrapped instrument (edit_refusal): the Python row
+    leaves it out there and keeps it on the others."""
+    user = login_as("enterprise")
+    live = make_instrument(user.organization, serial_no="ROW-LIVE")
+    scrapped = make_instrument(user.organization, serial_no="ROW-GONE")
+    scrapped.status = "scrapped"
+    db.session.commit()
+    page = client.get("/admin/instruments/").get_data(as_text=True)
+    assert f"/admin/instruments/edit/?id={live.id}&amp;" in page
+    assert f"/admin/instruments/edit/?id={scrapped.id}&amp;" not in page
+    assert f"/admin/instruments/details/?id={scrapped.id}&amp;" in page
+    assert f"copy_from={scrapped.id}" in page
+
+
+# ---- short_cache: filter options and planner estimates ---------------------------------------
+
+
+def _division_options(page: str) -> set[str]:
+    """The 使用地点行政区划 filter's option labels, from the page's filter-groups JSON."""
+    raw = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S).group(1)
+    groups = json.loads(html.unescape(raw))
+    return {
+        label.strip("　")
+        for items in groups.values()
+        for item in items
+        if item.get("options") and any(len(str(code)) == 6 for code, _label in item["options"])
+        for _code, label in item["options"]
+    }
+
+
+def test_filter_options_are_remembered_per_scope(app, client, login_as, instrument_kinds, monkeypatch):
+    """With the cache on, each enterprise's 使用地点 filter still lists only its own divisions."""
+    monkeypatch.setitem(app.config, "GRID_CACHE_SECONDS", 30)
+    short_cache.clear()
+    try:
+        user = login_as("enterprise")
+        make_instrument(user.organization, serial_no="D1", usage_division_code="610113")
+        other = make_org(name="另一家企业", division_code="110105")
+        make_instrument(other, serial_no="D2", usage_division_code="110105")
+        own = _division_options(client.get("/admin/instruments/").get_data(as_text=True))
+        assert "雁塔区" in own and "朝阳区" not in own
+        # The key names the ledger the options were computed for.
+        cached = short_cache.lookup("filter_options", ("divisions", "", user.organization_id))
+        assert cached and all(not code.startswith("11") for code, _name in cached)
+        assert short_cache.lookup("filter_options", ("divisions", "", other.id)) is None
+        # Within the cache's seconds a new division shows up only when the cache is cleared.
+        make_instrument(user.organization, serial_no="D3", usage_division_code="610102")
+        assert "新城区" not in _division_options(client.get("/admin/instruments/").get_data(as_text=True))
+        short_cache.clear()
+        assert "新城区" in _division_options(client.get("/admin/instruments/").get_data(as_text=True))
+    finally:
+        short_cache.clear()
+
+
+def test_cache_off_computes_every_time(app, client, login_as, instrument_kinds):
+    assert app.config["GRID_CACHE_SECONDS"] == 0
+    user = login_as("enterprise")
+    make_instrument(user.organization, serial_no="E1", usage_division_code="610113")
+    assert "雁塔区" in _division_options(client.get("/admin/instruments/").get_data(as_text=True))
+    make_instrument(user.organization, serial_no="E2", usage_division_code="610102")
+    assert "新城区" in _division_options(client.get("/admin/instruments/").get_data(as_text=True))
+    assert short_cache.lookup("filter_options", ("divisions", "", user.organization_id)) is None
+
+
+def test_planner_estimate_remembered_but_counts_always_fresh(app, monkeypatch, instrument_kinds):
+    """The estimate only decides whether to count; a count runs on every page, bounded."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("planner estimates exist on PostgreSQL only (SQLite: bounded count, not cached)")
+    from ecqs.models import Instrument
+
+    monkeypatch.setitem(app.config, "GRID_CACHE_SECONDS", 30)
+    short_cache.clear()
+    calls = {"estimate": 0, "count": 0}
+    estimate, count = grid_counts.planner_estimate, grid_counts.bounded_count
+
+    def counting_estimate(query):
+        calls["estimate"] += 1
+        return estimate(query)
+
+    def counting_count(query, limit):
+        calls["count"] += 1
+        return count(query, limit)
+
+    monkeypatch.setattr(grid_counts, "planner_estimate", counting_estimate)
+    monkeypatch.setattr(grid_counts, "bounded_count", counting_count)
+    org = make_org(name="计数企业")
+    make_instrument(org, serial_no="C1")
+    query = db.session.query(Instrument).filter(Instrument.organization_id == org.id)
+    try:
+        assert grid_counts.total(query, cache_key=("t", org.id)) == 1
+        make_instrument(org, serial_no="C2")
+        assert grid_counts.total(lambda: query, cache_key=("t", org.id)) == 2  # fresh count
+        assert calls == {"estimate": 1, "count": 2}
+        grid_counts.total(query, cache_key=("t", org.id + 1))  # another scope: its own estimate
+        assert calls["estimate"] == 2
+    finally:
+        short_cache.clear()
+
+
+# ---- the session: one statement per request ----------------------------------------------------
+
+
+def test_a_logged_in_request_loads_session_user_and_organisation_in_one_statement(app, client, login_as):
+    login_as("enterprise")
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get("/admin/")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    session_reads = [s for s in statements if "FROM user_sessions" in s]
+    assert len(session_reads) == 1, session_reads
+    assert "JOIN users" in session_reads[0] and "JOIN organizations" in session_reads[0]
+    separate = [s for s in statements if re.search(r"FROM users\s+WHERE users\.id = ", s)]
+    assert not separate, separate
