@@ -35,7 +35,6 @@ def _link(url: str, title, icon_class: str) -> str:
     return f'<a class="icon" href="{escape(url)}{tail}'
 
 
-
 def _url(view, endpoint: str, kwargs: dict, id_arg: str, row_id) -> str:
     """view.get_url(endpoint, **kwargs) with kwargs[id_arg] = row_id (argument order as the
     template's). For ids that need no quoting (Flask-Admin passes them as strings: "42"), the

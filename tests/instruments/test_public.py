@@ -77,7 +77,8 @@ def test_instrument_query_shows_the_last_verification(client):
         (other, first, date(2026, 6, 1), "unqualified"),
     ):
         (item,) = make_booking(org, [instrument]).items
-        item.status, item.institution_id, item.verified_on, item.result = "verified", institution.id, day, result
+        item.status, item.institution_id = "verified", institution.id
+        item.verified_on, item.result = day, result
         db.session.commit()
     (open_item,) = make_booking(org, [inst]).items  # still open: not a verification
     open_item.status, open_item.institution_id = "allocated", first.id
@@ -86,5 +87,6 @@ def test_instrument_query_shows_the_last_verification(client):
     html = page.get_data(as_text=True)
     assert "乙检定所 2026-03-01 合格" in html
     assert "甲检定所" not in html and "2026-06-01" not in html
-    page = client.get("/public/instruments/query", query_string={"enterprise": org.uscc.lower(), "serial": "LV2"})
+    query = {"enterprise": org.uscc.lower(), "serial": "LV2"}
+    page = client.get("/public/instruments/query", query_string=query)
     assert "甲检定所 2026-06-01 不合格" in page.get_data(as_text=True)
