@@ -19,7 +19,9 @@ from ecqs.models import (
     DocumentRequirement,
     LicenceApplication,
     QualificationApplication,
+    utcnow,
 )
+from ecqs.workflows import GuardFailed
 
 # The application categories of each business, as the catalogue names them.
 CATEGORY_LABELS = {"licence": LICENCE_CATEGORY_LABELS, "qualification": QUALIFICATION_CATEGORY_LABELS}
@@ -150,6 +152,35 @@ def named_documents(application, raw_ids) -> list[DocumentRequirement] | None:
 def correction_line(named: list[DocumentRequirement]) -> str:
     """The line of the 补正告知书 that asks for new files."""
     return _("请更换以下申请材料：%(names)s", names="、".join(r.name for r in named))
+
+
+def correction_guard(application, actor, data) -> None:
+    """The guard of 补正告知 (licence and qualification applications alike): the points, one a
+    line, and the documents to replace, which must be this application's; at least one of them,
+    at most 50 points of 500 characters. Keeps the named documents in data["_documents"] for
+    apply_correction."""
+    points = correction_points(data)
+    named = named_documents(application, data.get("documents"))
+    if named is None:
+        raise GuardFailed(_("所选需要更换的申请材料不属于本申请，请刷新页面后重试"))
+    if not points and not named:
+        raise GuardFailed(_("请逐条填写需要补正的内容（每行一条），或选择需要更换的申请材料"))
+    if len(points) > 50 or any(len(p) > 500 for p in points):
+        raise GuardFailed(_("补正内容最多 50 条，每条不超过 500 个字"))
+    data["_documents"] = named
+
+
+def apply_correction(application, actor, data) -> None:
+    """The effect of 补正告知 (TSG Z8001-2019 第十二条), after correction_guard: the notice
+    carries every point at once and a last line naming the documents to replace, which
+    correction_pending then waits for."""
+    points = correction_points(data)
+    named = data.get("_documents") or []
+    if named:
+        points.append(correction_line(named))
+    application.correction_points = "\n".join(points)
+    application.correction_documents = [r.id for r in named]
+    application.correction_requested_at = utcnow()
 
 
 # A number the reviewer typed before a point: "1." "1．" "1、" "1)" "（1）" "(1)" "一、" "①". The

@@ -79,28 +79,6 @@ def _licence_withdraw(app, actor, data):
     app.withdrawn_at = utcnow()
 
 
-def _licence_correction_guard(app, actor, data):
-    points = document_rules.correction_points(data)
-    named = document_rules.named_documents(app, data.get("documents"))
-    if named is None:
-        raise GuardFailed(_("所选需要更换的申请材料不属于本申请，请刷新页面后重试"))
-    if not points and not named:
-        raise GuardFailed(_("请逐条填写需要补正的内容（每行一条），或选择需要更换的申请材料"))
-    if len(points) > 50 or any(len(p) > 500 for p in points):
-        raise GuardFailed(_("补正内容最多 50 条，每条不超过 500 个字"))
-    data["_documents"] = named
-
-
-def _licence_request_correction(app, actor, data):
-    points = document_rules.correction_points(data)
-    named = data.get("_documents") or []
-    if named:
-        points.append(document_rules.correction_line(named))
-    app.correction_points = "\n".join(points)
-    app.correction_documents = [r.id for r in named]
-    app.correction_requested_at = utcnow()
-
-
 def _licence_decide_with_reason(app, actor, data):
     app.decision_reason = data["comment"]
     app.decided_at = utcnow()
@@ -433,8 +411,8 @@ LICENCE_APPLICATION = register(
                 "correction",
                 _REVIEWER,
                 party=_licence_reviewer,
-                guard=_licence_correction_guard,
-                effect=_licence_request_correction,
+                guard=document_rules.correction_guard,
+                effect=document_rules.apply_correction,
                 needs_comment=True,
                 bulk=False,
                 style="warning",

@@ -18,7 +18,6 @@ from ecqs.models import (
     QualificationApplication,
     QualificationCertificate,
     User,
-    utcnow,
 )
 from ecqs.qualifications import rules as qualifications
 from ecqs.services import workdays
@@ -121,29 +120,6 @@ def _supersede_base_certificate(app, actor, data):
     if base is not None and base.status == "valid":
         return [Then(base, "supersede", SystemActor(actor), comment=app.certificate.number)]
     return []
-
-
-def _correction_guard(app, actor, data):
-    points = document_rules.correction_points(data)
-    named = document_rules.named_documents(app, data.get("documents"))
-    if named is None:
-        raise GuardFailed(_("所选需要更换的申请材料不属于本申请，请刷新页面后重试"))
-    if not points and not named:
-        raise GuardFailed(_("请逐条填写需要补正的内容（每行一条），或选择需要更换的申请材料"))
-    if len(points) > 50 or any(len(p) > 500 for p in points):
-        raise GuardFailed(_("补正内容最多 50 条，每条不超过 500 个字"))
-    data["_documents"] = named
-
-
-def _request_correction(app, actor, data):
-    """补正告知 (TSG Z8001-2019 第十二条): every point at once, and the documents to replace."""
-    points = document_rules.correction_points(data)
-    named = data.get("_documents") or []
-    if named:
-        points.append(document_rules.correction_line(named))
-    app.correction_points = "\n".join(points)
-    app.correction_documents = [r.id for r in named]
-    app.correction_requested_at = utcnow()
 
 
 def _resubmit_guard(app, actor, data):
@@ -258,8 +234,8 @@ QUALIFICATION_APPLICATION = register(
                 "correction",
                 _REVIEWER,
                 party=_qualification_authority,
-                guard=_correction_guard,
-                effect=_request_correction,
+                guard=document_rules.correction_guard,
+                effect=document_rules.apply_correction,
                 notify=_notify_correction,
                 needs_comment=True,
                 bulk=False,

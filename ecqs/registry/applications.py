@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecqs.accounts.models import Organization, User
 from ecqs.extensions import db
-from ecqs.registry.models import PractitionerRegistration
+from ecqs.registry.models import PractitionerMixin, PractitionerRegistration
 from ecqs.services.models import TZDateTime, Upload, utcnow
 
 __all__ = [
@@ -56,11 +56,12 @@ VERIFICATION_STATUS_LABELS = {
 }
 
 
-class PublicityApplication(db.Model):
+class PublicityApplication(PractitionerMixin, db.Model):
     """执业公示申报单: one person (初始/变更/续期) or one person of a 追加 batch, its items, the
     7-day window to print, sign, stamp and upload the form with the practitioner's SMS code."""
 
     __tablename__ = "publicity_applications"
+    MOBILE_LENGTH = 11  # the mobile the SMS code goes to (the registration keeps up to 20)
     __table_args__ = (
         CheckConstraint(
             "status IN ('awaiting_upload', 'submitted', 'approved', 'rejected', 'expired')",
@@ -76,12 +77,7 @@ class PublicityApplication(db.Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)  # 申报单号
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     kind: Mapped[str] = mapped_column(String(10))
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    person_name: Mapped[str] = mapped_column(String(50))
-    id_number: Mapped[str] = mapped_column(String(18))
-    mobile: Mapped[str | None] = mapped_column(String(11))
     # 变更: the unit the person leaves, and the registration that moves (变更/追加/续期).
     previous_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     registration_id: Mapped[int | None] = mapped_column(
@@ -102,10 +98,8 @@ class PublicityApplication(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     __mapper_args__ = {"version_id_col": version}
 
-    organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
     previous_organization: Mapped[Organization | None] = relationship(foreign_keys=[previous_organization_id])
     registration: Mapped[PractitionerRegistration | None] = relationship()
-    person: Mapped[User | None] = relationship(foreign_keys=[person_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     resignation_upload: Mapped[Upload | None] = relationship(foreign_keys=[resignation_upload_id])
     form_upload: Mapped[Upload | None] = relationship(foreign_keys=[form_upload_id])

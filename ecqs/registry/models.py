@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from ecqs.accounts.models import Organization, User
 from ecqs.extensions import db
@@ -249,7 +249,35 @@ class UnitAccountAppeal(db.Model):
 REGISTRATION_STATUS_LABELS = {"registered": _l("已注册"), "deregistered": _l("已注销")}
 
 
-class PractitionerRegistration(db.Model):
+class PractitionerMixin:
+    """The practitioner and the unit, as a 执业公示申报单 names them and the registration it
+    publishes keeps them: the person's account (if any), name, ID number and mobile, and the
+    unit they practise at. Each table names its own composite indexes over these columns; the
+    mobile's length is the table's (MOBILE_LENGTH)."""
+
+    MOBILE_LENGTH = 20
+
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    person_name: Mapped[str] = mapped_column(String(50))
+    id_number: Mapped[str] = mapped_column(String(18))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+
+    @declared_attr
+    def mobile(cls) -> Mapped[str | None]:
+        return mapped_column(String(cls.MOBILE_LENGTH))
+
+    # foreign_keys: a table may hold a second key to users or organizations (created_by_id,
+    # previous_organization_id).
+    @declared_attr
+    def person(cls) -> Mapped[User | None]:
+        return relationship(User, foreign_keys=lambda: [cls.person_id])
+
+    @declared_attr
+    def organization(cls) -> Mapped[Organization]:
+        return relationship(Organization, foreign_keys=lambda: [cls.organization_id])
+
+
+class PractitionerRegistration(PractitionerMixin, db.Model):
     """A practitioner's published registration 执业公示注册 at one inspection unit: who, where,
     which items (its `items`), until when. Created and changed only by the registry's operations
     (an approved 执业公示申报单 publishes or extends it; an approved 注销申请 ends it). A person
@@ -263,18 +291,15 @@ class PractitionerRegistration(db.Model):
         CheckConstraint(
             "(status = 'deregistered') = (deregistered_on IS NOT NULL)", name="deregistered_iff_date"
         ),
+        Index("ix_practitioner_registrations_id_number", "id_number"),
         Index("ix_practitioner_registrations_name_id", "person_name", "id_number"),
+        # organization_id: the unit the person practises at (a branch's people count under its
+        # parent unit).
         Index("ix_practitioner_registrations_unit_status", "organization_id", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # 注册证书编号: printed on the publicity certificate, searched by the public query.
     number: Mapped[str] = mapped_column(String(30), unique=True)
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    person_name: Mapped[str] = mapped_column(String(50))
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
-    mobile: Mapped[str | None] = mapped_column(String(20))
-    # The unit the person practises at (a branch's people count under its parent unit).
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     status: Mapped[str] = mapped_column(String(20), default="registered", index=True)
     registered_on: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date, index=True)
@@ -284,8 +309,6 @@ class PractitionerRegistration(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     __mapper_args__ = {"version_id_col": version}
 
-    person: Mapped[User | None] = relationship()
-    organization: Mapped[Organization] = relationship()
     items: Mapped[list[PractitionerRegistrationItem]] = relationship(
         back_populates="registration",
         cascade="all, delete-orphan",

@@ -50,26 +50,41 @@ def _reject(obj, actor, data):
     obj.reject_reason = data["comment"]
 
 
-def _review(approve, guard=None, confirm=None, bulk=True):
-    """The staff review every registry request goes through: 审核通过 (with its effect) or 驳回."""
+def staff_decision(
+    approve_effect,
+    *,
+    guard=None,
+    confirm=None,
+    bulk=True,
+    after=None,
+    source="pending",
+    approved="approved",
+    rejected="rejected",
+    labels=(_l("审核通过"), _l("驳回")),
+):
+    """The decision staff take on every registry request, from `source`: approve (its effect,
+    guard, confirmation and follow-ups as given) or reject with a reason (`_reject`), the
+    rejection also offered in bulk. Returns the two transitions, approve first."""
+    approve_label, reject_label = labels
     return (
         Transition(
             "approve",
-            _l("审核通过"),
-            ("pending",),
-            "approved",
+            approve_label,
+            (source,),
+            approved,
             STAFF,
             guard=guard,
-            effect=approve,
+            effect=approve_effect,
             confirm=confirm,
             bulk=bulk,
             style="success",
+            after=after,
         ),
         Transition(
             "reject",
-            _l("驳回"),
-            ("pending",),
-            "rejected",
+            reject_label,
+            (source,),
+            rejected,
             STAFF,
             effect=_reject,
             needs_comment=True,
@@ -116,7 +131,7 @@ UNIT_CHANGE = register(
         ),
         notify=_notify_change,
         deadline=lambda r: rules.review_deadline(r.submitted_at),
-        transitions=_review(
+        transitions=staff_decision(
             _apply_change,
             guard=_change_guard,
             confirm=_l("审核通过后将立即按申请变更单位信息，确定吗？"),
@@ -171,7 +186,7 @@ UNIT_QUALIFICATION = register(
         ),
         notify=_notify_qualification,
         deadline=lambda r: rules.review_deadline(r.submitted_at),
-        transitions=_review(_approve_qualification),
+        transitions=staff_decision(_approve_qualification),
     )
 )
 
@@ -286,7 +301,7 @@ UNIT_APPEAL = register(
         title=lambda a: _("账号申诉审核：%(name)s", name=a.organization.name),
         notify=_notify_appeal,
         deadline=lambda a: rules.review_deadline(a.submitted_at),
-        transitions=_review(
+        transitions=staff_decision(
             _approve_appeal,
             guard=_appeal_guard,
             confirm=_l("审核通过后新联系人将成为本单位的授权联系人，确定吗？"),
@@ -405,27 +420,12 @@ PUBLICITY_APPLICATION = register(
                 bulk=False,
                 todo=False,
             ),
-            Transition(
-                "approve",
-                _l("审核通过"),
-                ("submitted",),
-                "approved",
-                STAFF,
+            *staff_decision(
+                _approve_application,
                 guard=_approve_guard,
-                effect=_approve_application,
                 confirm=_l("审核通过后该人员的执业注册信息将立即公示，确定吗？"),
                 bulk=False,
-                style="success",
-            ),
-            Transition(
-                "reject",
-                _l("驳回"),
-                ("submitted",),
-                "rejected",
-                STAFF,
-                effect=_reject,
-                needs_comment=True,
-                style="danger",
+                source="submitted",
             ),
             Transition(
                 "expire",
@@ -462,11 +462,6 @@ def _verification_passed(verification, actor, data):
         and application.id_number == verification.id_number
     ):
         application.three_factor = "manual"
-
-
-def _verification_failed(verification, actor, data):
-    verification.decided_at = utcnow()
-    verification.reject_reason = data["comment"]
 
 
 def _notify_verification(verification, t, actor, comment):
@@ -507,25 +502,12 @@ REAL_NAME_VERIFICATION = register(
                 bulk=False,
                 todo=False,
             ),
-            Transition(
-                "approve",
-                _l("人工核验通过"),
-                ("pending",),
-                "passed",
-                STAFF,
-                effect=_verification_passed,
+            *staff_decision(
+                _verification_passed,
                 bulk=False,
-                style="success",
-            ),
-            Transition(
-                "reject",
-                _l("人工核验不通过"),
-                ("pending",),
-                "failed",
-                STAFF,
-                effect=_verification_failed,
-                needs_comment=True,
-                style="danger",
+                approved="passed",
+                rejected="failed",
+                labels=(_l("人工核验通过"), _l("人工核验不通过")),
             ),
         ),
     )
@@ -646,28 +628,13 @@ PRACTITIONER_DEREGISTRATION = register(
                 bulk=False,
                 todo=False,  # the unit's drafts sit in its grid as 待提交
             ),
-            Transition(
-                "approve",
-                _l("审核通过"),
-                ("submitted",),
-                "approved",
-                STAFF,
+            *staff_decision(
+                _approve_deregistration,
                 guard=_dereg_approve_guard,
-                effect=_approve_deregistration,
                 after=_deregister_each,
                 confirm=_l("审核通过后所列人员将立即注销，且不可恢复，确定吗？"),
                 bulk=False,
-                style="success",
-            ),
-            Transition(
-                "reject",
-                _l("驳回"),
-                ("submitted",),
-                "rejected",
-                STAFF,
-                effect=_reject,
-                needs_comment=True,
-                style="danger",
+                source="submitted",
             ),
         ),
     )

@@ -106,6 +106,7 @@ def test_manual_verification_refused_keeps_the_code_from_going_out(qunit, casei)
     workflows.transition(row, "reject", casei, comment="手机号非本人")
     db.session.commit()
     assert row.status == "failed" and application.three_factor == "mismatch"
+    assert row.reject_reason == "手机号非本人" and row.decided_at is not None
     with pytest.raises(RegistryError, match="尚未通过实名验证"):
         ops.submit(application, qunit.admin, png(), "123456")
 

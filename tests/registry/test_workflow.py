@@ -22,6 +22,7 @@ from ecqs.models import (
     utcnow,
 )
 from ecqs.registry import rules
+from ecqs.registry import workflows as registry_workflows
 from ecqs.services import workdays
 from tests.conftest import make_org, make_uscc, make_user
 from tests.registry.fixtures import add_branch, file_change, file_qualification
@@ -176,3 +177,61 @@ def test_overdue_review_is_flagged():
     assert rules.is_overdue(workdays.today() - timedelta(days=1))
     assert not rules.is_overdue(workdays.today() - timedelta(days=1), pending=False)
     assert not rules.is_overdue(workdays.today())
+
+
+def test_staff_decision_is_the_pair_of_every_registry_review():
+    """One factory writes the staff's 审核通过 / 驳回 pair; what varies is passed in."""
+
+    def effect(obj, actor, data):
+        pass
+
+    def guard(obj, actor, data):
+        pass
+
+    def after(obj, actor, data):
+        return []
+
+    approve, reject = registry_workflows.staff_decision(effect)
+    assert (approve.action, str(approve.label), approve.sources, approve.target) == (
+        "approve",
+        "审核通过",
+        ("pending",),
+        "approved",
+    )
+    assert (approve.effect, approve.guard, approve.after, approve.confirm, approve.bulk) == (
+        effect,
+        None,
+        None,
+        None,
+        True,
+    )
+    assert (reject.action, str(reject.label), reject.sources, reject.target) == (
+        "reject",
+        "驳回",
+        ("pending",),
+        "rejected",
+    )
+    assert reject.needs_comment and reject.bulk and reject.guard is None
+    assert approve.roles == reject.roles == registry_workflows.STAFF
+    assert (approve.style, reject.style) == ("success", "danger")
+
+    approve, reject = registry_workflows.staff_decision(
+        effect,
+        guard=guard,
+        confirm="确定吗？",
+        bulk=False,
+        after=after,
+        source="submitted",
+        approved="passed",
+        rejected="failed",
+        labels=("通过", "不通过"),
+    )
+    assert (approve.sources, approve.target, approve.label) == (("submitted",), "passed", "通过")
+    assert (approve.guard, approve.after, approve.confirm, approve.bulk) == (guard, after, "确定吗？", False)
+    assert (reject.sources, reject.target, reject.label) == (("submitted",), "failed", "不通过")
+    assert reject.bulk  # a rejection is offered in bulk whatever the approval does
+
+    # The rejection records the reason and the moment, on any registry request.
+    request = UnitQualificationRequest()
+    reject.effect(request, None, {"comment": "证书不清晰"})
+    assert request.reject_reason == "证书不清晰" and request.decided_at is not None
