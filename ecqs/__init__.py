@@ -68,6 +68,15 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     babel.init_app(app, locale_selector=select_locale)
+    # Templates translate through the app's one domain directly (not Flask-Babel's per-call
+    # domain lookup): same catalogue, a tenth of the calls per {{ _('…') }}.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: babel.domain_instance.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: babel.domain_instance.get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: babel.domain_instance.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: babel.domain_instance.get_translations().unpgettext(c, s, p, n),
+    )
     # The instrument imports accept a larger body than any other request; this hook raises the
     # limit for them and must run before CSRF protection, which reads the form first.
     app.before_request(_raise_upload_limit)

@@ -84,6 +84,9 @@ def from_environment() -> dict:
         "ECQS_STAFF_2FA": _flag("ECQS_STAFF_2FA", True),
         "ECQS_DEMO": _flag("ECQS_DEMO", True),
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
+        # Idle expiry and logout are decided server-side (UserSession) on every request; the
+        # signed cookie need not be re-signed and re-sent on each response for that.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "STAFF_PASSWORD_MAX_AGE_DAYS": int(os.environ.get("STAFF_PASSWORD_MAX_AGE_DAYS", "90")),
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "LOCKOUT_THRESHOLD": 5,

@@ -450,6 +450,27 @@ def test_english_switch(client, login_as):
     assert "Add Filter" in page
 
 
+def test_language_switches_back_and_forth_within_one_app_context(client, login_as):
+    """The request's catalogue is kept on Flask-Babel's context (ecqs/extensions.py); a switch
+    of language still changes template text, Flask-Admin text and our lazy labels both ways.
+    Served, every request has its own app context; here the test's context spans the requests,
+    so Flask-Babel's per-request locale is dropped by hand (refresh) as a new request would."""
+    from flask_babel import refresh
+
+    login_as("admin")
+    for lang, expected, absent in (
+        ("zh_Hans_CN", ("添加筛选器", "单位/机构管理"), "Add Filter"),
+        ("en", ("Add Filter", "Organisations"), "添加筛选器"),
+        ("zh_Hans_CN", ("添加筛选器", "单位/机构管理"), "Add Filter"),
+    ):
+        client.post(f"/lang/{lang}", data={"next": "/admin/organizations/"})
+        refresh()
+        page = text(client.get("/admin/organizations/"))
+        refresh()
+        assert all(word in page for word in expected), (lang, expected)
+        assert absent not in page, lang
+
+
 def test_flask_babel_initialised(app):
     assert "babel" in app.extensions
     from ecqs import create_app
