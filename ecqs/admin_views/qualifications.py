@@ -354,6 +354,8 @@ class QualificationApplyView(BaseView):
             requirements=needed,
             files={r.id: held.get(str(r.id), []) for r in needed},
             missing=document_rules.missing(needed, present),
+            unsaved=True,
+            removable=True,
             error=error,
         )
 
