@@ -347,7 +347,7 @@ def _perform(obj, action, actor, comment, expected_state, expected_version, data
     )
     notifier = t.notify or (lambda o, a, c: wf.notify(o, t, a, c) if wf.notify else ())
     for user, title, sms_text in notifier(obj, actor, comment) or ():
-        notify.notify_user(user, title, body=comment, sms_text=sms_text, link=notify.record_link(obj))
+        notify.notify_user(user, title, body=comment, sms_text=sms_text, link=notify.record_link(obj, user))
     if t.after is not None:
         _pending.get().extend(t.after(obj, actor, data) or ())
 

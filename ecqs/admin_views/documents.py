@@ -16,12 +16,12 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ecqs import access
 from ecqs.admin_views.base import RoleView, choice_formatter, deny
 from ecqs.admin_views.menu import CAT_SYSTEM
-from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
+from ecqs.admin_views.xlsx_import_page import CatalogueImport, CatalogueImportMixin
 from ecqs.documents import catalogue as document_catalogue
 from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
 from ecqs.models import DOCUMENT_DOMAIN_LABELS, ApplicationDocument, DocumentRequirement
-from ecqs.services import audit, uploads, xlsx_export
+from ecqs.services import audit, uploads
 
 REQUIREMENT_LABELS = {
     "domain": _l("业务"),
@@ -39,8 +39,23 @@ def _all_when_empty(view, context, model, name):
     return getattr(model, name) or _("全部")
 
 
-class DocumentRequirementView(ErrorReportMixin, RoleView):
+class DocumentRequirementView(CatalogueImportMixin, RoleView):
     """申请材料目录: which documents a licence or qualification application must (or may) carry."""
+
+    catalogue_import = CatalogueImport(
+        run=document_catalogue.import_requirements,
+        headers=document_catalogue.headers,
+        template_rows=document_catalogue.template_rows,
+        object_type="DocumentRequirement",
+        catalogue_name=_l("申请材料目录"),
+        template_name=_l("申请材料目录导入模板"),
+        heading=_l("申请材料目录 — Excel 导入"),
+        help=_l(
+            "先下载模板（即当前目录），按列填写后上传。业务填“生产单位许可”或“人员资格认定”；适用类型、适用申请类别多个用“、”分隔，不填表示全部。每一行都会校验；只要有一处错误，整个文件都不导入。已有材料（业务、材料名称相同）按文件更新，其余行新增。"
+        ),
+        template_link_id="document-requirement-template",
+        max_bytes=document_catalogue.MAX_BYTES,
+    )
 
     roles = frozenset({"admin"})
     can_delete = False  # applications refer to the documents: deactivate instead
@@ -108,30 +123,6 @@ class DocumentRequirementView(ErrorReportMixin, RoleView):
             raise ValidationError(_("该业务已有同名的申请材料"))
         model.name, model.applies_to, model.categories = row["name"], row["applies_to"], row["categories"]
         super().on_model_change(form, model, is_created)
-
-    @expose("/import/", methods=("GET", "POST"))
-    def import_view(self):
-        return import_page(
-            self,
-            document_catalogue.import_requirements,
-            template="documents/requirement_import.html",
-            action="import",
-            object_type="DocumentRequirement",
-            max_bytes=document_catalogue.MAX_BYTES,
-            summary=lambda r: (
-                f"added={r.added} updated={r.updated}",
-                _("导入成功：新增 %(a)d 条，更新 %(u)d 条", a=r.added, u=r.updated),
-            ),
-        )
-
-    @expose("/import/template.xlsx")
-    def import_template(self):
-        return xlsx_export.xlsx_response(
-            _("申请材料目录导入模板") + ".xlsx",
-            document_catalogue.headers(),
-            document_catalogue.template_rows(),
-            sheet_name=_("申请材料目录"),
-        )
 
 
 class ApplicationDocumentsMixin:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -10,11 +9,10 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ecqs.admin_views.base import RoleView, choice_formatter
-from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
+from ecqs.admin_views.xlsx_import_page import CatalogueImport, CatalogueImportMixin
 from ecqs.extensions import db
 from ecqs.licences import item_import as licence_item_import
 from ecqs.models import LICENCE_APPROVAL_LABELS, LICENCE_EQUIPMENT_CATEGORIES, LicenceItem
-from ecqs.services import xlsx_export
 
 ITEM_LABELS = {
     "id": _l("编号"),
@@ -29,8 +27,23 @@ ITEM_LABELS = {
 }
 
 
-class LicenceItemView(ErrorReportMixin, RoleView):
+class LicenceItemView(CatalogueImportMixin, RoleView):
     """许可项目目录: administrators maintain the catalogue in the grid and by .xlsx import."""
+
+    catalogue_import = CatalogueImport(
+        run=licence_item_import.import_items,
+        headers=licence_item_import.headers,
+        template_rows=licence_item_import.template_rows,
+        object_type="LicenceItem",
+        catalogue_name=_l("许可项目目录"),
+        template_name=_l("许可项目目录导入模板"),
+        heading=_l("许可项目目录 — Excel 导入"),
+        help=_l(
+            "先下载模板（即当前目录），按列填写后上传。每一行都会校验；只要有一处错误，整个文件都不导入。已有项目（设备类别、许可类型、许可项目、品种、参数级别相同）更新审批级别、备注与启用状态，其余行新增。"
+        ),
+        template_link_id="licence-item-template",
+        max_bytes=licence_item_import.MAX_BYTES,
+    )
 
     roles = frozenset({"admin"})
     can_delete = False  # applications refer to items; retire an item by unticking 启用
@@ -94,27 +107,3 @@ class LicenceItemView(ErrorReportMixin, RoleView):
                 _("目录中已有相同的许可项目（设备类别、许可类型、项目、品种、参数级别均相同）")
             )
         super().on_model_change(form, model, is_created)
-
-    @expose("/import/", methods=("GET", "POST"))
-    def import_view(self):
-        return import_page(
-            self,
-            licence_item_import.import_items,
-            template="licence/item_import.html",
-            action="import",
-            object_type="LicenceItem",
-            max_bytes=licence_item_import.MAX_BYTES,
-            summary=lambda r: (
-                f"added={r.added} updated={r.updated}",
-                _("导入成功：新增 %(a)d 条，更新 %(u)d 条", a=r.added, u=r.updated),
-            ),
-        )
-
-    @expose("/import/template.xlsx")
-    def import_template(self):
-        return xlsx_export.xlsx_response(
-            _("许可项目目录导入模板") + ".xlsx",
-            licence_item_import.headers(),
-            licence_item_import.template_rows(),
-            sheet_name=_("许可项目目录"),
-        )

@@ -20,6 +20,7 @@ from ecqs.admin_views.documents import ApplicationDocumentsMixin
 from ecqs.admin_views.licence_apply import LicenceApplyView
 from ecqs.admin_views.licence_items import LicenceItemView
 from ecqs.admin_views.menu import CAT_LICENCE, CAT_SYSTEM
+from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
 from ecqs.licences import clock as licence_clock
 from ecqs.licences import documents as licence_documents
@@ -373,7 +374,7 @@ class LicenceApplicationView(ApplicationDocumentsMixin, RoleView):
         return self.render_print(
             "licence/print_notice.html",
             application,
-            points=licence_documents.correction_list(application.correction_points),
+            points=document_rules.correction_list(application.correction_points),
         )
 
     @expose("/decision/")
@@ -439,7 +440,7 @@ def _review_dates(view, context, model, name):
 def _points(view, context, model, name):
     if not model.correction_points:
         return ""
-    items = licence_documents.correction_list(model.correction_points)
+    items = document_rules.correction_list(model.correction_points)
     return Markup("<ol class='mb-0 pl-3'>{}</ol>").format(
         Markup("").join(Markup("<li>{}</li>").format(p) for p in items)
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -354,6 +354,8 @@ class QualificationApplyView(BaseView):
             requirements=needed,
             files={r.id: held.get(str(r.id), []) for r in needed},
             missing=document_rules.missing(needed, present),
+            unsaved=True,
+            removable=True,
             error=error,
         )
 
@@ -571,6 +573,21 @@ class QualificationApplicationView(_MenuRoles, ApplicationDocumentsMixin, RoleVi
             removable=True,
         )
 
+    @expose("/notice/")
+    def notice_view(self):
+        """补正告知书 as a printable A4 page, for the applicant and the reviewing authority (the
+        application's scope: anyone else 404), once the authority asked for a correction."""
+        application = self.get_one(request.args.get("id"))
+        if not application.correction_points:
+            abort(404)  # no notice was issued: nothing to print
+        return self.render(
+            "qualification/print_notice.html",
+            application=application,
+            points=document_rules.correction_list(application.correction_points),
+            category=QUALIFICATION_CATEGORY_LABELS[application.category],
+            back=self.get_url(".details_view", id=application.id),
+        )
+
     def certificate_print_url(self, model) -> str | None:
         """打印资格证书 of an approved application, through the certificate's own scope."""
         cert = model.certificate
@@ -604,7 +621,9 @@ def _correction_points(view, context, model, name):
     if not model.correction_points:
         return ""
     return Markup("<ol class='mb-0 pl-3' id='correction-points'>{}</ol>").format(
-        Markup("").join(Markup("<li>{}</li>").format(p) for p in model.correction_points.split("\n"))
+        Markup("").join(
+            Markup("<li>{}</li>").format(p) for p in document_rules.correction_list(model.correction_points)
+        )
     )
 
 

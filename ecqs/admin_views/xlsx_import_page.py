@@ -1,9 +1,13 @@
 """The web side shared by every all-or-nothing .xlsx import page (instrument ledger, 强检器具目录,
-许可项目目录, 人员项目目录): receiving the upload, refusing a file as a whole, keeping the error
-report of a file with row errors, and the report's download door (its uploader only).
-The page shows the errors with templates/import_errors.html."""
+许可项目目录, 申请材料目录, 人员项目目录): receiving the upload, refusing a file as a whole, keeping the
+error report of a file with row errors, and the report's download door (its uploader only).
+The page shows the errors with templates/import_errors.html. CatalogueImportMixin is the whole
+import of an administrators' catalogue grid, configured by one CatalogueImport."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
@@ -13,7 +17,7 @@ from flask_login import current_user
 from ecqs.admin_views.base import deny
 from ecqs.extensions import db
 from ecqs.models import Upload
-from ecqs.services import audit, import_jobs, uploads, xlsx_import
+from ecqs.services import audit, import_jobs, uploads, xlsx_export, xlsx_import
 
 
 def receive_import(run, *, action: str, object_type: str, max_bytes: int | None = None):
@@ -87,3 +91,56 @@ class ErrorReportMixin:
         ):
             deny(f"import_report:{upload_id}", code=404)
         return uploads.serve(upload)
+
+
+@dataclass(frozen=True)
+class CatalogueImport:
+    """What differs between two catalogue imports: the domain's all-or-nothing import and its
+    template (headers and the current catalogue as rows), the audit's object type, and the words
+    of the page (lazy gettext)."""
+
+    run: Callable[[bytes], xlsx_import.ImportResult]
+    headers: Callable[[], list[str]]
+    template_rows: Callable[[], Iterable]
+    object_type: str
+    catalogue_name: str  # the sheet's name; the template file is named after it
+    template_name: str  # the download's name, e.g. "许可项目目录导入模板"
+    heading: str
+    help: str
+    template_link_id: str
+    max_bytes: int | None = None
+
+
+class CatalogueImportMixin(ErrorReportMixin):
+    """/import/ and /import/template.xlsx of a catalogue grid: the template is the current
+    catalogue; an import adds new rows and updates known ones, or changes nothing. A view sets
+    `catalogue_import` and its list template links to `.import_view`."""
+
+    catalogue_import: CatalogueImport
+
+    @expose("/import/", methods=("GET", "POST"))
+    def import_view(self):
+        config = self.catalogue_import
+        return import_page(
+            self,
+            config.run,
+            template="xlsx_catalogue_import.html",
+            action="import",
+            object_type=config.object_type,
+            max_bytes=config.max_bytes,
+            summary=lambda r: (
+                f"added={r.added} updated={r.updated}",
+                _("导入成功：新增 %(a)d 条，更新 %(u)d 条", a=r.added, u=r.updated),
+            ),
+            catalogue_import=config,
+        )
+
+    @expose("/import/template.xlsx")
+    def import_template(self):
+        config = self.catalogue_import
+        return xlsx_export.xlsx_response(
+            str(config.template_name) + ".xlsx",
+            config.headers(),
+            config.template_rows(),
+            sheet_name=str(config.catalogue_name),
+        )

@@ -198,6 +198,12 @@ def strip_numbering(point: str) -> str:
     return _NUMBERING.sub("", point, count=1).strip() or point.strip()
 
 
+def correction_list(points: str | None) -> list[str]:
+    """The 补正告知书's points as stored (one a line), without blank lines or the numbers a
+    reviewer typed: the notice and the details page number them once, themselves."""
+    return [strip_numbering(p) for p in (points or "").splitlines() if p.strip()]
+
+
 def correction_points(data) -> list[str]:
     """The points of a 补正告知书 as posted (a list, or the comment one point a line), without
     the numbers the reviewer typed: the notice numbers them itself."""

@@ -11,16 +11,10 @@ from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from ecqs.documents.rules import strip_numbering
 from ecqs.extensions import db, limiter
 from ecqs.models import LicenceApplication
 
 bp = Blueprint("licence_verify", __name__)
-
-
-def correction_list(points: str | None) -> list[str]:
-    """The 补正告知书's points, one per line, without the numbers the reviewer typed."""
-    return [strip_numbering(p) for p in (points or "").splitlines() if p.strip()]
 
 
 def verify_url(token: str) -> str:

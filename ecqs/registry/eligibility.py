@@ -23,6 +23,7 @@ from ecqs.models import (
     User,
 )
 from ecqs.qualifications import rules as qualification_rules
+from ecqs.registry.registrations import unit_condition, unit_ids
 from ecqs.services import workdays
 
 # A registration is valid for three years from publication; 续期 adds three years (the seed and
@@ -231,7 +232,7 @@ def assess(org: Organization, name: str, id_number: str, today: date | None = No
     result = Assessment(
         person_name=name, id_number=id_number, person=person, registration=registration, all_valid=all_valid
     )
-    units = {org.id, *(b.id for b in org.branches)}
+    units = set(unit_ids(org.id))
 
     # 单位资质要求
     result.checks.append(
@@ -325,11 +326,10 @@ def _unit_reason(org: Organization) -> str:
 def addition_candidates(org: Organization, today: date | None = None) -> list[Assessment]:
     """追加: every person registered at the unit (or its branches) with new items, eligible."""
     today = today or workdays.today()
-    units = [org.id, *(b.id for b in org.branches)]
     registrations = db.session.execute(
         select(PractitionerRegistration)
         .where(
-            PractitionerRegistration.organization_id.in_(units),
+            unit_condition(PractitionerRegistration.organization_id, org.id),
             PractitionerRegistration.status == "registered",
         )
         .order_by(PractitionerRegistration.id)

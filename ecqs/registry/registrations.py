@@ -24,7 +24,6 @@ from ecqs.models import (
     User,
     utcnow,
 )
-from ecqs.registry import rules
 from ecqs.registry.operations import RegistryError
 from ecqs.services import audit, workdays
 
@@ -35,17 +34,22 @@ REASON_MAX = 200
 # ---- predicates ---------------------------------------------------------------------------
 
 
+def unit_ids(org_id: int) -> list[int]:
+    """The unit and its branches (二级单位): practitioners of a branch count under the parent unit."""
+    branches = db.session.execute(select(Organization.id).where(Organization.parent_id == org_id)).scalars()
+    return [org_id, *branches]
+
+
 def unit_condition(model_org_column, org_id: int):
     """Rows of the unit or of one of its branches: the condition every unit grid and guard uses.
     The unit ids are read first (one tiny indexed query), so the row lookup is an exact
     `organization_id IN (…)` on its index on every database — an OR with a subquery made
     PostgreSQL scan the whole table."""
-    branches = db.session.execute(select(Organization.id).where(Organization.parent_id == org_id)).scalars()
-    return model_org_column.in_([org_id, *branches])
+    return model_org_column.in_(unit_ids(org_id))
 
 
 def belongs_to(registration: PractitionerRegistration, org: Organization) -> bool:
-    return registration.organization_id in rules.units_of(org)
+    return registration.organization_id in unit_ids(org.id)
 
 
 def registered_at(person_id_number: str) -> PractitionerRegistration | None:

@@ -75,11 +75,6 @@ def branch_ids(org: Organization) -> list[int]:
     return list(db.session.execute(select(Organization.id).where(Organization.parent_id == org.id)).scalars())
 
 
-def units_of(org: Organization) -> list[int]:
-    """The unit and its branches: practitioners of a branch count under the parent unit."""
-    return [org.id, *branch_ids(org)]
-
-
 def branch_count(org: Organization) -> int:
     return db.session.execute(
         select(func.count()).select_from(Organization).where(Organization.parent_id == org.id)

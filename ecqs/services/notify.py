@@ -24,18 +24,27 @@ def notify_user(user: User, title: str, body: str | None = None, link: str | Non
         sms.send(user.mobile, f"【e-CQS】{sms_text}"[:500], "notice")
 
 
-def record_link(obj) -> str | None:
-    """The details page of `obj` in the grid registered first for its model, or None (outside a
-    request, or for a model without a grid). Found from the Admin object, so services do not
+def record_link(obj, recipient: User | None = None) -> str | None:
+    """The details page of `obj` that `recipient` may open: of the grids of its model whose roles
+    include the recipient's, the model's main grid, else the first registered (a unit's own grid
+    of a request, where the main grid is the reviewers'). Without a recipient, the main grid.
+    None outside a request, for a model without a grid, or when no grid of the model is the
+    recipient's (no link rather than a 403). Found from the Admin object, so services do not
     import the views."""
     if obj is None or not has_request_context():
         return None
-    admins = current_app.extensions.get("admin") or []
-    for admin in admins:
-        for view in admin._views:
-            if getattr(view, "model", None) is type(obj) and getattr(view, "primary_for_model", False):
-                return url_for(f"{view.endpoint}.details_view", id=obj.id)
-    return None
+    views = [
+        view
+        for admin in current_app.extensions.get("admin") or []
+        for view in admin._views
+        if getattr(view, "model", None) is type(obj)
+    ]
+    if recipient is None:
+        views = [v for v in views if getattr(v, "primary_for_model", False)]
+    else:
+        views = [v for v in views if recipient.role in getattr(v, "roles", ())]
+        views.sort(key=lambda v: not getattr(v, "primary_for_model", False))  # stable: then in order
+    return url_for(f"{views[0].endpoint}.details_view", id=obj.id) if views else None
 
 
 def safe_link(link: str | None) -> str | None:

@@ -456,7 +456,7 @@ def test_correction_notice_does_not_number_lines_twice(client, login_as, world):
 
 
 def test_correction_numbering_stripped_from_points_stored_before():
-    from ecqs.licences.documents import correction_list
+    from ecqs.documents.rules import correction_list
 
     stored = "1. 补充质量手册\n2.补充人员证书\n3、ISO 9001 证书\n①补充照片\n2024 年度报告"
     assert correction_list(stored) == [

@@ -12,7 +12,14 @@ import pytest
 from sqlalchemy import func, select
 
 from ecqs.extensions import db
-from ecqs.models import PractitionerRegistration, PublicityApplication, RealNameVerification, SmsMessage
+from ecqs.models import (
+    Notification,
+    PractitionerRegistration,
+    PublicityApplication,
+    RealNameVerification,
+    SmsMessage,
+)
+from ecqs.services import notify
 from ecqs.services.models import utcnow
 from tests.conftest import flashes, login
 from tests.registry.application_fixtures import create, holder, latest_code, register, upload
@@ -132,6 +139,43 @@ def test_rejected_applications_are_listed_with_the_reason(app, qunit, casei):
     )
     page = logged_in(app, qunit.admin).get("/admin/publicity_rejected/").get_data(as_text=True)
     assert application.number in page and "未盖公章" in page
+
+
+def _notice_of(user, about: str) -> Notification:
+    db.session.expire_all()
+    return db.session.execute(
+        select(Notification).where(Notification.user_id == user.id, Notification.title.contains(about))
+    ).scalar_one()
+
+
+@pytest.mark.parametrize("action, extra", [("reject", {"comment": "未盖公章"}), ("approve", {})])
+def test_the_unit_follows_its_notification_to_its_own_view_of_the_application(
+    app, qunit, other_qunit, casei, action, extra
+):
+    """Registry issue 9: the link of a unit's message about its 执业公示申报单 opens the unit's
+    grid (the reviewers' grid is 403 for a unit); another unit gets no further than 403/404."""
+    application = upload(create(qunit, holder()), qunit)
+    staff = logged_in(app, casei)
+    decided = staff.post(
+        f"/admin/publicity_review/transition/{application.id}/{action}",
+        data={"expected_state": "submitted", **extra},
+    )
+    assert decided.status_code == 302, flashes(decided)
+    notice = _notice_of(qunit.admin, application.number)
+    assert notice.link == f"/admin/publicity_applications/details/?id={application.id}"
+    unit = logged_in(app, qunit.admin)
+    opened = unit.get(f"/admin/notifications/open/?id={notice.id}")
+    assert opened.status_code == 302 and opened.headers["Location"] == notice.link
+    page = unit.get(notice.link)
+    assert page.status_code == 200 and application.number in page.get_data(as_text=True)
+    intruder = logged_in(app, other_qunit.admin)
+    assert intruder.get(notice.link).status_code in (403, 404)
+    # Staff recipients of the same record are sent to the reviewers' grid.
+    with app.test_request_context("/"):
+        assert notify.record_link(application, casei) == (
+            f"/admin/publicity_review/details/?id={application.id}"
+        )
+        assert notify.record_link(application) == f"/admin/publicity_review/details/?id={application.id}"
 
 
 def test_manual_verification_filed_and_decided_over_http(app, qunit, casei):

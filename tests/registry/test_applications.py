@@ -345,6 +345,14 @@ def test_carrier_error_is_unknown_not_a_pass(carrier):
     assert outcome.result == three_factor.UNKNOWN and "暂不可用" in outcome.message
 
 
+def test_a_wrong_secret_is_caught_by_the_stub_and_is_no_verdict(carrier, app, monkeypatch):
+    monkeypatch.setitem(app.config, "ALIBABA_3E_ACCESS_KEY_SECRET", "wrong")
+    carrier.owners["13800000001"] = ("张振", "130982198406137314")
+    outcome = three_factor.verifier().check("张振", "130982198406137314", "13800000001")
+    assert carrier.requests[0]["valid"] is False
+    assert outcome.result == three_factor.UNKNOWN
+
+
 def test_carrier_verifier_drives_the_application(carrier, qunit):
     person = holder()
     carrier.owners[person.mobile] = (person.real_name, person.id_number)

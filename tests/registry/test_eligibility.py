@@ -17,7 +17,7 @@ from tests.registry.application_fixtures import (
     holder,
     register,
 )
-from tests.registry.fixtures import make_unit, png
+from tests.registry.fixtures import add_branch, make_unit, png
 
 
 def verdict(unit, person):
@@ -64,6 +64,18 @@ def test_no_type_when_registered_here_with_nothing_new_and_not_due(qunit):
     result, checks = verdict(qunit, person)
     assert result.kind is None and not result.eligible
     assert "没有可追加" in checks["items"].reason
+
+
+def test_a_person_registered_at_a_branch_counts_under_the_parent_unit(qunit, other_qunit):
+    """The unit and its branches are one unit for the type (追加, not 变更) and for 追加's list."""
+    person = holder(codes=("RT-II", "UT-II"))
+    branch = add_branch(qunit, "河北渤海检验有限公司沧州分公司")
+    register(person, branch, codes=("RT-II",))
+    result, _checks = verdict(qunit, person)
+    assert result.kind == "addition" and result.eligible
+    assert [a.id_number for a in eligibility.addition_candidates(qunit.org)] == [person.id_number]
+    assert eligibility.addition_candidates(other_qunit.org) == []
+    assert eligibility.assess(other_qunit.org, person.real_name, person.id_number).kind == "change"
 
 
 # ---- 单位资质要求 -------------------------------------------------------------------------------

@@ -240,6 +240,9 @@ def build_world():
         w.person_b, project, "initial", documents=qualification_files()
     )
     db.session.commit()
+    # A 补正告知书 with the probe, so its print page is walked by every generic test too.
+    workflows.transition(w.qual_a2, "request_correction", u["reviewer"], comment=f"补充工作经历证明{XSS}")
+    db.session.commit()
     w.qual_b_reviewer = w.bj_reviewer
 
     # ---- M4: inspection units' branches, sub-accounts, change and qualification requests ----
