@@ -73,12 +73,10 @@ def _reload_user_every_request():
 
 @login_manager.user_loader
 def load_session(token: str):
-    # One statement for the session row, its user and the user's organisation (every page
-    # asks whether the organisation is approved): not three round trips per request.
+    # One statement for the session row and its user. The organisation loads when a page asks
+    # for it: joining it here as well cost more CPU than its own query (bench/RESULTS.md).
     row = db.session.execute(
-        select(UserSession)
-        .options(joinedload(UserSession.user).joinedload(User.organization))
-        .where(UserSession.token == token)
+        select(UserSession).options(joinedload(UserSession.user)).where(UserSession.token == token)
     ).scalar_one_or_none()
     if row is None or row.ended_at is not None:
         return None

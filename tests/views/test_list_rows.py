@@ -190,7 +190,7 @@ def test_planner_estimate_remembered_but_counts_always_fresh(app, monkeypatch, i
 # ---- the session: one statement per request ----------------------------------------------------
 
 
-def test_a_logged_in_request_loads_session_user_and_organisation_in_one_statement(app, client, login_as):
+def test_a_logged_in_request_loads_session_and_user_in_one_statement(app, client, login_as):
     login_as("enterprise")
     statements: list[str] = []
 
@@ -205,6 +205,6 @@ def test_a_logged_in_request_loads_session_user_and_organisation_in_one_statemen
     assert response.status_code == 200
     session_reads = [s for s in statements if "FROM user_sessions" in s]
     assert len(session_reads) == 1, session_reads
-    assert "JOIN users" in session_reads[0] and "JOIN organizations" in session_reads[0]
+    assert "JOIN users" in session_reads[0]
     separate = [s for s in statements if re.search(r"FROM users\s+WHERE users\.id = ", s)]
     assert not separate, separate
