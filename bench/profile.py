@@ -1,7 +1,8 @@
 """What one request of `make bench-load` costs, in process (`python -m bench.profile`): for the
 trivial route, the public instrument query and the enterprise's first ledger page, on the
 database of bench/load.py (PostgreSQL h_jobs_bench by default, the same settings): the
-milliseconds per request, the SQL statements per request (with their share of the time) and
+milliseconds per request, the Python function calls per request (cProfile's count: the same on a
+busy and on a quiet machine), the SQL statements per request (with their share of the time) and
 cProfile's top functions by own time and the main cumulative items (session, queries,
 template). Prints text; bench/RESULTS.md quotes it.
 
@@ -108,6 +109,8 @@ def main() -> None:
             print(f"  {count / (2 * REPEAT):4.1f}×  {timing[key] / count * 1000:6.2f} ms  {key}")
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
+        # Python function calls per request: deterministic, unlike times on a shared machine.
+        print(f"{stats.total_calls / REPEAT:.0f} Python function calls per request")
         stats.sort_stats("tottime").print_stats(15)
         print("\ntop 15 by own time:")
         print("\n".join(line for line in out.getvalue().splitlines() if re.match(r"\s+\d", line)))
