@@ -4,12 +4,13 @@ DATABASE_URL selects PostgreSQL; otherwise a temporary SQLite file is used."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from stdnum.cn import ric, uscc
 
 from ecqs import create_app
@@ -110,6 +111,21 @@ def make_id_number(n: int | None = None) -> str:
 
 def make_mobile() -> str:
     return f"139{next(_seq):08d}"
+
+
+@contextlib.contextmanager
+def recorded_statements():
+    """The SQL statements sent to the database inside the block, as a list of strings."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def make_org(kind="enterprise", status="approved", **kw) -> Organization:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 from flask_login import login_user
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from ecqs.admin_views.base import RoleView
 from ecqs.extensions import db
@@ -22,7 +22,7 @@ from tests.accounts.fixtures import (
     text,
     xlsx_rows,
 )
-from tests.conftest import make_org, make_user
+from tests.conftest import make_org, make_user, recorded_statements
 
 # ---- CSRF ---------------------------------------------------------------------------------------
 
@@ -239,16 +239,9 @@ def test_audit_grid_issues_no_unbounded_count_query(client, login_as):
     """The big grid's total is a planner estimate (PostgreSQL) or a count bounded by a LIMIT
     (ecqs.services.grid_counts), never a count(*) over the whole table."""
     login_as("admin")
-    statements = []
-
-    def capture(conn, cursor, statement, *args):
-        statements.append(statement.lower())
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
+    with recorded_statements() as recorded:
         response = client.get("/admin/audit/")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
+    statements = [s.lower() for s in recorded]
     assert response.status_code == 200
     audit_queries = [s for s in statements if "audit_events" in s]
     assert audit_queries

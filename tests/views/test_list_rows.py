@@ -9,12 +9,11 @@ import json
 import re
 
 import pytest
-from sqlalchemy import event
 
 from ecqs.admin_views import list_rows
 from ecqs.extensions import db
 from ecqs.services import grid_counts, short_cache
-from tests.conftest import make_org
+from tests.conftest import make_org, recorded_statements
 from tests.instruments.fixtures import make_instrument
 from tests.views.fixtures import build_world, log_in, model_views
 
@@ -192,16 +191,8 @@ def test_planner_estimate_remembered_but_counts_always_fresh(app, monkeypatch, i
 
 def test_a_logged_in_request_loads_session_and_user_in_one_statement(app, client, login_as):
     login_as("enterprise")
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, params, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         response = client.get("/admin/")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert response.status_code == 200
     session_reads = [s for s in statements if "FROM user_sessions" in s]
     assert len(session_reads) == 1, session_reads
