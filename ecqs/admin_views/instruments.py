@@ -9,7 +9,7 @@ import io
 import os
 import tempfile
 
-from flask import current_app, flash, request, send_file
+from flask import current_app, request, send_file
 from flask_admin import expose
 from flask_admin.model.template import DeleteRowAction, EndpointLinkRowAction
 from flask_babel import gettext as _
@@ -33,7 +33,7 @@ from ecqs.admin_views.instrument_filters import (
     StatusFilter,
 )
 from ecqs.admin_views.menu import CAT_INSTRUMENTS, CAT_SUPERVISION, CAT_SYSTEM
-from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
+from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, ImportLimitMixin, import_page
 from ecqs.extensions import db
 from ecqs.instruments import catalogue as instrument_catalogue
 from ecqs.instruments import ledger_import as instrument_import
@@ -169,22 +169,6 @@ def _raise_upload_limit():
     5 MB. Runs before CSRF protection, which reads the form (and so enforces the limit) first."""
     if request.endpoint in LARGE_UPLOAD_ENDPOINTS and request.method == "POST":
         request.max_content_length = import_request_limit()
-
-
-class ImportLimitMixin:
-    """A body beyond the import limit gets the import page with a Chinese message, not a bare 413."""
-
-    import_template_name = "instruments/import.html"
-
-    def create_blueprint(self, admin):
-        blueprint = super().create_blueprint(admin)
-        blueprint.register_error_handler(413, self._too_large)
-        return blueprint
-
-    def _too_large(self, error):
-        mb = current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024)
-        flash(_("文件超过 %(mb)d MB，请拆分后分批导入", mb=mb), "error")
-        return self.render(self.import_template_name, result=None), 413
 
 
 def export_query(query, names: list[str]):

@@ -10,7 +10,7 @@ import os
 import tempfile
 from datetime import date
 
-from flask import current_app, flash, redirect, request, send_file
+from flask import flash, redirect, request, send_file
 from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import EndpointLinkRowAction
@@ -21,7 +21,7 @@ from flask_login import current_user
 from ecqs import workflows
 from ecqs.admin_views.base import transition_form
 from ecqs.admin_views.instrument_bookings import _ItemGrid
-from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
+from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, ImportLimitMixin, import_page
 from ecqs.extensions import db
 from ecqs.instruments import results as batch_results
 from ecqs.models import VERIFICATION_RESULT_LABELS, BookingItem
@@ -37,8 +37,12 @@ def _date(value) -> date | None:
         return None
 
 
-class VerificationView(ErrorReportMixin, _ItemGrid):
+class VerificationView(ImportLimitMixin, ErrorReportMixin, _ItemGrid):
     """检定结果录入: accepted items; the result writes the new 有效期至 to the instrument."""
+
+    # Not among the large-upload endpoints: its requests keep the global limit.
+    import_limit_key = "MAX_CONTENT_LENGTH"
+    import_template_name = "instruments/result_import.html"
 
     primary_for_model = False
     list_template = "instruments/verification_list.html"
@@ -63,16 +67,6 @@ class VerificationView(ErrorReportMixin, _ItemGrid):
 
     def get_count_query(self):
         return super().get_count_query().filter(BookingItem.status.in_(("accepted", "verified")))
-
-    def create_blueprint(self, admin):
-        blueprint = super().create_blueprint(admin)
-        blueprint.register_error_handler(413, self._too_large)
-        return blueprint
-
-    def _too_large(self, error):
-        mb = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        flash(_("文件超过 %(mb)d MB，请拆分后分批导入", mb=mb), "error")
-        return self.render("instruments/result_import.html", result=None), 413
 
     # ---- one item ------------------------------------------------------------------------
 

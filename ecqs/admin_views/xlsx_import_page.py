@@ -1,6 +1,7 @@
 """The web side shared by every all-or-nothing .xlsx import page (instrument ledger, 强检器具目录,
 许可项目目录, 申请材料目录, 人员项目目录): receiving the upload, refusing a file as a whole, keeping the
-error report of a file with row errors, and the report's download door (its uploader only).
+error report of a file with row errors, the report's download door (its uploader only), and the
+page a body over the request limit (413) gets.
 The page shows the errors with templates/import_errors.html. CatalogueImportMixin is the whole
 import of an administrators' catalogue grid, configured by one CatalogueImport."""
 
@@ -75,6 +76,25 @@ def import_page(
             flash(message, "success")
             return redirect(view.get_url(".index_view"))
     return view.render(template, result=result, **context)
+
+
+class ImportLimitMixin:
+    """A body beyond the request limit gets the import page with a Chinese message, not a bare
+    413. `import_limit_key` names the config value of the limit that applies to the view's
+    requests; `import_template_name` is the page shown."""
+
+    import_limit_key = "IMPORT_MAX_BYTES"
+    import_template_name = "instruments/import.html"
+
+    def create_blueprint(self, admin):
+        blueprint = super().create_blueprint(admin)
+        blueprint.register_error_handler(413, self._too_large)
+        return blueprint
+
+    def _too_large(self, error):
+        mb = current_app.config[self.import_limit_key] // (1024 * 1024)
+        flash(_("文件超过 %(mb)d MB，请拆分后分批导入", mb=mb), "error")
+        return self.render(self.import_template_name, result=None), 413
 
 
 class ErrorReportMixin:

@@ -350,6 +350,20 @@ def test_results_import_refuses_other_institutions_items(client, login_as, accep
     assert _state(items[0]).status == "accepted"
 
 
+def test_results_import_over_the_request_limit_gets_its_page_with_a_chinese_message(
+    app, client, login_as, accepted, monkeypatch
+):
+    """Not a large-upload endpoint: the global limit applies, and the 413 names it."""
+    items, inst_user, *_ = accepted
+    login_as(inst_user)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    response = upload(client, "/admin/verification_results/import/", b"0" * (2 * 1024 * 1024))
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "文件超过 1 MB" in html and 'id="results-import-form"' in html
+    assert _state(items[0]).status == "accepted"
+
+
 def test_kind_without_period_needs_a_date_when_qualified(client, login_as, accepted):
     items, inst_user, *_ = accepted
     db.session.execute(InstrumentKind.__table__.update().values(verification_period_months=None))
