@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ecqs.extensions import db
 from ecqs.models import InstrumentItem, InstrumentKind
-from ecqs.services import xlsx_import
+from ecqs.services import xlsx_export, xlsx_import
 
 CODE_RE = re.compile(r"^[0-9A-Za-z.\-]{1,20}$")
 SHEET_TITLE = "强检器具目录"
@@ -219,15 +219,8 @@ def import_xlsx(data: bytes) -> CatalogueResult:
 def write_template(path: str) -> None:
     """The catalogue import template, pre-filled with the current catalogue."""
     wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False})
-    ws = wb.add_worksheet(SHEET_TITLE)
-    note = wb.add_format({"text_wrap": True, "font_color": "#C00000", "valign": "top"})
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    text = wb.add_format({"num_format": "@"})
-    ws.merge_range(0, 0, 0, len(HEADERS) - 1, INSTRUCTIONS, note)
-    ws.set_row(0, 48)
-    for col, header in enumerate(HEADERS):
-        ws.write_string(1, col, header, head)
-        ws.set_column(col, col, 16 if col in (0, 2) else 28, text)
+    widths = [16 if col in (0, 2) else 28 for col in range(len(HEADERS))]  # the codes narrower
+    ws = xlsx_export.template_sheet(wb, SHEET_TITLE, INSTRUCTIONS, HEADERS, widths, instruction_height=48)
     rows = db.session.execute(
         select(InstrumentItem.code, InstrumentItem.name, InstrumentKind)
         .join(InstrumentKind, InstrumentKind.item_id == InstrumentItem.id)

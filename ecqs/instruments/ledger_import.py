@@ -26,7 +26,7 @@ from ecqs.models import (
     InstrumentKind,
     utcnow,
 )
-from ecqs.services import audit, workdays, xlsx_import
+from ecqs.services import audit, workdays, xlsx_export, xlsx_import
 
 SHEET_TITLE = "强检器具信息"
 HEADER_ROW = 2  # row 1 holds the instructions
@@ -84,24 +84,22 @@ def write_template(path: str) -> None:
     wb = xlsxwriter.Workbook(
         path, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
     )
-    ws = wb.add_worksheet(SHEET_TITLE)
+    ws = xlsx_export.template_sheet(
+        wb,
+        SHEET_TITLE,
+        INSTRUCTIONS,
+        HEADERS,
+        [14 if c.kind in ("enum", "date", "int") else 22 for c in COLUMNS],
+        instruction_height=75,
+        required=frozenset(i for i, c in enumerate(COLUMNS) if c.required),
+        date_columns=frozenset(i for i, c in enumerate(COLUMNS) if c.kind == "date"),
+    )
+    ws.freeze_panes(HEADER_ROW, 0)
     cat = wb.add_worksheet("强检器具目录")
     div = wb.add_worksheet("行政区划信息")
     lists = wb.add_worksheet("选项")
-    note = wb.add_format({"text_wrap": True, "font_color": "#C00000", "valign": "top"})
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    required_head = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
-    text_fmt = wb.add_format({"num_format": "@"})
-    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-
-    ws.merge_range(0, 0, 0, len(COLUMNS) - 1, INSTRUCTIONS, note)
-    ws.set_row(0, 75)
+    head = wb.add_format(xlsx_export.HEADER_FORMAT)  # the same format as the first sheet's
     last = FIRST_DATA_ROW - 1 + xlsx_import.MAX_ROWS
-    for col, column in enumerate(COLUMNS):
-        ws.write_string(1, col, column.header, required_head if column.required else head)
-        width = 14 if column.kind in ("enum", "date", "int") else 22
-        ws.set_column(col, col, width, date_fmt if column.kind == "date" else text_fmt)
-    ws.freeze_panes(HEADER_ROW, 0)
 
     # Catalogue and divisions, also the sources of the code dropdowns.
     cat_rows = db.session.execute(

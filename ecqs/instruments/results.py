@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ecqs import access, workflows
 from ecqs.extensions import db
 from ecqs.models import VERIFICATION_RESULT_LABELS, BookingItem, User
-from ecqs.services import workdays, xlsx_import
+from ecqs.services import workdays, xlsx_export, xlsx_import
 
 SHEET_TITLE = "检定结果"
 HEADERS = [
@@ -222,15 +222,8 @@ def write_template(path: str, user: User) -> None:
     """The results template, pre-filled with the institution's accepted items (the conclusion,
     certificate number and dates are left for the institution; 检定日期 defaults to today)."""
     wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False})
-    ws = wb.add_worksheet(SHEET_TITLE)
-    note = wb.add_format({"text_wrap": True, "font_color": "#C00000", "valign": "top"})
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    text = wb.add_format({"num_format": "@"})
-    ws.merge_range(0, 0, 0, len(HEADERS) - 1, INSTRUCTIONS, note)
-    ws.set_row(0, 60)
-    for col, header in enumerate(HEADERS):
-        ws.write_string(1, col, header, head)
-        ws.set_column(col, col, 18, text)
+    widths = [18] * len(HEADERS)
+    ws = xlsx_export.template_sheet(wb, SHEET_TITLE, INSTRUCTIONS, HEADERS, widths, instruction_height=60)
     ws.data_validation(2, 6, MAX_ROWS + 1, 6, {"validate": "list", "source": list(RESULT_BY_LABEL)})
     today = workdays.today()
     stmt = accepted_items(user).order_by(BookingItem.id).limit(MAX_ROWS)

@@ -1,5 +1,6 @@
 """Streaming .xlsx export with XlsxWriter constant_memory: Chinese headers, typed cells, and
-text that Excel would treat as a formula neutralised."""
+text that Excel would treat as a formula neutralised; and the header rows of an import
+template's first sheet."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from flask import Response, stream_with_context
 from ecqs.services import workdays
 
 FORMULA_START = ("=", "+", "-", "@", "{", "\t", "\r")
+
+HEADER_FORMAT = {"bold": True, "bg_color": "#DDEBF7", "border": 1}
+REQUIRED_HEADER_FORMAT = {"bold": True, "bg_color": "#FCE4D6", "border": 1}
+INSTRUCTION_FORMAT = {"text_wrap": True, "font_color": "#C00000", "valign": "top"}
 
 
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -50,7 +55,7 @@ def write_rows(path: str, headers: list[str], rows, sheet_name: str = "Sheet1") 
         },
     )
     ws = wb.add_worksheet(valid_sheet_name(sheet_name))
-    bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    bold = wb.add_format(HEADER_FORMAT)
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     for col, header in enumerate(headers):
@@ -82,6 +87,36 @@ def write_rows(path: str, headers: list[str], rows, sheet_name: str = "Sheet1") 
         count += 1
     wb.close()
     return count
+
+
+def template_sheet(
+    workbook,
+    title: str,
+    instructions: str,
+    headers: list[str],
+    widths: list[int],
+    *,
+    instruction_height: int,
+    required: frozenset[int] = frozenset(),
+    date_columns: frozenset[int] = frozenset(),
+):
+    """Add the first sheet of an import template to `workbook` (an xlsxwriter.Workbook) and
+    return it: row 1 holds `instructions` in red over every column, `instruction_height` points
+    high; row 2 the headers in blue (the columns in `required` in orange). Column i is
+    `widths[i]` wide and formatted as text, or as a date when i is in `date_columns`, so that
+    Excel keeps codes such as 0101 as typed. The data rows start at row 3."""
+    ws = workbook.add_worksheet(title)
+    note = workbook.add_format(INSTRUCTION_FORMAT)
+    head = workbook.add_format(HEADER_FORMAT)
+    required_head = workbook.add_format(REQUIRED_HEADER_FORMAT) if required else head
+    text = workbook.add_format({"num_format": "@"})
+    date_fmt = workbook.add_format({"num_format": "yyyy-mm-dd"}) if date_columns else text
+    ws.merge_range(0, 0, 0, len(headers) - 1, instructions, note)
+    ws.set_row(0, instruction_height)
+    for col, header in enumerate(headers):
+        ws.write_string(1, col, header, required_head if col in required else head)
+        ws.set_column(col, col, widths[col], date_fmt if col in date_columns else text)
+    return ws
 
 
 def xlsx_response(filename: str, headers: list[str], rows, sheet_name: str = "Sheet1") -> Response:
