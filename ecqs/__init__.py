@@ -20,14 +20,23 @@ from ecqs.admin_views import init_admin
 from ecqs.admin_views.instruments import _raise_upload_limit
 from ecqs.cli import register_cli
 from ecqs.errors import register_error_pages
-from ecqs.extensions import babel, csrf, db, limiter, login_manager, migrate
+from ecqs.extensions import (
+    CookieSessionInterface,
+    babel,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    template_gettext,
+)
 from ecqs.instruments import public as instrument_public
 from ecqs.licences import documents as licence_documents
 from ecqs.models import LINK_STATUS_LABELS, ROLE_LABELS
 from ecqs.public import home_page
 from ecqs.qualifications import documents as certificate_documents
 from ecqs.registry import public as registry_public
-from ecqs.services import jobs, rate_limits, tasks, user_sessions  # noqa: F401  (rate_limits: ecqsdb:// scheme; tasks: the queue's tasks and schedules)
+from ecqs.services import jobs, rate_limits, read_only_end, tasks, user_sessions  # noqa: F401  (rate_limits: ecqsdb:// scheme; tasks: the queue's tasks and schedules)
 from ecqs.services.audit import EVENT_LABELS
 from ecqs.services.workdays import CN as cn
 
@@ -62,7 +71,9 @@ def create_app(config: dict | None = None) -> Flask:
         # Behind nginx & co.: the client's address (rate limits, audit) and scheme come from them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
+    app.session_interface = CookieSessionInterface()
     db.init_app(app)
+    read_only_end.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.BASE_DIR / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -77,6 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
         pgettext=lambda c, s: babel.domain_instance.get_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: babel.domain_instance.get_translations().unpgettext(c, s, p, n),
     )
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
     # The instrument imports accept a larger body than any other request; this hook raises the
     # limit for them and must run before CSRF protection, which reads the form first.
     app.before_request(_raise_upload_limit)

@@ -54,6 +54,17 @@ def _provider_settings() -> dict:
     return values
 
 
+def _engine_options(database_url: str) -> dict:
+    """pool_pre_ping everywhere. On PostgreSQL, psycopg prepares a statement on the server after
+    DB_PREPARE_THRESHOLD executions on a connection (psycopg's default, 5); "off" for a pooler
+    that cannot keep prepared statements (PgBouncer in transaction mode before 1.21)."""
+    options: dict = {"pool_pre_ping": True}
+    threshold = os.environ.get("DB_PREPARE_THRESHOLD", "").strip().lower()
+    if threshold and database_url.startswith("postgresql"):
+        options["connect_args"] = {"prepare_threshold": None if threshold == "off" else int(threshold)}
+    return options
+
+
 def from_environment() -> dict:
     """Build the configuration mapping from environment variables (documented in README)."""
     instance = Path(os.environ.get("ECQS_INSTANCE_DIR", BASE_DIR / "instance"))
@@ -74,7 +85,7 @@ def from_environment() -> dict:
     return {
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "outbox"),
         **_provider_settings(),

@@ -36,7 +36,7 @@ from ecqs.admin_views.accounts import (
 )
 from ecqs.admin_views.base import endpoint_for_model
 from ecqs.admin_views.home import HomeView
-from ecqs.admin_views.menu import CAT_CENTRE, CAT_SYSTEM
+from ecqs.admin_views.menu import CAT_CENTRE, CAT_SYSTEM, main_menu
 from ecqs.admin_views.notifications import NotificationView, unread_notifications
 from ecqs.extensions import db
 from ecqs.models import (
@@ -76,6 +76,7 @@ def init_admin(app) -> Admin:
         csp_nonce_generator=lambda: g.get("csp_nonce", ""),
     )
     app.add_template_global(unread_notifications)
+    app.add_template_global(main_menu)
     s = db.session
     # 个人中心
     admin.add_view(

@@ -82,10 +82,21 @@ def masked(attr: str, kind: str):
     return formatter
 
 
+def _per_request(owner, value, build):
+    """`build()` for this formatter and value, once a request: a grid repeats a few states on
+    every row, and each label is a lazy translation (about forty calls to turn into text)."""
+    memo = list_rows.request_memo("_ecqs_cell_labels")
+    key = (owner, value)
+    html = memo.get(key)
+    if html is None:
+        html = memo[key] = build()
+    return html
+
+
 def choice_formatter(labels: dict, attr: str | None = None):
     def formatter(view, context, model, name):
         value = getattr(model, attr or name)
-        return str(labels.get(value, value or ""))
+        return _per_request(formatter, value, lambda: str(labels.get(value, value or "")))
 
     return formatter
 
@@ -101,12 +112,19 @@ def state_badge(labels: dict | None = None, attr: str | None = None, colours: di
         wf = view.workflow
         field = attr or (wf.field if wf else "status")
         value = getattr(model, field)
-        own = wf is not None and field == wf.field
-        names = labels if labels is not None else (wf.states if own else {})
-        palette = colours if colours is not None else (wf.colours if own and wf.colours else DEFAULT_COLOURS)
-        return Markup('<span class="badge badge-{}" data-status="{}">{}</span>').format(
-            palette.get(value, "secondary"), value or "", names.get(value, value or "")
-        )
+
+        def badge():
+            own = wf is not None and field == wf.field
+            names = labels if labels is not None else (wf.states if own else {})
+            palette = (
+                colours if colours is not None else (wf.colours if own and wf.colours else DEFAULT_COLOURS)
+            )
+            return Markup('<span class="badge badge-{}" data-status="{}">{}</span>').format(
+                palette.get(value, "secondary"), value or "", names.get(value, value or "")
+            )
+
+        # The same formatter may serve several views (their workflows differ): keyed by both.
+        return _per_request((formatter, view), value, badge)
 
     return formatter
 

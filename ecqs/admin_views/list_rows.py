@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from flask import g
+from flask.globals import _cv_request
 from flask_admin.model import template as row_template
 from markupsafe import Markup, escape
 
@@ -24,9 +24,22 @@ _ROW_ID = "__ecqs_row_id__"  # stands for the row's id in a URL built once per p
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_.~-]+")  # characters url_for leaves as they are
 
 
+def request_memo(name: str) -> dict:
+    """A dict that lives as long as this request (on its request context, not on g: g belongs to
+    the app context, which a test may keep across several requests and languages); outside a
+    request, a dict that is thrown away."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        return {}
+    memo = ctx.__dict__.get(name)
+    if memo is None:
+        memo = ctx.__dict__[name] = {}
+    return memo
+
+
 def _link(url: str, title, icon_class: str) -> str:
     # The title (a lazy translation) and icon are the same on every row: escaped once a request.
-    memo = g.setdefault("_ecqs_row_links", {})
+    memo = request_memo("_ecqs_row_links")
     tail = memo.get((title, icon_class))
     if tail is None:
         tail = memo[(title, icon_class)] = (
@@ -42,7 +55,7 @@ def _url(view, endpoint: str, kwargs: dict, id_arg: str, row_id) -> str:
     the rest of a button."""
     if not _PLAIN_ID.fullmatch(str(row_id)):  # an id url_for would quote: built as it is
         return view.get_url(endpoint, **{**kwargs, id_arg: row_id})
-    memo = g.setdefault("_ecqs_row_urls", {})
+    memo = request_memo("_ecqs_row_urls")
     key = (view.endpoint, endpoint, tuple(kwargs.items()))
     template = memo.get(key)
     if template is None:

@@ -106,7 +106,8 @@ def public_rows(enterprise: str, serial: str) -> list:
     """The public instrument query: exact enterprise name or USCC, exact serial; one statement
     of plain columns, no ORM objects."""
     params = {"enterprise": enterprise, "uscc": enterprise.upper(), "serial": serial}
-    return db.session.execute(_public_statement(), params).all()
+    # Core execution on the session's connection: the ORM's statement handling is half the cost.
+    return db.session.connection().execute(_public_statement(), params).all()
 
 
 @bp.route("/institutions")
