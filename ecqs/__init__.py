@@ -156,7 +156,27 @@ def _security(app: Flask) -> None:
         return response
 
 
+_FIXED_URLS: dict = {}
+
+
+def fixed_url(endpoint: str, **values) -> str:
+    """url_for for a link that depends on nothing in the request but the application's root
+    (static files, the portal's own links): built once per worker; a page has a dozen and each
+    costs about as much as a translated label ten times over. Absolute endpoints only."""
+    if endpoint.startswith("."):
+        raise ValueError(f"fixed_url needs an absolute endpoint, not {endpoint!r}")
+    key = (endpoint, request.script_root, tuple(sorted(values.items())))
+    url = _FIXED_URLS.get(key)
+    if url is None:
+        if len(_FIXED_URLS) > 1000:  # literal links in templates: a few dozen; bounded anyway
+            _FIXED_URLS.clear()
+        url = _FIXED_URLS[key] = url_for(endpoint, **values)
+    return url
+
+
 def _filters(app: Flask) -> None:
+    app.add_template_global(fixed_url)
+
     @app.template_filter("localtime")
     def localtime(value):
         return value.astimezone(cn).strftime("%Y-%m-%d %H:%M:%S") if value else ""

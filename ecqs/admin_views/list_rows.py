@@ -97,7 +97,10 @@ def row_html(view, context, row, list_columns, actions, row_actions, return_url:
     row_id = view.get_pk_value(row)
     parts = []
     if actions:
-        title = escape(context.resolve("_gettext")("Select record"))
+        memo = request_memo("_ecqs_row_links")
+        title = memo.get("Select record")
+        if title is None:  # the same on every row: translated and escaped once a request
+            title = memo["Select record"] = escape(context.resolve("_gettext")("Select record"))
         parts.append(
             '<td>\n<input type="checkbox" name="rowid" class="action-checkbox" '
             f'value="{escape(row_id)}" title="{title}" />\n</td>\n'

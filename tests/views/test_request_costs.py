@@ -343,3 +343,23 @@ def test_prepare_threshold_setting(monkeypatch, value, url, expected):
     options = config._engine_options(url)
     assert options["pool_pre_ping"] is True
     assert options.get("connect_args") == expected
+
+
+def test_fixed_url_is_url_for_per_application_root(app):
+    from ecqs import fixed_url
+
+    with app.test_request_context("/"):
+        assert fixed_url("static", filename="css/ecqs.css") == "/static/css/ecqs.css"
+        assert fixed_url("auth.set_language", code="en") == "/lang/en"
+        with pytest.raises(ValueError, match="absolute endpoint"):
+            fixed_url(".index")
+    # Mounted under a prefix (SCRIPT_NAME), the same link carries the prefix.
+    with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": "/ecqs"}):
+        assert fixed_url("static", filename="css/ecqs.css") == "/ecqs/static/css/ecqs.css"
+
+
+def test_admin_pages_link_their_static_files(client, login_as):
+    login_as("enterprise")
+    page = client.get("/admin/notifications/").get_data(as_text=True)
+    assert "/admin/static/bootstrap/bootstrap4/js/bootstrap.min.js?v=4.6.2" in page
+    assert "/admin/static/vendor/jquery.min.js?v=3.5.1" in page
