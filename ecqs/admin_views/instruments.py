@@ -5,11 +5,7 @@ register(admin) adds every M1 view (bookings and institutions live in instrument
 
 from __future__ import annotations
 
-import io
-import os
-import tempfile
-
-from flask import current_app, request, send_file
+from flask import current_app, request
 from flask_admin import expose
 from flask_admin.model.template import DeleteRowAction, EndpointLinkRowAction
 from flask_babel import gettext as _
@@ -54,7 +50,7 @@ from ecqs.models import (
     MetrologyAuthorization,
     Organization,
 )
-from ecqs.services import workdays
+from ecqs.services import workdays, xlsx_export
 
 LEDGER_ROLES = instrument_scopes.LEDGER_ROLES
 INSTRUMENT_LABELS = {
@@ -380,24 +376,7 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
 
     @expose("/import/template/")
     def import_template(self):
-        fd, path = tempfile.mkstemp(suffix=".xlsx")
-        os.close(fd)
-        instrument_import.write_template(path)
-        return _send_temp(path, "强制检定器具信息导入模板.xlsx")
-
-
-def _send_temp(path: str, download_name: str):
-    """Send a generated file and delete it afterwards."""
-    with open(path, "rb") as fh:
-        data = fh.read()
-    os.unlink(path)
-    return send_file(
-        io.BytesIO(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=download_name,
-        max_age=0,
-    )
+        return xlsx_export.file_response("强制检定器具信息导入模板.xlsx", instrument_import.write_template)
 
 
 class InstrumentSupervisionView(_InstrumentGrid):
@@ -563,10 +542,7 @@ class InstrumentKindView(ImportLimitMixin, ErrorReportMixin, RoleView):
 
     @expose("/import/template/")
     def import_template(self):
-        fd, path = tempfile.mkstemp(suffix=".xlsx")
-        os.close(fd)
-        instrument_catalogue.write_template(path)
-        return _send_temp(path, "强检器具目录.xlsx")
+        return xlsx_export.file_response("强检器具目录.xlsx", instrument_catalogue.write_template)
 
 
 def register(admin) -> None:

@@ -5,12 +5,9 @@ the engine's 录入检定结果; the new 有效期至 is proposed from the kind'
 
 from __future__ import annotations
 
-import io
-import os
-import tempfile
 from datetime import date
 
-from flask import flash, redirect, request, send_file
+from flask import flash, redirect, request
 from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import EndpointLinkRowAction
@@ -25,7 +22,7 @@ from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, ImportLimitMixin
 from ecqs.extensions import db
 from ecqs.instruments import results as batch_results
 from ecqs.models import VERIFICATION_RESULT_LABELS, BookingItem
-from ecqs.services import workdays
+from ecqs.services import workdays, xlsx_export
 
 MAX_BATCH = 200  # items on one batch form
 
@@ -193,16 +190,6 @@ class VerificationView(ImportLimitMixin, ErrorReportMixin, _ItemGrid):
 
     @expose("/import/template/")
     def import_template(self):
-        fd, path = tempfile.mkstemp(suffix=".xlsx")
-        os.close(fd)
-        batch_results.write_template(path, current_user)
-        with open(path, "rb") as fh:
-            data = fh.read()
-        os.unlink(path)
-        return send_file(
-            io.BytesIO(data),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            as_attachment=True,
-            download_name="检定结果导入模板.xlsx",
-            max_age=0,
+        return xlsx_export.file_response(
+            "检定结果导入模板.xlsx", lambda path: batch_results.write_template(path, current_user)
         )

@@ -121,10 +121,16 @@ def template_sheet(
 
 def xlsx_response(filename: str, headers: list[str], rows, sheet_name: str = "Sheet1") -> Response:
     """Build the workbook in a temporary file (constant memory) and stream it back."""
+    return file_response(filename, lambda path: write_rows(path, headers, rows, sheet_name))
+
+
+def file_response(filename: str, write) -> Response:
+    """`write(path)` fills a temporary .xlsx, which is streamed back as a download named
+    `filename` and deleted (grid exports, import templates)."""
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:
-        write_rows(path, headers, rows, sheet_name)
+        write(path)
     except BaseException:
         os.unlink(path)
         raise
