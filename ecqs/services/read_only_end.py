@@ -7,38 +7,48 @@ prepared statements at every ROLLBACK, and Flask-SQLAlchemy ends every request w
 session's close), so nothing was ever prepared. For a transaction that ran only SELECTs, COMMIT and
 ROLLBACK do the same on the server, and COMMIT keeps psycopg's cache.
 
-A request counts as read-only while every statement it sent (on any connection) starts with
-SELECT or is the grid's EXPLAIN (FORMAT JSON) SELECT …, and its session holds no pending change;
-anything else (INSERT, UPDATE, DELETE, WITH, SAVEPOINT, SET, …) leaves the request's end as it
+A request's transaction counts as read-only while every statement its connection sent starts
+with SELECT or is the grid's EXPLAIN (FORMAT JSON) SELECT …, and the session holds no pending
+change; anything else (INSERT, UPDATE, DELETE, WITH, SAVEPOINT, SET, …) leaves the request's end as it
 was: a ROLLBACK of whatever was not committed. A request that failed is rolled back as before."""
 
 from __future__ import annotations
 
-from flask import Flask, g, has_app_context
+from flask import Flask
 from sqlalchemy import event
 
 from ecqs.extensions import db
 
 _READ_PREFIXES = ("SELECT", "EXPLAIN (FORMAT JSON) SELECT")
+_WROTE = "ecqs_transaction_wrote"  # on the connection, for its current transaction
+_CONNECTION = "ecqs_connection"  # on the session: the connection its transaction runs on
 
 
 def _before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-    if not has_app_context():
-        return
     if not statement[:64].lstrip().upper().startswith(_READ_PREFIXES):
-        g.ecqs_sql_wrote = True
-    elif "ecqs_sql_wrote" not in g:
-        g.ecqs_sql_wrote = False
+        conn.info[_WROTE] = True
+
+
+def _begin(conn):
+    conn.info.pop(_WROTE, None)
+
+
+def _after_begin(session, transaction, connection):
+    session.info[_CONNECTION] = connection
 
 
 def end_read_only_transaction(exc: BaseException | None = None) -> bool:
-    """Commit the request's transaction if the request sent only reads; True if it did. Runs
+    """Commit the request's transaction if its connection sent only reads; True if it did. Runs
     before Flask-SQLAlchemy's own teardown, which then closes the session (rolling back what is
-    left, as before)."""
-    if exc is not None or g.get("ecqs_sql_wrote", True) or not db.session.registry.has():
+    left, as before). Statements on other connections (the rate limiter's, which commit
+    themselves) do not count."""
+    if exc is not None or not db.session.registry.has():
         return False
     session = db.session()
-    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+    connection = session.info.get(_CONNECTION)
+    if connection is None or connection.closed or not session.in_transaction():
+        return False
+    if session.new or session.dirty or session.deleted or connection.info.get(_WROTE):
         return False
     try:
         session.commit()
@@ -53,5 +63,9 @@ def init_app(app: Flask) -> None:
     if engine.dialect.name != "postgresql":
         return
     event.listen(engine, "before_cursor_execute", _before_cursor_execute)
+    event.listen(engine, "begin", _begin)
+    session_class = db.session.session_factory.class_
+    if not event.contains(session_class, "after_begin", _after_begin):
+        event.listen(session_class, "after_begin", _after_begin)
     # Teardown functions run in reverse order of registration: this one before Flask-SQLAlchemy's.
     app.teardown_appcontext(end_read_only_transaction)

@@ -271,7 +271,7 @@ def test_read_only_request_commits_and_keeps_prepared_statements(app, postgres_o
 
 
 def test_request_that_wrote_still_rolls_back(app, postgres_only):
-    """Only reads turn the end into a COMMIT: an INSERT left uncommitted is rolled back."""
+    """Only reads turn the end into a COMMIT: an UPDATE left uncommitted is rolled back."""
     org = make_org(name="回滚企业")
     db.session.commit()
 
@@ -283,6 +283,12 @@ def test_request_that_wrote_still_rolls_back(app, postgres_only):
         with app.test_request_context("/"):
             db.session.execute(select(func.count()).select_from(Organization)).scalar()
             assert read_only_end.end_read_only_transaction() is True
+            # Another connection's write (the rate limiter's, committed on its own) does not
+            # count against the session's reads.
+            with db.engine.begin() as other:
+                other.execute(text("UPDATE organizations SET name = name WHERE id = :id"), {"id": org.id})
+            db.session.execute(select(func.count()).select_from(Organization)).scalar()
+            assert read_only_end.end_read_only_transaction() is True
             # A failed request is rolled back as before, reads or not.
             db.session.execute(select(func.count()).select_from(Organization)).scalar()
             assert read_only_end.end_read_only_transaction(RuntimeError("boom")) is False
@@ -291,6 +297,15 @@ def test_request_that_wrote_still_rolls_back(app, postgres_only):
             return db.session.get(Organization, org.id).name
 
     assert _in_own_context(app, uncommitted_write) == "回滚企业"
+
+
+def test_session_without_statements_is_left_alone(app, postgres_only):
+    def untouched():
+        with app.test_request_context("/"):
+            db.session()  # a session, but no statement on it
+            return read_only_end.end_read_only_transaction()
+
+    assert _in_own_context(app, untouched) is False
 
 
 def test_pending_orm_change_is_not_committed(app, postgres_only):
