@@ -165,7 +165,7 @@ def fixed_url(endpoint: str, **values) -> str:
     costs about as much as a translated label ten times over. Absolute endpoints only."""
     if endpoint.startswith("."):
         raise ValueError(f"fixed_url needs an absolute endpoint, not {endpoint!r}")
-    key = (endpoint, request.script_root, tuple(sorted(values.items())))
+    key = (endpoint, request.script_root if has_request_context() else None, tuple(sorted(values.items())))
     url = _FIXED_URLS.get(key)
     if url is None:
         if len(_FIXED_URLS) > 1000:  # literal links in templates: a few dozen; bounded anyway

@@ -234,6 +234,10 @@ def test_read_only_request_commits_and_keeps_prepared_statements(app, postgres_o
     make_instrument(org, serial_no="PREP-1")
     db.session.commit()
     url = f"/public/instruments/query?enterprise={org.uscc}&serial=PREP-1"
+    # One pooled connection, so that the twelve requests all run on it (with several, each
+    # would see fewer than psycopg's five executions before preparing).
+    db.session.remove()
+    db.engine.dispose()
     ends: list = []
     stop_listening = _transaction_ends(db.engine, ends)
     try:
@@ -249,7 +253,7 @@ def test_read_only_request_commits_and_keeps_prepared_statements(app, postgres_o
     assert ends.count("commit") >= 12 and "rollback" not in ends
 
     def prepared():
-        # Every idle pooled connection: one of them served most of the twelve requests.
+        # Every idle pooled connection (one, unless another test's thread left more).
         with app.app_context():
             connections = [db.engine.connect() for _ in range(max(1, db.engine.pool.checkedin()))]
             try:
@@ -368,6 +372,9 @@ def test_fixed_url_is_url_for_per_application_root(app):
         assert fixed_url("auth.set_language", code="en") == "/lang/en"
         with pytest.raises(ValueError, match="absolute endpoint"):
             fixed_url(".index")
+    # Outside a request (an app context alone) it answers as url_for does there.
+    with app.app_context(), pytest.raises(RuntimeError, match="SERVER_NAME"):
+        fixed_url("static", filename="css/ecqs.css")
     # Mounted under a prefix (SCRIPT_NAME), the same link carries the prefix.
     with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": "/ecqs"}):
         assert fixed_url("static", filename="css/ecqs.css") == "/ecqs/static/css/ecqs.css"
