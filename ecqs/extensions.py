@@ -88,7 +88,8 @@ class CookieSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, with its serializer built once per key set rather than on
     every request (building it is most of the ~290 calls that opening an empty session costs)."""
 
-    _serializers: dict = {}
+    def __init__(self):
+        self._serializers: dict = {}
 
     def get_signing_serializer(self, app):
         key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))

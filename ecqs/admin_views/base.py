@@ -85,12 +85,7 @@ def masked(attr: str, kind: str):
 def _per_request(owner, value, build):
     """`build()` for this formatter and value, once a request: a grid repeats a few states on
     every row, and each label is a lazy translation (about forty calls to turn into text)."""
-    memo = list_rows.request_memo("_ecqs_cell_labels")
-    key = (owner, value)
-    html = memo.get(key)
-    if html is None:
-        html = memo[key] = build()
-    return html
+    return list_rows.request_memo("_ecqs_cell_labels", (owner, value), build)
 
 
 def choice_formatter(labels: dict, attr: str | None = None):

@@ -24,27 +24,29 @@ _ROW_ID = "__ecqs_row_id__"  # stands for the row's id in a URL built once per p
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_.~-]+")  # characters url_for leaves as they are
 
 
-def request_memo(name: str) -> dict:
-    """A dict that lives as long as this request (on its request context, not on g: g belongs to
-    the app context, which a test may keep across several requests and languages); outside a
-    request, a dict that is thrown away."""
+def request_memo(name: str, key, build):
+    """`build()` once a request for `key` in the memo `name`, the same value after. The memo
+    lives on the request context, not on g: g belongs to the app context, which a test may keep
+    across several requests and languages. Outside a request nothing is kept."""
     ctx = _cv_request.get(None)
     if ctx is None:
-        return {}
+        return build()
     memo = ctx.__dict__.get(name)
     if memo is None:
         memo = ctx.__dict__[name] = {}
-    return memo
+    value = memo.get(key)
+    if value is None:
+        value = memo[key] = build()
+    return value
 
 
 def _link(url: str, title, icon_class: str) -> str:
     # The title (a lazy translation) and icon are the same on every row: escaped once a request.
-    memo = request_memo("_ecqs_row_links")
-    tail = memo.get((title, icon_class))
-    if tail is None:
-        tail = memo[(title, icon_class)] = (
-            f'" title="{escape(title or "")}">\n  <span class="{escape(icon_class)}"></span>\n</a>\n'
-        )
+    tail = request_memo(
+        "_ecqs_row_links",
+        (title, icon_class),
+        lambda: f'" title="{escape(title or "")}">\n  <span class="{escape(icon_class)}"></span>\n</a>\n',
+    )
     return f'<a class="icon" href="{escape(url)}{tail}'
 
 
@@ -55,11 +57,8 @@ def _url(view, endpoint: str, kwargs: dict, id_arg: str, row_id) -> str:
     the rest of a button."""
     if not _PLAIN_ID.fullmatch(str(row_id)):  # an id url_for would quote: built as it is
         return view.get_url(endpoint, **{**kwargs, id_arg: row_id})
-    memo = request_memo("_ecqs_row_urls")
     key = (view.endpoint, endpoint, tuple(kwargs.items()))
-    template = memo.get(key)
-    if template is None:
-        template = memo[key] = view.get_url(endpoint, **kwargs)
+    template = request_memo("_ecqs_row_urls", key, lambda: view.get_url(endpoint, **kwargs))
     return template.replace(_ROW_ID, str(row_id))
 
 
@@ -97,10 +96,10 @@ def row_html(view, context, row, list_columns, actions, row_actions, return_url:
     row_id = view.get_pk_value(row)
     parts = []
     if actions:
-        memo = request_memo("_ecqs_row_links")
-        title = memo.get("Select record")
-        if title is None:  # the same on every row: translated and escaped once a request
-            title = memo["Select record"] = escape(context.resolve("_gettext")("Select record"))
+        # The same on every row: translated and escaped once a request.
+        title = request_memo(
+            "_ecqs_row_links", "Select record", lambda: escape(context.resolve("_gettext")("Select record"))
+        )
         parts.append(
             '<td>\n<input type="checkbox" name="rowid" class="action-checkbox" '
             f'value="{escape(row_id)}" title="{title}" />\n</td>\n'

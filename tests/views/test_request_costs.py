@@ -67,15 +67,21 @@ def test_template_gettext_follows_the_language(client, login_as):
 
 
 def test_request_memo_lives_one_request(app):
+    builds = []
+
+    def build():
+        builds.append(1)
+        return len(builds)
+
     with app.test_request_context("/"):
-        memo = list_rows.request_memo("x")
-        memo["a"] = 1
-        assert list_rows.request_memo("x") == {"a": 1}
+        assert list_rows.request_memo("x", "k", build) == 1
+        assert list_rows.request_memo("x", "k", build) == 1  # kept: built once
+        assert list_rows.request_memo("x", "other", build) == 2
     with app.test_request_context("/"):
-        assert list_rows.request_memo("x") == {}
-    # Outside a request: a dict of its own each time, nothing kept.
-    list_rows.request_memo("x")["b"] = 2
-    assert list_rows.request_memo("x") == {}
+        assert list_rows.request_memo("x", "k", build) == 3  # a new request builds again
+    # Outside a request: built every time, nothing kept.
+    assert list_rows.request_memo("x", "k", build) == 4
+    assert list_rows.request_memo("x", "k", build) == 5
 
 
 def test_grid_badges_follow_the_language_within_one_app_context(client, login_as):
