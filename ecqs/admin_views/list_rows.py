@@ -13,8 +13,10 @@ is left to the template (`None`), as is every grid whose template overrides the 
 from __future__ import annotations
 
 import re
+from operator import attrgetter
 
 from flask.globals import _cv_request
+from flask_admin.model import BaseModelView
 from flask_admin.model import template as row_template
 from markupsafe import Markup, escape
 
@@ -40,80 +42,151 @@ def request_memo(name: str, key, build):
     return value
 
 
-def _link(url: str, title, icon_class: str) -> str:
-    # The title (a lazy translation) and icon are the same on every row: escaped once a request.
-    tail = request_memo(
-        "_ecqs_row_links",
-        (title, icon_class),
-        lambda: f'" title="{escape(title or "")}">\n  <span class="{escape(icon_class)}"></span>\n</a>\n',
+def _link(title, icon_class: str):
+    """The markup of a link button around its (escaped) URL: head + url + tail."""
+    return (
+        '<a class="icon" href="',
+        f'" title="{escape(title or "")}">\n  <span class="{escape(icon_class)}"></span>\n</a>\n',
     )
-    return f'<a class="icon" href="{escape(url)}{tail}'
 
 
-def _url(view, endpoint: str, kwargs: dict, id_arg: str, row_id) -> str:
-    """view.get_url(endpoint, **kwargs) with kwargs[id_arg] = row_id (argument order as the
-    template's). For ids that need no quoting (Flask-Admin passes them as strings: "42"), the
-    URL is built once per request and page and the id put in its place: url_for costs as much as
-    the rest of a button."""
-    if not _PLAIN_ID.fullmatch(str(row_id)):  # an id url_for would quote: built as it is
-        return view.get_url(endpoint, **{**kwargs, id_arg: row_id})
-    key = (view.endpoint, endpoint, tuple(kwargs.items()))
-    template = request_memo("_ecqs_row_urls", key, lambda: view.get_url(endpoint, **kwargs))
-    return template.replace(_ROW_ID, str(row_id))
+def _url_button(view, endpoint: str, kwargs: dict, id_arg: str, title, icon_class: str):
+    """A button linking to view.get_url(endpoint, **kwargs) with kwargs[id_arg] = the row's id
+    (argument order as the template's). For ids that need no quoting (Flask-Admin passes them as
+    strings: "42"), the URL is built once a page and the id put in its place: url_for costs as
+    much as the rest of a button."""
+    head, tail = _link(title, icon_class)
+    prefix, _, suffix = str(escape(view.get_url(endpoint, **kwargs))).partition(_ROW_ID)
+
+    def button(row, row_id, plain):
+        if plain:
+            return f"{head}{prefix}{row_id}{suffix}{tail}"
+        return f"{head}{escape(view.get_url(endpoint, **{**kwargs, id_arg: row_id}))}{tail}"
+
+    return button
 
 
-def _button(view, action, row_id, row, return_url: str) -> str | None:
-    """One row button's markup, "" where its action is refused on this row, None if unknown."""
+def _compile_button(view, action, return_url: str):
+    """One row button as a function (row, row_id, plain) -> its markup, "" where its action is
+    refused on this row; None for a button whose markup is not known here."""
     inner = getattr(action, "inner", None)
     if inner is not None:  # AllowedRowAction: only where the action is allowed
-        if view.row_action_refusal(inner, row):
-            return ""
-        action = inner
+        shown = _compile_button(view, inner, return_url)
+        if shown is None:
+            return None
+        refusal = view.row_action_refusal
+        return lambda row, row_id, plain: "" if refusal(inner, row) else shown(row, row_id, plain)
     kind = type(action)
     if kind is row_template.ViewRowAction:
-        url = _url(view, ".details_view", {"id": _ROW_ID, "url": return_url}, "id", row_id)
-        return _link(url, action.title, VIEW_ICON)
+        kwargs = {"id": _ROW_ID, "url": return_url}
+        return _url_button(view, ".details_view", kwargs, "id", action.title, VIEW_ICON)
     if kind is row_template.EditRowAction:
-        url = _url(view, ".edit_view", {"id": _ROW_ID, "url": return_url}, "id", row_id)
-        return _link(url, action.title, EDIT_ICON)
+        kwargs = {"id": _ROW_ID, "url": return_url}
+        return _url_button(view, ".edit_view", kwargs, "id", action.title, EDIT_ICON)
     if kind is row_template.EndpointLinkRowAction:
         kwargs = {**(action.url_args or {}), action.id_arg: _ROW_ID}
-        url = _url(view, action.endpoint, kwargs, action.id_arg, row_id)
-        return _link(url, action.title, action.icon_class)
+        return _url_button(view, action.endpoint, kwargs, action.id_arg, action.title, action.icon_class)
     if kind is row_template.LinkRowAction:
+        head, tail = _link(action.title, action.icon_class)
         if isinstance(action.url, str):
-            url = action.url.format(row_id=row_id)
-        else:
-            url = action.url(action, row_id, row)
-        return _link(url, action.title, action.icon_class)
+            return lambda row, row_id, plain: f"{head}{escape(action.url.format(row_id=row_id))}{tail}"
+        return lambda row, row_id, plain: f"{head}{escape(action.url(action, row_id, row))}{tail}"
     return None
+
+
+class _RowPlan:
+    """What is the same on every row of a grid page, worked out once a request: the checkbox's
+    title, the row buttons and the cells as functions of the row."""
+
+    def __init__(self, view, context, list_columns, actions, row_actions, return_url):
+        self.checkbox = None
+        if actions:
+            title = escape(context.resolve("_gettext")("Select record"))
+            self.checkbox = (
+                '<td>\n<input type="checkbox" name="rowid" class="action-checkbox" value="',
+                f'" title="{title}" />\n</td>\n',
+            )
+        self.buttons = None
+        if view.column_display_actions:
+            self.buttons = [_compile_button(view, action, return_url) for action in row_actions]
+        self.known = self.buttons is None or None not in self.buttons
+        self.cells = [_cell(view, column) for column, _name in list_columns]
 
 
 def row_html(view, context, row, list_columns, actions, row_actions, return_url: str) -> Markup | None:
     """The cells of one grid row (inside its <tr>), or None for the template to render it."""
     if view.column_editable_list:
         return None
+    key = (
+        view.endpoint,
+        return_url,
+        bool(actions),
+        tuple(map(id, row_actions)),
+        tuple(column for column, _name in list_columns),
+    )
+    plan = request_memo(
+        "_ecqs_row_plans",
+        key,
+        lambda: _RowPlan(view, context, list_columns, actions, row_actions, return_url),
+    )
+    if not plan.known:
+        return None
     row_id = view.get_pk_value(row)
     parts = []
-    if actions:
-        # The same on every row: translated and escaped once a request.
-        title = request_memo(
-            "_ecqs_row_links", "Select record", lambda: escape(context.resolve("_gettext")("Select record"))
-        )
-        parts.append(
-            '<td>\n<input type="checkbox" name="rowid" class="action-checkbox" '
-            f'value="{escape(row_id)}" title="{title}" />\n</td>\n'
-        )
-    if view.column_display_actions:
-        buttons = []
-        for action in row_actions:
-            html = _button(view, action, row_id, row, return_url)
-            if html is None:
-                return None
-            buttons.append(html)
-        parts.append(f'<td class="list-buttons-column">\n{"".join(buttons)}</td>\n')
-    for column, _name in list_columns:
-        value = escape(view.get_list_value(context, row, column))
-        parts.append(f'<td class="col-{escape(column)}">\n{value}\n</td>\n')
-    # Every value above went through escape() (a Markup value, e.g. a badge, stays as it is).
+    if plan.checkbox is not None:
+        head, tail = plan.checkbox
+        parts.append(f"{head}{escape(row_id)}{tail}")
+    if plan.buttons is not None:
+        plain = _PLAIN_ID.fullmatch(str(row_id)) is not None
+        buttons = "".join([button(row, row_id, plain) for button in plan.buttons])
+        parts.append(f'<td class="list-buttons-column">\n{buttons}</td>\n')
+    for cell in plan.cells:
+        parts.append(cell(row, context))
+    # Every value in a cell went through escape() (a Markup value, e.g. a badge, stays as it is).
     return Markup("".join(parts))  # noqa: S704
+
+
+def _own_list_value(view) -> bool:
+    """The view takes its list values the way Flask-Admin does (nothing overridden)."""
+    kind = type(view)
+    return (
+        kind.get_list_value is BaseModelView.get_list_value
+        and kind._get_list_value is BaseModelView._get_list_value
+        and kind._get_field_value is BaseModelView._get_field_value
+    )
+
+
+def _cell(view, column: str):
+    head, tail = f'<td class="col-{escape(column)}">\n', "\n</td>\n"
+    if not _own_list_value(view):
+        return lambda row, context: f"{head}{escape(view.get_list_value(context, row, column))}{tail}"
+    formatter = view.column_formatters.get(column)
+    path = attrgetter(column)
+    choices = view._column_choices_map.get(column) or None
+    type_formatters = view.column_type_formatters
+    by_type: dict = {}  # the type formatter of each type met (isinstance in declared order)
+
+    def type_formatter(kind):
+        found = by_type[kind] = next(
+            (f for typeobj, f in type_formatters.items() if issubclass(kind, typeobj)), None
+        )
+        return found
+
+    def cell(row, context) -> str:
+        if formatter is not None:
+            value = formatter(view, context, row, column)
+        else:
+            try:
+                value = path(row)
+            except AttributeError:  # as rec_getattr: a missing link in "a.b" shows nothing
+                value = None
+        if choices is not None:
+            value = choices.get(value) or value
+        else:
+            kind = type(value)
+            fmt = by_type[kind] if kind in by_type else type_formatter(kind)
+            if fmt is not None:
+                value = fmt(view, value, column)
+        return f"{head}{escape(value)}{tail}"
+
+    return cell
