@@ -174,8 +174,15 @@ def fixed_url(endpoint: str, **values) -> str:
     return url
 
 
+def admin_static_url(**values) -> str:
+    """`admin_static.url(filename=…)` of Flask-Admin's templates (admin/static.html): a static
+    file of the back office (the one Admin, endpoint "admin"), through fixed_url."""
+    return fixed_url("admin.static", **values)
+
+
 def _filters(app: Flask) -> None:
     app.add_template_global(fixed_url)
+    app.add_template_global(admin_static_url)
 
     @app.template_filter("localtime")
     def localtime(value):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
+
+from ecqs.i18n import lazy_gettext as _l
 
 MESSAGES = {
     400: _l("请求无效或页面已过期，请刷新页面后重试。"),

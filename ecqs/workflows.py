@@ -21,10 +21,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import (
     User,
 )

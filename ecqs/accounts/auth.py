@@ -23,8 +23,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select, update
@@ -33,6 +31,8 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ecqs.extensions import db, limiter, login_manager
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import STAFF_ROLES, CaptchaChallenge, User, UserSession, utcnow
 from ecqs.services import (
     audit,

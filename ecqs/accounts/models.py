@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.services.models import TZDateTime, Upload, utcnow
 
 ROLE_LABELS = {

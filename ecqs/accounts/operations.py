@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _
-
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import (
     ROLE_FOR_ORG_KIND,
     EnterpriseLink,

@@ -5,8 +5,6 @@ cascade; a person's request to link to an enterprise."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -17,6 +15,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, Val
 from ecqs import workflows
 from ecqs.accounts import operations
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     ENTERPRISE_TYPE_LABELS,
     LEGAL_FORM_LABELS,

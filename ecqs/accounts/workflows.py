@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 from ecqs.accounts.models import ACCOUNT_STATUS_LABELS
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     LINK_STATUS_LABELS,
     ORG_ROLES,

@@ -7,7 +7,6 @@ from flask import g, url_for
 from flask_admin import Admin
 from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ecqs.admin_views import (
@@ -39,6 +38,7 @@ from ecqs.admin_views.home import HomeView
 from ecqs.admin_views.menu import CAT_CENTRE, CAT_SYSTEM, main_menu
 from ecqs.admin_views.notifications import NotificationView, unread_notifications
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     AuditEvent,
     Division,

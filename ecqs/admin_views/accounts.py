@@ -7,8 +7,6 @@ from flask import flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import LazyString
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import Form, PasswordField, SelectField, StringField
@@ -19,6 +17,8 @@ from ecqs.accounts import operations as accounts_operations
 from ecqs.accounts import workflows as accounts_workflows
 from ecqs.admin_views.base import RoleView, choice_formatter, deny, endpoint_for_model, masked, state_badge
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     ENTERPRISE_TYPE_LABELS,
     LEGAL_FORM_LABELS,

@@ -19,8 +19,6 @@ from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model import template as row_template
 from flask_admin.model import typefmt
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -31,6 +29,8 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 from ecqs import access, workflows
 from ecqs.admin_views import list_rows
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import ROLE_LABELS
 from ecqs.services import audit, exports, grid_counts, uploads, workdays, xlsx_export
 from ecqs.services.masking import mask_id_number, mask_mobile

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from flask import request
 from flask_admin import expose
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectField, StringField
@@ -20,6 +18,8 @@ from ecqs.admin_views.xlsx_import_page import CatalogueImport, CatalogueImportMi
 from ecqs.documents import catalogue as document_catalogue
 from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import DOCUMENT_DOMAIN_LABELS, ApplicationDocument, DocumentRequirement
 from ecqs.services import audit, uploads
 

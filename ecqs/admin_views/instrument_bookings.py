@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, request
 from flask_admin import expose
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +20,8 @@ from ecqs.admin_views.instrument_filters import (
     StatusFilter,
 )
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.instruments import operations, rules
 from ecqs.instruments import scopes as instrument_scopes
 from ecqs.instruments import workflows as instrument_workflows

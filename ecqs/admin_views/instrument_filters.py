@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, select
 
 from ecqs import access
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.instruments import scopes as instrument_scopes
 from ecqs.models import (
     BOOKING_ITEM_STATUS_LABELS,

@@ -8,8 +8,6 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_admin import expose
 from flask_admin.model.template import DeleteRowAction, EndpointLinkRowAction
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import case, func, select
@@ -31,6 +29,8 @@ from ecqs.admin_views.instrument_filters import (
 from ecqs.admin_views.menu import CAT_INSTRUMENTS, CAT_SUPERVISION, CAT_SYSTEM
 from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, ImportLimitMixin, import_page
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.instruments import catalogue as instrument_catalogue
 from ecqs.instruments import ledger_import as instrument_import
 from ecqs.instruments import scopes as instrument_scopes
@@ -293,18 +293,16 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
     def is_accessible(self):
         return super().is_accessible() and instrument_scopes.instrument_org_id(current_user) is not None
 
+    # The names the page shows (catalogue item, division with its city and province) come with
+    # the page's one query instead of three lazy loads while the template renders. Built once:
+    # loader options are immutable, and building them costs as much as a page's row buttons.
+    _page_loads = (
+        joinedload(Instrument.kind).joinedload(InstrumentKind.item),
+        joinedload(Instrument.usage_division).joinedload(Division.parent).joinedload(Division.parent),
+    )
+
     def get_query(self):
-        # The names the page shows (catalogue item, division with its city and province) come
-        # with the page's one query instead of three lazy loads while the template renders.
-        parent = joinedload(Instrument.usage_division).joinedload(Division.parent)
-        return (
-            super()
-            .get_query()
-            .options(
-                joinedload(Instrument.kind).joinedload(InstrumentKind.item),
-                parent.joinedload(Division.parent),
-            )
-        )
+        return super().get_query().options(*self._page_loads)
 
     def get_list_row_actions(self):
         # Deleting goes through the bulk action or the details page: a delete form on each of

@@ -7,13 +7,13 @@ import time
 
 from flask import abort, jsonify, send_file
 from flask_admin import expose
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from ecqs.admin_views.base import OwnPageView, deny
 from ecqs.admin_views.menu import CAT_CENTRE
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import JOB_STATUS_LABELS, Job, utcnow
 from ecqs.services import exports, jobs
 

@@ -7,7 +7,6 @@ import secrets
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +16,7 @@ from ecqs.admin_views.base import RoleView, deny
 from ecqs.documents import operations as document_operations
 from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.licences import form as licence_form
 from ecqs.licences import operations as licence_applications
 from ecqs.models import LICENCE_CATEGORY_LABELS, LicenceApplication, licence_type_label

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -11,6 +9,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ecqs.admin_views.base import RoleView, choice_formatter
 from ecqs.admin_views.xlsx_import_page import CatalogueImport, CatalogueImportMixin
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.licences import item_import as licence_item_import
 from ecqs.models import LICENCE_APPROVAL_LABELS, LICENCE_EQUIPMENT_CATEGORIES, LicenceItem
 

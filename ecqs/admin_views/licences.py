@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -22,6 +20,8 @@ from ecqs.admin_views.licence_items import LicenceItemView
 from ecqs.admin_views.menu import CAT_LICENCE, CAT_SYSTEM
 from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.licences import clock as licence_clock
 from ecqs.licences import documents as licence_documents
 from ecqs.licences import feedback as licence_feedback

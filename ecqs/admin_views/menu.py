@@ -1,9 +1,9 @@
 """The menu categories of the back office, in one place (labels from the manuals)."""
 
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.services import short_cache
 
 CAT_CENTRE = _l("个人中心")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, request
 from flask_admin import expose
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField
@@ -15,6 +13,8 @@ from wtforms.validators import Email, Length, Optional
 from ecqs.admin_views.base import OwnPageView
 from ecqs.admin_views.menu import CAT_CENTRE
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.services import audit
 
 

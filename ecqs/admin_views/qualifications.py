@@ -8,8 +8,6 @@ from datetime import datetime
 
 from flask import abort, flash, redirect, request, session, url_for
 from flask_admin import BaseView, expose
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -25,6 +23,8 @@ from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page
 from ecqs.documents import operations as document_operations
 from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     APPROVAL_LEVEL_LABELS,
     CERTIFICATE_STATUS_LABELS,

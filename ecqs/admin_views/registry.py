@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from flask import flash, request
 from flask_admin.form import rules as form_rules
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -25,6 +23,8 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from ecqs.admin_views.accounts import ORG_LABELS, SubAccountView
 from ecqs.admin_views.base import RoleView, choice_formatter, masked, state_badge
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     CHANGE_FIELD_LABELS,
     CHANGE_KIND_LABELS,

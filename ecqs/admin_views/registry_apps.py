@@ -9,8 +9,6 @@ import math
 
 from flask import flash, redirect, request
 from flask_admin import BaseView, expose
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -21,6 +19,8 @@ from ecqs.admin_views.base import RoleView, choice_formatter, masked, state_badg
 from ecqs.admin_views.menu import CAT_REGISTRY_REVIEW
 from ecqs.admin_views.registry import STAFF, UNIT, deadline_badge, file_or_flash
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     APPLICATION_KIND_LABELS,
     THREE_FACTOR_LABELS,

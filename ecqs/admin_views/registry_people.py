@@ -11,8 +11,6 @@ from datetime import datetime
 
 from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import or_, select
@@ -22,6 +20,8 @@ from ecqs.admin_views.base import RoleView, deny, masked, state_badge
 from ecqs.admin_views.menu import CAT_REG_CERTS, CAT_REG_PEOPLE, CAT_REGISTRY_REVIEW
 from ecqs.admin_views.registry import STAFF, UNIT, deadline_badge
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.licences import documents as licence_documents
 from ecqs.models import (
     DEREGISTRATION_STATUS_LABELS,

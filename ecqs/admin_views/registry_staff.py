@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import request
 from flask_admin import expose
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -32,6 +31,7 @@ from ecqs.admin_views.registry import (
     file_or_flash,
 )
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     APPEAL_REASON_LABELS,
     NOTICE_KIND_LABELS,

@@ -11,8 +11,6 @@ from flask import flash, redirect, request
 from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import EndpointLinkRowAction
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ecqs import workflows
@@ -20,6 +18,8 @@ from ecqs.admin_views.base import transition_form
 from ecqs.admin_views.instrument_bookings import _ItemGrid
 from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, ImportLimitMixin, import_page
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.instruments import results as batch_results
 from ecqs.models import VERIFICATION_RESULT_LABELS, BookingItem
 from ecqs.services import workdays, xlsx_export

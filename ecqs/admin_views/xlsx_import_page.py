@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ecqs.admin_views.base import deny
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import Upload
 from ecqs.services import audit, import_jobs, uploads, xlsx_export, xlsx_import
 

@@ -5,12 +5,12 @@ applied as one unit (a document is matched by business + name: new rows added, o
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ecqs.documents.rules import CATEGORY_LABELS
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import LIST_SEPARATOR, PERSONNEL_TYPES, DocumentRequirement, LicenceItem, split_list
 from ecqs.services import xlsx_import
 from ecqs.services.seed_files import read_csv

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecqs.accounts.models import User
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.services.models import TZDateTime, Upload, utcnow
 
 DOCUMENT_DOMAIN_LABELS = {"licence": _l("生产单位许可"), "qualification": _l("人员资格认定")}

@@ -4,10 +4,9 @@ replaced or removed file is marked superseded and stays in the application's his
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from ecqs.documents import rules
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import (
     QUALIFICATION_STATUS_LABELS,
     ApplicationDocument,

@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import (
     LICENCE_CATEGORY_LABELS,
     QUALIFICATION_CATEGORY_LABELS,

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass, field
 
 import xlsxwriter
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import InstrumentItem, InstrumentKind
 from ecqs.services import xlsx_export, xlsx_import
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_admin.form import BaseForm
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import DateField, Field, IntegerField, SelectField, SelectMultipleField, StringField
@@ -14,6 +12,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     DELIVERY_MODE_LABELS,
     INSTRUMENT_ORIGIN_LABELS,

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import xlsxwriter
-from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import (
     DELIVERY_MODE_LABELS,
     INSTRUMENT_ORIGIN_LABELS,

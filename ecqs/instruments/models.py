@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecqs.accounts.models import Division, Organization, User
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.services.models import TZDateTime, utcnow
 
 INSTRUMENT_STATUS_LABELS = {"in_use": _l("在用"), "stopped": _l("停用"), "scrapped": _l("报废")}

@@ -4,10 +4,10 @@ the rule, add and flush, write the audit event; the request commits once."""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.instruments import rules
 from ecqs.instruments import workflows as instrument_workflows
 from ecqs.models import Booking, BookingItem, MetrologyAuthorization

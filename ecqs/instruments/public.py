@@ -6,11 +6,11 @@ from __future__ import annotations
 import functools
 
 from flask import Blueprint, render_template, request
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import aliased
 
 from ecqs.extensions import db, limiter
+from ecqs.i18n import gettext as _
 from ecqs.instruments import rules
 from ecqs.models import (
     BOOKING_ITEM_STATUS_LABELS,

@@ -10,10 +10,10 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import click
-from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import EXPIRY_WARNING_DAYS, Instrument, InstrumentReminder, Organization, User, utcnow
 from ecqs.services import notify, sms, workdays
 

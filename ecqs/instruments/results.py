@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import xlsxwriter
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ecqs import access, workflows
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import VERIFICATION_RESULT_LABELS, BookingItem, User
 from ecqs.services import workdays, xlsx_export, xlsx_import
 

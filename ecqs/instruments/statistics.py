@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from ecqs import access
 from ecqs.access import division_range
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     BOOKING_ITEM_STATUS_LABELS,
     EXPIRY_WARNING_DAYS,

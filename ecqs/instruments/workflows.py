@@ -6,12 +6,12 @@ from __future__ import annotations
 import weakref
 from datetime import date
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ecqs.accounts.workflows import org_admins
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.instruments import allocation as instrument_allocation
 from ecqs.instruments import rules
 from ecqs.instruments.scopes import LEDGER_ROLES, works_for

@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
-
+from ecqs.i18n import gettext as _
 from ecqs.services import workdays
 
 CORRECTION_NOTICE_DAYS = 5

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import segno
 from flask import Blueprint, render_template, url_for
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from ecqs.extensions import db, limiter
+from ecqs.i18n import gettext as _
 from ecqs.models import LicenceApplication
 
 bp = Blueprint("licence_verify", __name__)

@@ -4,14 +4,14 @@ word for word (OCR slips of the screenshot corrected: 索取, 暗示, 申请单�
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, RadioField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import LICENCE_FEEDBACK_CATEGORIES, LicenceReviewFeedback, utcnow
 from ecqs.services import audit
 

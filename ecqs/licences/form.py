@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from stdnum.cn import uscc as uscc_check
+
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ report are the shared ones of ecqs/xlsx_import.py; this module keeps the rows' r
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.licences.seed import item_key
 from ecqs.models import LICENCE_EQUIPMENT_CATEGORIES, LicenceItem
 from ecqs.services import xlsx_import

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecqs.accounts.models import Organization, User
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.services import workdays
 from ecqs.services.models import TZDateTime, Upload, utcnow
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.licences import form as licence_form
 from ecqs.models import (
     LICENCE_CATEGORY_LABELS,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import LicenceApplication, Organization, User
 
 

@@ -7,13 +7,13 @@ dates (a few columns per application of the scope) and counts in Python."""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ecqs import access
 from ecqs.access import division_range
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.licences import clock
 from ecqs.licences.models import licence_application_items
 from ecqs.models import (

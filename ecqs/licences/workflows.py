@@ -5,11 +5,10 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.licences import clock as licence_clock
 from ecqs.licences import operations as licence_applications
 from ecqs.licences import rules

@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import re
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import PERSONNEL_TYPES, PersonnelProject
 from ecqs.services import xlsx_import
 from ecqs.services.xlsx_import import CellError, ImportResult

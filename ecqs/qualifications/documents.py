@@ -5,10 +5,10 @@ row id or the number, and the page says whether the certificate is genuine and s
 from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ecqs.extensions import db, limiter
+from ecqs.i18n import gettext as _
 from ecqs.licences.documents import qr_data_uri
 from ecqs.models import QualificationCertificate
 from ecqs.qualifications import rules

@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecqs.accounts.models import Division, Organization, User
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.services.models import TZDateTime, utcnow
 
 PERSONNEL_TYPES = ("检验人员", "无损检测人员")  # data values of the catalogue (TSG Z8001/Z8002)

@@ -4,12 +4,12 @@ questions (one definition) before it offers the submit button."""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from ecqs.documents import operations as document_operations
 from ecqs.documents import rules as document_rules
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import (
     CERTIFICATE_BASED_CATEGORIES,
     OPEN_QUALIFICATION_STATES,

@@ -3,13 +3,13 @@ GROUP BY over the grids' row scope."""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ecqs import access
 from ecqs.access import division_range
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     QUALIFICATION_CATEGORY_LABELS,
     QUALIFICATION_STATUS_LABELS,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ecqs import workflows
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import (
     APPLICATION_KIND_LABELS,
     Organization,

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecqs.accounts.models import Organization, User
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.registry.models import PractitionerMixin, PractitionerRegistration
 from ecqs.services.models import TZDateTime, Upload, utcnow
 

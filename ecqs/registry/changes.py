@@ -3,10 +3,10 @@ effect runs inside the transition's transaction: either every row moves or none)
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import (
     CHANGE_FIELD_LABELS,
     Organization,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from ecqs.accounts.models import Organization, User
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.services.models import TZDateTime, Upload, utcnow
 
 __all__ = [

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import (
     APPEAL_REASON_LABELS,
     CHANGE_FIELD_LABELS,

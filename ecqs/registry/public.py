@@ -10,8 +10,6 @@ import hashlib
 import hmac
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import FileField, PasswordField, RadioField, StringField
@@ -19,6 +17,8 @@ from wtforms.fields import EmailField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ecqs.extensions import db, limiter
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     APPEAL_REASON_LABELS,
     REGISTRATION_STATUS_LABELS,

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import (
     Organization,
     PersonnelProject,

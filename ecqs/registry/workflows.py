@@ -4,11 +4,11 @@ working days of seed 004 for units)."""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import (
     APPLICATION_KIND_LABELS,
     APPLICATION_STATUS_LABELS,

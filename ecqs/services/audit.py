@@ -6,11 +6,11 @@ import logging
 from datetime import date, datetime
 
 from flask import has_request_context, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import AuditEvent
 from ecqs.services import masking
 

@@ -14,11 +14,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app, g, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import Job, User, utcnow
 from ecqs.services import jobs, xlsx_export
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from werkzeug.routing import BuildError
 
 from ecqs import access, workflows
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.licences import clock
 from ecqs.licences.feedback import FEEDBACK_STATES
 from ecqs.models import (

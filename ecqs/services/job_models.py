@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ecqs.extensions import db
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.services.models import TZDateTime, utcnow
 
 __all__ = ["JOB_STATUS_LABELS", "Job"]

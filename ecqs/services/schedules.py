@@ -10,10 +10,10 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.instruments.reminders import send_reminders
 from ecqs.models import SmsCode, User, UserSession, utcnow
 from ecqs.registry import application_operations

@@ -11,11 +11,11 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select, text
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import SmsCode, SmsMessage, utcnow
 from ecqs.services import jobs, rate_limits
 from ecqs.services.masking import mask_mobile

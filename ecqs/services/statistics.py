@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import xlsxwriter
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import Division
 from ecqs.services import workdays
 from ecqs.services.xlsx_export import neutralise, valid_sheet_name

@@ -16,11 +16,11 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
+from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import User
 
 log = logging.getLogger("ecqs.three_factor")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import filetype
 from flask import current_app, send_file
-from flask_babel import gettext as _
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import Upload
 from ecqs.services import rate_limits
 

@@ -7,13 +7,13 @@ import re
 from datetime import date
 from functools import lru_cache
 
-from flask_babel import gettext as _
 from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 from wtforms.validators import ValidationError
 
 from ecqs.config import SEED_DIR
+from ecqs.i18n import gettext as _
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,39}$")

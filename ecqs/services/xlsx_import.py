@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zlib import error as zlib_error
 
-from flask_babel import gettext as _
 from openpyxl import load_workbook
 
 from ecqs.extensions import db
+from ecqs.i18n import gettext as _
 from ecqs.models import Upload
 from ecqs.services import uploads, workdays, xlsx_export
 
