@@ -17,7 +17,10 @@ from tests.conftest import make_org, recorded_statements
 from tests.instruments.fixtures import make_instrument
 from tests.views.fixtures import build_world, log_in, model_views
 
-ROW_BLOCKS = re.compile(r"{%-?\s*block\s+(list_row|list_row_actions|list_row_actions_column)\b")
+ROW_BLOCKS = re.compile(
+    r"{%-?\s*block\s+(list_row|list_row_actions|list_row_actions_column|list_header|list_row_actions_header"
+    r"|actions)\b"
+)
 EXTENDS = re.compile(r"{%-?\s*extends\s+['\"]([^'\"]+)['\"]")
 
 
@@ -25,6 +28,16 @@ def _table_body(html: str) -> str:
     start = html.index("</thead>")
     body = html[start : html.index("</table>", start)]
     return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", body)).strip()
+
+
+# What differs between two requests of the same page: the CSP nonce and the signed CSRF token.
+PER_REQUEST = re.compile(r'(nonce="|name="csrf_token" value="|name="csrf-token" content=")[^"]*"')
+
+
+def _page(html: str) -> str:
+    """The page with the per-request values masked and the whitespace between tags ignored."""
+    html = PER_REQUEST.sub(r'\1…"', html)
+    return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html)).strip()
 
 
 @pytest.fixture
@@ -61,8 +74,11 @@ def test_rows_built_in_python_match_the_template_on_every_grid(app, spy):
             finally:
                 del view.fast_list_rows
             compared += 1
-            if _table_body(fast.get_data(as_text=True)) != _table_body(slow.get_data(as_text=True)):
+            fast_html, slow_html = fast.get_data(as_text=True), slow.get_data(as_text=True)
+            if _table_body(fast_html) != _table_body(slow_html):
                 problems.append(f"{role} {view.endpoint}: rows differ from the template's")
+            elif _page(fast_html) != _page(slow_html):  # the header and the action form
+                problems.append(f"{role} {view.endpoint}: the page differs from the template's")
     assert not problems, "\n".join(problems)
     assert compared >= 15, compared  # the world really has rows in many grids
 
