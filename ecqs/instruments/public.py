@@ -106,8 +106,11 @@ def public_rows(enterprise: str, serial: str) -> list:
     """The public instrument query: exact enterprise name or USCC, exact serial; one statement
     of plain columns, no ORM objects."""
     params = {"enterprise": enterprise, "uscc": enterprise.upper(), "serial": serial}
-    # Core execution on the session's connection: the ORM's statement handling is half the cost.
-    return db.session.connection().execute(_public_statement(), params).all()
+    # Core execution (the ORM's statement handling is half the cost) on a pooled connection in
+    # autocommit: one SELECT is its own snapshot, so no BEGIN and COMMIT round trips, and no
+    # session to open and end (on PostgreSQL psycopg keeps the prepared statement all the same).
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.execute(_public_statement(), params).all()
 
 
 @bp.route("/institutions")
