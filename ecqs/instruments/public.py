@@ -23,6 +23,7 @@ from ecqs.models import (
     MetrologyAuthorization,
     Organization,
 )
+from ecqs.portal_templates import render_portal_page
 
 bp = Blueprint("instrument_public", __name__, url_prefix="/public/instruments")
 
@@ -45,7 +46,7 @@ def query():
             message = _("请同时填写企业名称（或统一社会信用代码）和出厂编号")
         else:
             rows = public_rows(enterprise, serial)
-    return render_template(
+    return render_portal_page(
         "instruments/public_query.html",
         enterprise=enterprise,
         serial=serial,
