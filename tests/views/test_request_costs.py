@@ -420,3 +420,20 @@ def test_admin_pages_link_their_static_files(client, login_as):
     page = client.get("/admin/notifications/").get_data(as_text=True)
     assert "/admin/static/bootstrap/bootstrap4/js/bootstrap.min.js?v=4.6.2" in page
     assert "/admin/static/vendor/jquery.min.js?v=3.5.1" in page
+
+
+def test_request_locale_parsed_once_per_process(app):
+    """Flask-Babel gets the chosen language as an already parsed Locale (the same object on every
+    request), still following the session's choice."""
+    from flask import session
+    from flask_babel import get_locale
+
+    seen = []
+    for lang in ("en", "zh_Hans_CN", "en", None, "fr"):
+        with app.test_request_context("/"):
+            if lang:
+                session["lang"] = lang
+            seen.append(get_locale())
+            refresh()  # the test's app context spans the requests: forget this one's locale
+    assert [str(locale) for locale in seen] == ["en", "zh_Hans_CN", "en", "zh_Hans_CN", "zh_Hans_CN"]
+    assert seen[0] is seen[2] and seen[1] is seen[3] is seen[4]
