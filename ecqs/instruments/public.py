@@ -23,6 +23,7 @@ from ecqs.models import (
     MetrologyAuthorization,
     Organization,
 )
+from ecqs.portal_templates import render_portal_page
 
 bp = Blueprint("instrument_public", __name__, url_prefix="/public/instruments")
 
@@ -45,7 +46,7 @@ def query():
             message = _("请同时填写企业名称（或统一社会信用代码）和出厂编号")
         else:
             rows = public_rows(enterprise, serial)
-    return render_template(
+    return render_portal_page(
         "instruments/public_query.html",
         enterprise=enterprise,
         serial=serial,
@@ -106,8 +107,11 @@ def public_rows(enterprise: str, serial: str) -> list:
     """The public instrument query: exact enterprise name or USCC, exact serial; one statement
     of plain columns, no ORM objects."""
     params = {"enterprise": enterprise, "uscc": enterprise.upper(), "serial": serial}
-    # Core execution on the session's connection: the ORM's statement handling is half the cost.
-    return db.session.connection().execute(_public_statement(), params).all()
+    # Core execution (the ORM's statement handling is half the cost) on a pooled connection in
+    # autocommit: one SELECT is its own snapshot, so no BEGIN and COMMIT round trips, and no
+    # session to open and end (on PostgreSQL psycopg keeps the prepared statement all the same).
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.execute(_public_statement(), params).all()
 
 
 @bp.route("/institutions")

@@ -21,7 +21,7 @@ from ecqs.extensions import CookieSessionInterface, db, template_gettext
 from ecqs.models import Organization
 from ecqs.services import read_only_end, short_cache
 from tests.conftest import make_org
-from tests.instruments.fixtures import make_instrument
+from tests.instruments.fixtures import make_instrument, make_metrology
 
 CASES = [
     ("{{ _('查询') }}", {}),
@@ -235,17 +235,22 @@ def _transaction_ends(engine, ends: list):
     return lambda: (event.remove(engine, "commit", commit), event.remove(engine, "rollback", rollback))
 
 
-def test_read_only_request_commits_and_keeps_prepared_statements(app, postgres_only, instrument_kinds):
-    org = make_org(name="预备语句企业")
-    make_instrument(org, serial_no="PREP-1")
-    db.session.commit()
-    url = f"/public/instruments/query?enterprise={org.uscc}&serial=PREP-1"
+def _prepared_after_twelve_requests(app, url: str):
+    """Twelve anonymous GETs of `url` on one pooled connection: the pages, the transaction ends
+    SQLAlchemy saw, whether each statement ran in autocommit, and the statements psycopg
+    prepared on the server."""
     # One pooled connection, so that the twelve requests all run on it (with several, each
     # would see fewer than psycopg's five executions before preparing).
     db.session.remove()
     db.engine.dispose()
     ends: list = []
+    autocommit: list = []
+
+    def record(conn, cursor, statement, *args):
+        autocommit.append((statement, conn.connection.dbapi_connection.autocommit))
+
     stop_listening = _transaction_ends(db.engine, ends)
+    event.listen(db.engine, "before_cursor_execute", record)
     try:
 
         def queries():
@@ -255,8 +260,7 @@ def test_read_only_request_commits_and_keeps_prepared_statements(app, postgres_o
         pages = _in_own_context(app, queries)
     finally:
         stop_listening()
-    assert all("PREP-1" in page for page in pages)
-    assert ends.count("commit") >= 12 and "rollback" not in ends
+        event.remove(db.engine, "before_cursor_execute", record)
 
     def prepared():
         # Every idle pooled connection (one, unless another test's thread left more).
@@ -276,7 +280,32 @@ def test_read_only_request_commits_and_keeps_prepared_statements(app, postgres_o
                 for connection in connections:
                     connection.close()
 
-    statements = _in_own_context(app, prepared)
+    return pages, ends, autocommit, _in_own_context(app, prepared)
+
+
+def test_read_only_request_commits_and_keeps_prepared_statements(app, postgres_only):
+    make_metrology("610000", name="预备语句检定所")
+    db.session.commit()
+    url = "/public/instruments/institutions?name=预备语句检定所"
+    pages, ends, _autocommit, statements = _prepared_after_twelve_requests(app, url)
+    assert all("预备语句检定所" in page for page in pages)
+    assert ends.count("commit") >= 12 and "rollback" not in ends
+    assert any("FROM organizations" in s for s in statements), statements
+
+
+def test_public_query_runs_outside_a_transaction_and_keeps_its_prepared_statement(
+    app, postgres_only, instrument_kinds
+):
+    """The public query is one SELECT on a connection of its own in autocommit: no BEGIN, no
+    COMMIT or ROLLBACK reach the server, and psycopg keeps its prepared statement."""
+    org = make_org(name="预备语句企业")
+    make_instrument(org, serial_no="PREP-1")
+    db.session.commit()
+    url = f"/public/instruments/query?enterprise={org.uscc}&serial=PREP-1"
+    pages, _ends, autocommit, statements = _prepared_after_twelve_requests(app, url)
+    assert all("PREP-1" in page for page in pages)
+    queries = [on for statement, on in autocommit if "instruments.serial_no" in statement]
+    assert len(queries) == 12 and all(queries)
     assert any("instruments.serial_no" in s for s in statements), statements
 
 
@@ -391,3 +420,20 @@ def test_admin_pages_link_their_static_files(client, login_as):
     page = client.get("/admin/notifications/").get_data(as_text=True)
     assert "/admin/static/bootstrap/bootstrap4/js/bootstrap.min.js?v=4.6.2" in page
     assert "/admin/static/vendor/jquery.min.js?v=3.5.1" in page
+
+
+def test_request_locale_parsed_once_per_process(app):
+    """Flask-Babel gets the chosen language as an already parsed Locale (the same object on every
+    request), still following the session's choice."""
+    from flask import session
+    from flask_babel import get_locale
+
+    seen = []
+    for lang in ("en", "zh_Hans_CN", "en", None, "fr"):
+        with app.test_request_context("/"):
+            if lang:
+                session["lang"] = lang
+            seen.append(get_locale())
+            refresh()  # the test's app context spans the requests: forget this one's locale
+    assert [str(locale) for locale in seen] == ["en", "zh_Hans_CN", "en", "zh_Hans_CN", "zh_Hans_CN"]
+    assert seen[0] is seen[2] and seen[1] is seen[3] is seen[4]
