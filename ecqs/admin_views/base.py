@@ -355,6 +355,8 @@ class RoleView(AccessDeniedMixin, ModelView):
         return list_rows.header_html(self, context, list_columns, actions, sort_column, sort_desc, sort_url)
 
     def render(self, template, **kwargs):
+        if "pager_url" in kwargs and self.fast_list_rows:  # a grid: its page links from one url_for
+            kwargs["pager_url"] = list_rows.NumberedUrls(kwargs["pager_url"], special=(0,))
         reword_admin_flashes()
         self._template_args["_gettext"] = admin_gettext
         self._template_args["_ngettext"] = admin_ngettext

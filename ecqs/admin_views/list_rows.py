@@ -192,15 +192,35 @@ def _cell(view, column: str):
     return cell
 
 
-_SORT_ID = "9876543210123"  # stands for a column's number in a sort link built once per page
+_NUMBER = 9876543210123  # stands for the number in a link built once per page
+
+
+class NumberedUrls:
+    """A grid's links that differ only in one whole number (the page of the pager, the column of
+    a sort link): `build(n)` once with a stand-in number, then the number put in its place. Any
+    other call, or a link where the stand-in is not found exactly once (a search for it), goes
+    to `build`. `special` numbers (the first page: a link without a page) always go to `build`."""
+
+    def __init__(self, build, special=()):
+        self.build, self.special, self.template = build, frozenset(special), None
+
+    def __call__(self, n, *args, **kwargs):
+        if args or kwargs or type(n) is not int or n in self.special:
+            return self.build(n, *args, **kwargs)
+        if self.template is None:
+            url = self.build(_NUMBER)
+            self.template = url if url.count(str(_NUMBER)) == 1 else ""
+        return self.template.replace(str(_NUMBER), str(n)) if self.template else self.build(n)
+
+
 _CHEVRON = '<span class="fa fa-chevron-{0} glyphicon glyphicon-chevron-{0}"></span>'
 
 
 def header_html(view, context, list_columns, actions, sort_column, sort_desc, sort_url) -> Markup:
     """The cells of a grid's header row: the markup of Flask-Admin's `list_header` block (the
     select-all checkbox, the buttons' column, each column's name with its sort link and its
-    description), with the sort link built once for the page and each column's number put in
-    its place (a url_for per sortable column costs more than the rest of the header)."""
+    description), with the sort links from one url_for (NumberedUrls: a url_for per sortable
+    column costs more than the rest of the header)."""
     gettext = context.resolve("_gettext")
     parts = []
     if actions:
@@ -210,9 +230,8 @@ def header_html(view, context, list_columns, actions, sort_column, sort_desc, so
         )
     if view.column_display_actions:
         parts.append('<th class="">&nbsp;</th>\n')
-    other = sort_url(_SORT_ID)
-    if other.count(_SORT_ID) != 1:  # the stand-in is somewhere else too (a search for it)
-        other = None
+    if not isinstance(sort_url, NumberedUrls):
+        sort_url = NumberedUrls(sort_url)
     descriptions = view.column_descriptions or {}
     for column, (c, name) in enumerate(list_columns):
         label = escape(name)
@@ -224,7 +243,7 @@ def header_html(view, context, list_columns, actions, sort_column, sort_desc, so
                 url = escape(sort_url(column, True))
                 cell.append(f'<a href="{url}" title="{title}">\n{label}\n{chevron}\n</a>\n')
             else:
-                url = escape(other.replace(_SORT_ID, str(column)) if other else sort_url(column))
+                url = escape(sort_url(column))
                 cell.append(f'<a href="{url}" title="{title}">{label}</a>\n')
         else:
             cell.append(f"{label}\n")
