@@ -296,6 +296,9 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
     # The names the page shows (catalogue item, division with its city and province) come with
     # the page's one query instead of three lazy loads while the template renders. Built once:
     # loader options are immutable, and building them costs as much as a page's row buttons.
+    # Only these: Flask-Admin's automatic joins of the listed relations (kind, division) would
+    # build the same two joins again on every request.
+    column_auto_select_related = False
     _page_loads = (
         joinedload(Instrument.kind).joinedload(InstrumentKind.item),
         joinedload(Instrument.usage_division).joinedload(Division.parent).joinedload(Division.parent),

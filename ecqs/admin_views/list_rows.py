@@ -221,12 +221,12 @@ def header_html(view, context, list_columns, actions, sort_column, sort_desc, so
     select-all checkbox, the buttons' column, each column's name with its sort link and its
     description), with the sort links from one url_for (NumberedUrls: a url_for per sortable
     column costs more than the rest of the header)."""
-    gettext = context.resolve("_gettext")
+    admin_text = context.resolve("_gettext")  # Flask-Admin's own texts (its catalogue)
     parts = []
     if actions:
         parts.append(
             '<th class="list-checkbox-column">\n<input type="checkbox" name="rowtoggle" '
-            f'class="action-rowtoggle" title="{escape(gettext("Select all records"))}" />\n</th>\n'
+            f'class="action-rowtoggle" title="{escape(admin_text("Select all records"))}" />\n</th>\n'
         )
     if view.column_display_actions:
         parts.append('<th class="">&nbsp;</th>\n')
@@ -237,7 +237,7 @@ def header_html(view, context, list_columns, actions, sort_column, sort_desc, so
         label = escape(name)
         cell = [f'<th class="column-header col-{escape(c.replace(".", "-"))}">\n']
         if view.is_sortable(c):
-            title = escape(gettext("Sort by %(name)s", name=name))
+            title = escape(admin_text("Sort by %(name)s", name=name))
             if sort_column == column:
                 chevron = _CHEVRON.format("down" if sort_desc else "up")
                 url = escape(sort_url(column, True))

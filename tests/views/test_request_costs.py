@@ -437,3 +437,28 @@ def test_request_locale_parsed_once_per_process(app):
             refresh()  # the test's app context spans the requests: forget this one's locale
     assert [str(locale) for locale in seen] == ["en", "zh_Hans_CN", "en", "zh_Hans_CN", "zh_Hans_CN"]
     assert seen[0] is seen[2] and seen[1] is seen[3] is seen[4]
+
+
+def test_the_ledger_page_is_one_narrow_query_whatever_its_rows(client, login_as, instrument_kinds):
+    """The enterprise's ledger: its rows, their catalogue names and divisions in one statement
+    (no lazy load per row: the same statements for 2 and for 20 rows), without the organisation's
+    columns (every row is the enterprise's own)."""
+    from tests.conftest import recorded_statements
+
+    user = login_as("enterprise")
+    counts, made = [], 0
+    for total in (2, 20):
+        for _ in range(total - made):
+            make_instrument(user.organization)
+        made = total
+        db.session.commit()
+        client.get("/admin/instruments/")  # warm: the session's own statements settle
+        with recorded_statements() as statements:
+            page = client.get("/admin/instruments/").get_data(as_text=True)
+        assert page.count('name="rowid"') == total
+        counts.append(len(statements))
+        rows = [s for s in statements if "instruments.id AS instruments_id" in s]
+        assert len(rows) == 1, rows
+        assert "organizations" not in rows[0]
+        assert "divisions" in rows[0] and "instrument_items" in rows[0]
+    assert counts[0] == counts[1], counts
