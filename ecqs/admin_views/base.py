@@ -351,6 +351,10 @@ class RoleView(AccessDeniedMixin, ModelView):
         return list_rows.row_html(self, context, row, list_columns, actions, row_actions, return_url)
 
     @pass_context
+    def list_rows_html(self, context, data, list_columns, actions, row_actions, return_url):
+        return list_rows.rows_html(self, context, data, list_columns, actions, row_actions, return_url)
+
+    @pass_context
     def list_header_html(self, context, list_columns, actions, sort_column, sort_desc, sort_url):
         return list_rows.header_html(self, context, list_columns, actions, sort_column, sort_desc, sort_url)
 

@@ -146,6 +146,18 @@ def row_html(view, context, row, list_columns, actions, row_actions, return_url:
     return Markup("".join(parts))  # noqa: S704
 
 
+def rows_html(view, context, data, list_columns, actions, row_actions, return_url: str) -> Markup | None:
+    """All the rows of a grid page (<tr> … </tr> each), or None where any row is left to the
+    template: one call from the page instead of a block call per row."""
+    rows = []
+    for row in data:
+        cells = row_html(view, context, row, list_columns, actions, row_actions, return_url)
+        if cells is None:
+            return None
+        rows.append(f"<tr>\n{cells}</tr>\n")
+    return Markup("".join(rows))  # noqa: S704 (each row is row_html's escaped markup)
+
+
 def _own_list_value(view) -> bool:
     """The view takes its list values the way Flask-Admin does (nothing overridden)."""
     kind = type(view)
