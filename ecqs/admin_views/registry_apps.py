@@ -32,6 +32,7 @@ from ecqs.registry import application_operations as ops
 from ecqs.registry import eligibility, rules
 from ecqs.registry.operations import RegistryError
 from ecqs.services import three_factor, workdays
+from ecqs.services.masking import mask_id_number
 
 CAT_APPLY = _l("注册申报管理")
 CAT_PEOPLE = _l("注册人员管理")
@@ -43,6 +44,10 @@ RESULT_LABELS = {
     "expired": _l("逾期作废"),
 }
 UPLOAD_HINT = _l("请于一周内打印申报单，签字、盖章后，拍照上传至申报单，提交审核。过期将需要重新申请。")
+PUBLICITY_REQUEST = _l(
+    "本单位申请对上述人员及其执业项目在中国特种设备检验协会执业公示系统中予以公示，"
+    "公示内容以审核通过的信息为准，身份证号部分隐藏。"
+)
 CONSENT = _l(
     "本单位承诺：申报信息真实、准确，申报单经执业人本人、单位授权人签字并加盖单位公章；"
     "执业人同意本单位为其办理执业公示。"
@@ -229,6 +234,26 @@ class PublicityApplicationView(_ApplicationBase):
             kind=APPLICATION_KIND_LABELS[application.kind],
             void=application.status == "expired",
             consent=CONSENT,
+            back=self.get_url(".index_view"),
+        )
+
+    @expose("/publicity_print/<int:id>")
+    def publicity_print_view(self, id):
+        """打印拟公示申请表: what the publicity will show of the application, to sign and stamp;
+        the same rows, states and void mark as 打印申报单 (print_view)."""
+        application = self.get_one(str(id))
+        ops.expire_if_overdue(application)
+        db.session.commit()
+        org = application.organization
+        return self.render(
+            "registry/application_publicity_print.html",
+            application=application,
+            org=org,
+            kind=APPLICATION_KIND_LABELS[application.kind],
+            # Masked as the public query (registry.public.public_row) will publish it.
+            id_number=mask_id_number(application.id_number),
+            void=application.status == "expired",
+            request_text=PUBLICITY_REQUEST,
             back=self.get_url(".index_view"),
         )
 

@@ -221,6 +221,7 @@ def test_expired_application_is_void_on_its_printed_form(app, qunit):
     [
         "/admin/publicity_applications/details/?id={id}",
         "/admin/publicity_applications/print/{id}",
+        "/admin/publicity_applications/publicity_print/{id}",
         "/admin/publicity_applications/upload/{id}",
         "/admin/publicity_applications/file/{id}/form_upload",
         "/admin/publicity_rejected/details/?id={id}",
