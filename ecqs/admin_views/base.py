@@ -255,6 +255,10 @@ def transition_form(t, obj, actor, formdata=None):
     return TransitionForm(formdata)
 
 
+def _never_refused(row) -> None:
+    return None
+
+
 class AllowedRowAction(row_template.BaseListRowAction):
     """A grid's row button shown only on the rows where its action is allowed: the view's
     `row_action_refusal`, which asks the same predicate as the action itself."""
@@ -730,14 +734,23 @@ class RoleView(AccessDeniedMixin, ModelView):
     def row_action_refusal(self, action, row) -> str | None:
         """Why `action` (a row button) is not offered on `row`, or None: the same predicates
         as the actions themselves, so no button leads to a certain refusal."""
+        return self.row_action_rule(action)(row)
+
+    def row_action_rule(self, action):
+        """row_action_refusal's predicate for `action`, as a function of the row: the grid asks
+        it for every row of a page, the action's kind is looked at once."""
         if isinstance(action, row_template.DeleteRowAction):
-            return self.delete_refusal(row)
+            return self.delete_refusal
         if isinstance(action, row_template.EditRowAction | row_template.EditPopupRowAction):
-            return self.edit_refusal(row)
+            return self.edit_refusal
         transition = self.row_action_transitions.get(getattr(action, "endpoint", None))
-        if transition and not workflows.can(row, transition, current_user):
-            return _("当前状态不能执行该操作")
-        return None
+        if transition:
+
+            def refusal(row):
+                return None if workflows.can(row, transition, current_user) else _("当前状态不能执行该操作")
+
+            return refusal
+        return _never_refused
 
     def get_list_row_actions(self):
         return [AllowedRowAction(self, a) for a in super().get_list_row_actions()]

@@ -74,8 +74,8 @@ def _compile_button(view, action, return_url: str):
         shown = _compile_button(view, inner, return_url)
         if shown is None:
             return None
-        refusal = view.row_action_refusal
-        return lambda row, row_id, plain: "" if refusal(inner, row) else shown(row, row_id, plain)
+        refusal = view.row_action_rule(inner)
+        return lambda row, row_id, plain: "" if refusal(row) else shown(row, row_id, plain)
     kind = type(action)
     if kind is row_template.ViewRowAction:
         kwargs = {"id": _ROW_ID, "url": return_url}
