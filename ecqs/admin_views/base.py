@@ -93,6 +93,8 @@ def choice_formatter(labels: dict, attr: str | None = None):
         value = getattr(model, attr or name)
         return _per_request(formatter, value, lambda: str(labels.get(value, value or "")))
 
+    # The cell depends on this one attribute only (list_rows keeps one cell per value a page).
+    formatter.value_of = lambda view, name: attr or name
     return formatter
 
 
@@ -121,6 +123,11 @@ def state_badge(labels: dict | None = None, attr: str | None = None, colours: di
         # The same formatter may serve several views (their workflows differ): keyed by both.
         return _per_request((formatter, view), value, badge)
 
+    def value_of(view, name):
+        wf = view.workflow
+        return attr or (wf.field if wf else "status")
+
+    formatter.value_of = value_of  # the cell depends on this one attribute only
     return formatter
 
 

@@ -184,6 +184,11 @@ def _cell(view, column: str):
         )
         return found
 
+    # A record shown as its name (a division, a catalogue entry) recurs on many rows: its text is
+    # worked out once a page. Records only: they live as long as the page's rows, so their id()
+    # names the same record throughout (a computed value's id may be reused once it is freed).
+    records: dict = {}
+
     def cell(row, context) -> str:
         if formatter is not None:
             value = formatter(view, context, row, column)
@@ -199,9 +204,28 @@ def _cell(view, column: str):
             fmt = by_type[kind] if kind in by_type else type_formatter(kind)
             if fmt is not None:
                 value = fmt(view, value, column)
+            elif hasattr(kind, "__mapper__"):
+                text = records.get(id(value))
+                if text is None:
+                    text = records[id(value)] = escape(value)
+                return f"{head}{text}{tail}"
         return f"{head}{escape(value)}{tail}"
 
-    return cell
+    value_of = getattr(formatter, "value_of", None)
+    if value_of is None:
+        return cell
+    # A formatter whose markup depends on one attribute only (a choice label, a state badge):
+    # the cell's markup once a page for each value of that attribute.
+    attr, by_value = value_of(view, column), {}
+
+    def cell_by_value(row, context) -> str:
+        key = getattr(row, attr)
+        html = by_value.get(key)
+        if html is None:
+            html = by_value[key] = cell(row, context)
+        return html
+
+    return cell_by_value
 
 
 _NUMBER = 9876543210123  # stands for the number in a link built once per page

@@ -7,12 +7,13 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import timedelta
 
 import pytest
 
 from ecqs.admin_views import list_rows
 from ecqs.extensions import db
-from ecqs.services import grid_counts, short_cache
+from ecqs.services import grid_counts, short_cache, workdays
 from tests.conftest import make_org, recorded_statements
 from tests.instruments.fixtures import make_instrument
 from tests.views.fixtures import build_world, log_in, model_views
@@ -121,8 +122,19 @@ def test_a_later_page_sorted_and_searched_matches_the_template(app, client, logi
     """Page links (the pager), sort links (the header) and the action form of a third page,
     sorted and searched, in Python: the same page as Flask-Admin's template builds."""
     user = login_as("enterprise")
+    # Cells the Python path keeps once a page per value or record (delivery mode, state badge,
+    # division, catalogue kind) vary from row to row here.
+    divisions, modes = ("610113", "610102"), ("send", "onsite")
     for n in range(45):
-        make_instrument(user.organization, serial_no=f"PAGE-{n:03d}", name="压力表")
+        instrument = make_instrument(
+            user.organization,
+            serial_no=f"PAGE-{n:03d}",
+            usage_division_code=divisions[n % 2],
+            delivery_mode=modes[n % 3 % 2],
+            valid_until=workdays.today() + timedelta(days=(n % 4 - 1) * 20),
+        )
+        if n % 5 == 0:
+            instrument.status = "scrapped"
     db.session.commit()
     url = "/admin/instruments/?page=2&sort=1&desc=1&search=PAGE"
     view = next(v for v in model_views(app) if v.endpoint == "instruments")
@@ -133,6 +145,7 @@ def test_a_later_page_sorted_and_searched_matches_the_template(app, client, logi
     finally:
         del view.fast_list_rows
     assert len(set(re.findall(r"PAGE-\d+", fast))) == 5  # the third page: 45 = 20 + 20 + 5
+    assert "现场检定" in fast and "送检" in fast and 'data-status="scrapped"' in fast
     assert "/admin/instruments/?page=1&amp;sort=1&amp;desc=1&amp;search=PAGE" in fast  # the second
     assert _page(fast) == _page(slow)
 
