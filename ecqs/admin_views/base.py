@@ -338,16 +338,22 @@ class RoleView(AccessDeniedMixin, ModelView):
         """Grids with `simple_list_pager` (big tables) skip Flask-Admin's count(*); their total
         and page numbers come from grid_counts (an estimate or a bounded count), never fewer
         than the rows this page proves exist."""
-        count, data = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        count, page_query = super().get_list(page, sort_column, sort_desc, search, filters, False, page_size)
+        data = page_query.all() if execute else page_query
         if not (self.simple_list_pager and execute):
             return count, data
         size = page_size if page_size is not None else self.page_size
         if not size:
             return count, data
-        seen = (page or 0) * size + len(data) + (1 if len(data) == size else 0)
+        # Rows this page proves exist (none: a page past the end proves nothing).
+        seen = (page or 0) * size + len(data) + (1 if len(data) == size else 0) if data else 0
         key = (self.endpoint, current_user.get_id(), search, tuple(map(tuple, filters or ())))
 
         def query():
+            if sort_column is None:
+                # The page's own query without its page: in the default order it has no joins
+                # of its own (a sort by a related column may add one), so it counts the same rows.
+                return page_query.limit(None).offset(None)
             parent = super(RoleView, self)
             return parent.get_list(None, None, False, search, filters, execute=False, page_size=0)[1]
 

@@ -150,6 +150,22 @@ def test_a_later_page_sorted_and_searched_matches_the_template(app, client, logi
     assert _page(fast) == _page(slow)
 
 
+@pytest.mark.parametrize("order", ["", "&sort=1&desc=1"])
+def test_a_big_grid_counts_every_row_whatever_the_page_and_order(client, login_as, instrument_kinds, order):
+    """The ledger's total (simple pager, grid_counts) counts the whole filtered ledger, not the
+    page: in the default order from the page's own query, sorted from a query of its own."""
+    user = login_as("enterprise")
+    for n in range(45):
+        make_instrument(user.organization, serial_no=f"CNT-{n:03d}")
+    make_instrument(make_org(), serial_no="CNT-OTHER")  # another enterprise's: not counted
+    db.session.commit()
+    for page in (0, 2):
+        html_page = client.get(f"/admin/instruments/?page={page}{order}").get_data(as_text=True)
+        assert 'data-total-kind="exact">共 45 条' in html_page
+        searched = client.get(f"/admin/instruments/?page={page}{order}&search=CNT-01").get_data(as_text=True)
+        assert 'data-total-kind="exact">共 10 条' in searched
+
+
 def test_numbered_urls_build_once_and_fall_back_where_they_must():
     built = []
 
