@@ -25,7 +25,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -71,13 +71,17 @@ def _reload_user_every_request():
     g.pop("_login_user", None)
 
 
+# One statement for the session row and its user, built once (every logged-in request runs it).
+# The organisation loads when a page asks for it: joining it here as well cost more CPU than its
+# own query (bench/RESULTS.md).
+_SESSION_AND_USER = (
+    select(UserSession).options(joinedload(UserSession.user)).where(UserSession.token == bindparam("token"))
+)
+
+
 @login_manager.user_loader
 def load_session(token: str):
-    # One statement for the session row and its user. The organisation loads when a page asks
-    # for it: joining it here as well cost more CPU than its own query (bench/RESULTS.md).
-    row = db.session.execute(
-        select(UserSession).options(joinedload(UserSession.user)).where(UserSession.token == token)
-    ).scalar_one_or_none()
+    row = db.session.execute(_SESSION_AND_USER, {"token": token}).scalar_one_or_none()
     if row is None or row.ended_at is not None:
         return None
     now = utcnow()
