@@ -29,6 +29,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 from ecqs import access, workflows
 from ecqs.admin_views import list_rows
 from ecqs.extensions import db
+from ecqs.folded_templates import folded_template
 from ecqs.i18n import gettext as _
 from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import ROLE_LABELS
@@ -181,6 +182,10 @@ def admin_gettext(string, **variables):
         catalogue = list_rows.request_memo("_ecqs_admin_catalogue", None, admin_babel.domain.get_translations)
         text = catalogue.ugettext(string)
     return text % variables if variables else text
+
+
+# What every page RoleView.render shows has in its context, folded where called with literals.
+ADMIN_CONTEXT_FUNCTIONS = (("_gettext", admin_gettext),)
 
 
 def admin_ngettext(singular, plural, num, **variables):
@@ -362,6 +367,9 @@ class RoleView(AccessDeniedMixin, ModelView):
     # Rows built in Python (admin_views/list_rows.py); False where the template overrides the
     # row blocks (tests/views/test_list_rows.py checks every grid).
     fast_list_rows = True
+    # Pages compiled with their literal labels and static links folded in (ecqs/folded_templates.py);
+    # the same page as the plain template gives (tests/views/test_list_rows.py compares them).
+    folded_templates = True
 
     @pass_context
     def list_row_html(self, context, row, list_columns, actions, row_actions, return_url):
@@ -381,6 +389,9 @@ class RoleView(AccessDeniedMixin, ModelView):
         reword_admin_flashes()
         self._template_args["_gettext"] = admin_gettext
         self._template_args["_ngettext"] = admin_ngettext
+        if self.folded_templates and isinstance(template, str):
+            # Flask-Admin's render adds its own names (none folded) and then _template_args.
+            template = folded_template(template, {**kwargs, **self._template_args}, ADMIN_CONTEXT_FUNCTIONS)
         return super().render(template, **kwargs)
 
     def get_one(self, id):

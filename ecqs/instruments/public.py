@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import aliased
 
 from ecqs.extensions import db, limiter
+from ecqs.folded_templates import render_portal_page
 from ecqs.i18n import gettext as _
 from ecqs.instruments import rules
 from ecqs.models import (
@@ -23,7 +24,6 @@ from ecqs.models import (
     MetrologyAuthorization,
     Organization,
 )
-from ecqs.portal_templates import render_portal_page
 
 bp = Blueprint("instrument_public", __name__, url_prefix="/public/instruments")
 

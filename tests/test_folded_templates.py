@@ -1,4 +1,4 @@
-"""Portal pages compiled per language and application root (ecqs/portal_templates.py): the same
+"""Portal pages compiled per language and application root (ecqs/folded_templates.py): the same
 page as render_template gives, with no label or fixed-link call left at run time."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from flask_babel import refresh
 from jinja2 import pass_context
 
 from ecqs.extensions import template_gettext
+from ecqs.folded_templates import folded_environment, folded_template, render_portal_page
 from ecqs.models import BOOKING_ITEM_STATUS_LABELS, INSTRUMENT_STATUS_LABELS, VERIFICATION_RESULT_LABELS
-from ecqs.portal_templates import _environment, render_portal_page
 from tests.conftest import make_org
 from tests.instruments.fixtures import make_instrument
 
@@ -97,7 +97,7 @@ def test_public_query_calls_no_label_or_fixed_link_per_request(app, client, monk
     monkeypatch.setitem(globals_, "_", label)
     monkeypatch.setitem(globals_, "gettext", label)
     monkeypatch.setitem(globals_, "fixed_url", link)
-    monkeypatch.setitem(app.extensions, "ecqs_portal_templates", {})  # compiled afresh, with these
+    monkeypatch.setitem(app.extensions, "ecqs_folded_templates", {})  # compiled afresh, with these
     url = f"/public/instruments/query?enterprise={org.uscc}&serial=FOLD-1"
     first = client.get(url).get_data(as_text=True)
     calls.update(label=0, link=0)
@@ -135,5 +135,73 @@ def test_folded_template_renders_as_the_apps(app, source, lang):
     with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": "/r"}):
         session["lang"] = lang
         expected = app.jinja_env.from_string(source).render(lang="en")
-        assert _environment().from_string(source).render(lang="en") == expected
+        assert folded_environment().from_string(source).render(lang="en") == expected
         refresh()
+
+
+# The back office's pages (RoleView.render): `_gettext` is admin_gettext in every context, and
+# Flask-Admin's templates import admin/static.html, whose `url` is admin_static_url.
+ADMIN_SOURCES = [
+    "{{ _gettext('Add Filter') }}|{{ _gettext('Create') }}|{{ _gettext('items') }}|{{ _('查询') }}",
+    "{{ _gettext('Sort by %(name)s', name='<b>') }}|{{ _gettext('完成 100%') }}",
+    "{{ _gettext(text) }}|{{ _gettext('Sort by %(name)s', name=text) }}",
+    "{% macro m(_gettext) %}{{ _gettext('Save') }}{% endmacro %}{{ m(shout) }}|{{ _gettext('Save') }}",
+    "{% for _gettext in [shout] %}{{ _gettext('Save') }}{% endfor %}",
+    "{% set _gettext = shout %}{{ _gettext('Save') }}",
+    "{% import 'admin/static.html' as admin_static with context %}"
+    "{{ admin_static.url(filename='admin/js/form.js', v='1.0.1') }}|{{ admin_static.url(filename=text) }}",
+    "{% import 'admin/static.html' as admin_static %}{{ admin_static.url(filename='vendor/x.css', v='1') }}",
+    "{% import 'admin/static.html' as admin_static %}{% macro m(admin_static) %}"
+    "{{ admin_static.url(filename='x.css') }}{% endmacro %}{{ m(other) }}",
+    "{% set admin_static = other %}{{ admin_static.url(filename='x.css') }}",
+]
+
+
+@pytest.mark.parametrize("source", ADMIN_SOURCES)
+@pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
+def test_folded_admin_template_renders_as_the_apps(app, source, lang):
+    from ecqs.admin_views.base import ADMIN_CONTEXT_FUNCTIONS, admin_gettext
+
+    class Other:
+        @staticmethod
+        def url(**values):
+            return "other:" + ",".join(f"{k}={v}" for k, v in sorted(values.items()))
+
+    context = {"_gettext": admin_gettext, "text": "Save <now>", "shout": str.upper, "other": Other}
+    with app.test_request_context("/admin/", environ_overrides={"SCRIPT_NAME": "/r"}):
+        session["lang"] = lang
+        expected = app.jinja_env.from_string(source).render(**context)
+        folded = folded_environment(ADMIN_CONTEXT_FUNCTIONS)
+        assert folded.from_string(source).render(**context) == expected
+        refresh()
+    assert "/r/admin/static/" in expected or "admin_static" not in source or "other:" in expected
+
+
+def test_literal_admin_texts_and_static_links_are_compiled_in(app):
+    from ecqs.admin_views.base import ADMIN_CONTEXT_FUNCTIONS
+
+    source = (
+        "{% import 'admin/static.html' as admin_static with context %}"
+        "{{ _gettext('Add Filter') }}{{ admin_static.url(filename='admin/js/form.js', v='1.0.1') }}"
+    )
+    with app.test_request_context("/admin/"):
+        code = folded_environment(ADMIN_CONTEXT_FUNCTIONS).compile(source, raw=True)
+        plain = app.jinja_env.compile(source, raw=True)
+    assert "_gettext" in plain and "'url'" in plain
+    assert "_gettext" not in code and "'url'" not in code and "/admin/static/admin/js/form.js?v=1.0.1" in code
+    # Without the caller's word that `_gettext` is admin_gettext, it stays a call.
+    with app.test_request_context("/admin/"):
+        assert "_gettext" in folded_environment().compile(source, raw=True)
+
+
+def test_a_context_that_redefines_a_folded_name_gets_the_plain_template(app):
+    from ecqs.admin_views.base import ADMIN_CONTEXT_FUNCTIONS, admin_gettext
+
+    name = "admin/static.html"
+    with app.test_request_context("/admin/"):
+        assert folded_template(name, {"_gettext": admin_gettext}, ADMIN_CONTEXT_FUNCTIONS) is not name
+        assert folded_template(name, {"_gettext": str.upper}, ADMIN_CONTEXT_FUNCTIONS) == name
+        assert folded_template(name, {}, ADMIN_CONTEXT_FUNCTIONS) == name
+        for redefined in ("_", "gettext", "fixed_url", "admin_static_url"):
+            context = {"_gettext": admin_gettext, redefined: str.upper}
+            assert folded_template(name, context, ADMIN_CONTEXT_FUNCTIONS) == name
