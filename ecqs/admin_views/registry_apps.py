@@ -223,38 +223,38 @@ class PublicityApplicationView(_ApplicationBase):
 
     @expose("/print/<int:id>")
     def print_view(self, id):
-        application = self.get_one(str(id))
-        ops.expire_if_overdue(application)
-        db.session.commit()
-        org = application.organization
-        return self.render(
-            "registry/application_print.html",
-            application=application,
-            org=org,
-            kind=APPLICATION_KIND_LABELS[application.kind],
-            void=application.status == "expired",
-            consent=CONSENT,
-            back=self.get_url(".index_view"),
+        return self._print_page(
+            id, "registry/application_print.html", lambda application: {"consent": CONSENT}
         )
 
     @expose("/publicity_print/<int:id>")
     def publicity_print_view(self, id):
         """打印拟公示申请表: what the publicity will show of the application, to sign and stamp;
         the same rows, states and void mark as 打印申报单 (print_view)."""
+        return self._print_page(
+            id,
+            "registry/application_publicity_print.html",
+            lambda application: {
+                # Masked as the public query (registry.public.public_row) will publish it.
+                "id_number": mask_id_number(application.id_number),
+                "request_text": PUBLICITY_REQUEST,
+            },
+        )
+
+    def _print_page(self, id, template: str, extra):
+        """A printable form of one of this unit's applications (the view's own scope), marked
+        void once its week has run out; `extra(application)` adds the form's own values."""
         application = self.get_one(str(id))
         ops.expire_if_overdue(application)
         db.session.commit()
-        org = application.organization
         return self.render(
-            "registry/application_publicity_print.html",
+            template,
             application=application,
-            org=org,
+            org=application.organization,
             kind=APPLICATION_KIND_LABELS[application.kind],
-            # Masked as the public query (registry.public.public_row) will publish it.
-            id_number=mask_id_number(application.id_number),
             void=application.status == "expired",
-            request_text=PUBLICITY_REQUEST,
             back=self.get_url(".index_view"),
+            **extra(application),
         )
 
     def _upload_context(self, application, **extra):
