@@ -56,10 +56,10 @@ def _url_button(view, endpoint: str, kwargs: dict, id_arg: str, title, icon_clas
     strings: "42"), the URL is built once a page and the id put in its place: url_for costs as
     much as the rest of a button."""
     head, tail = _link(title, icon_class)
-    prefix, _, suffix = str(escape(view.get_url(endpoint, **kwargs))).partition(_ROW_ID)
+    prefix, found, suffix = str(escape(view.get_url(endpoint, **kwargs))).partition(_ROW_ID)
 
     def button(row, row_id, plain):
-        if plain:
+        if plain and found:  # (a link without the stand-in is built for each row)
             return f"{head}{prefix}{row_id}{suffix}{tail}"
         return f"{head}{escape(view.get_url(endpoint, **{**kwargs, id_arg: row_id}))}{tail}"
 
