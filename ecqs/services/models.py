@@ -35,8 +35,10 @@ class TZDateTime(db.TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+        # Stored as UTC: SQLite keeps the wall time and drops the offset, so 08:00+08:00 would
+        # come back as 08:00 UTC; comparisons there are text comparisons of the same form.
+        if value is not None:
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value
 
     def process_result_value(self, value, dialect):
