@@ -8,20 +8,13 @@ from sqlalchemy import select
 
 from ecqs.extensions import db
 from ecqs.models import Upload
+from tests.licences.fixtures import fake_upload
 
 CST = timezone(timedelta(hours=8))
 
 
 def _upload(created_at) -> Upload:
-    upload = Upload(
-        stored_name=f"tz-{created_at.isoformat()}",
-        original_name="a.pdf",
-        content_type="application/pdf",
-        size=1,
-        sha256="0" * 64,
-        created_at=created_at,
-    )
-    db.session.add(upload)
+    upload = fake_upload(created_at=created_at)
     db.session.commit()
     return upload
 

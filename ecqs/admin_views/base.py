@@ -372,10 +372,6 @@ class RoleView(AccessDeniedMixin, ModelView):
     folded_templates = True
 
     @pass_context
-    def list_row_html(self, context, row, list_columns, actions, row_actions, return_url):
-        return list_rows.row_html(self, context, row, list_columns, actions, row_actions, return_url)
-
-    @pass_context
     def list_rows_html(self, context, data, list_columns, actions, row_actions, return_url):
         return list_rows.rows_html(self, context, data, list_columns, actions, row_actions, return_url)
 

@@ -166,7 +166,7 @@ def action_data(world, action, application):
     return {}
 
 
-def fake_upload(user):
+def fake_upload(user=None, **fields):
     from ecqs.models import Upload
 
     row = Upload(
@@ -175,7 +175,8 @@ def fake_upload(user):
         content_type="application/pdf",
         size=10,
         sha256="0" * 64,
-        uploaded_by_id=user.id,
+        uploaded_by_id=user.id if user else None,
+        **fields,
     )
     db.session.add(row)
     db.session.flush()
