@@ -50,10 +50,15 @@ def end_read_only_transaction(exc: BaseException | None = None) -> bool:
         return False
     if session.new or session.dirty or session.deleted or connection.info.get(_WROTE):
         return False
+    # Nothing is read after this (Flask-SQLAlchemy's teardown closes the session next): the
+    # commit need not expire every loaded row, which costs more than the commit itself.
+    expire, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()
     except Exception:  # the connection broke: Flask-SQLAlchemy's close rolls back and discards it
         return False
+    finally:
+        session.expire_on_commit = expire
     return True
 
 

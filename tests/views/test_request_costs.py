@@ -338,6 +338,24 @@ def test_request_that_wrote_still_rolls_back(app, postgres_only):
     assert _in_own_context(app, uncommitted_write) == "回滚企业"
 
 
+def test_read_only_end_leaves_the_loaded_rows_unexpired(app, postgres_only):
+    """The COMMIT of a read-only request does not expire what it loaded (the session closes
+    next; expiring every row cost more than the commit), and the session keeps its setting."""
+    org = make_org(name="不过期企业")
+    db.session.commit()
+
+    def read_then_end():
+        with app.test_request_context("/"):
+            row = db.session.get(Organization, org.id)
+            assert read_only_end.end_read_only_transaction() is True
+            expired = bool(db.inspect(row).expired_attributes)
+            kept = db.session().expire_on_commit
+            db.session.remove()
+            return expired, kept
+
+    assert _in_own_context(app, read_then_end) == (False, True)
+
+
 def test_session_without_statements_is_left_alone(app, postgres_only):
     def untouched():
         with app.test_request_context("/"):
