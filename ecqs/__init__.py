@@ -37,7 +37,7 @@ from ecqs.models import LINK_STATUS_LABELS, ROLE_LABELS
 from ecqs.public import home_page
 from ecqs.qualifications import documents as certificate_documents
 from ecqs.registry import public as registry_public
-from ecqs.services import jobs, rate_limits, read_only_end, tasks, user_sessions  # noqa: F401  (rate_limits: ecqsdb:// scheme; tasks: the queue's tasks and schedules)
+from ecqs.services import jobs, pool_ping, rate_limits, read_only_end, tasks, user_sessions  # noqa: F401  (rate_limits: ecqsdb:// scheme; tasks: the queue's tasks and schedules)
 from ecqs.services.audit import EVENT_LABELS
 from ecqs.services.workdays import CN as cn
 
@@ -83,6 +83,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.session_interface = CookieSessionInterface()
     db.init_app(app)
+    with app.app_context():
+        pool_ping.install(db.engine, app.config.get("DB_PING_IDLE_SECONDS", 10.0))
     read_only_end.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.BASE_DIR / "migrations"))
     login_manager.init_app(app)

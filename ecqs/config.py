@@ -55,10 +55,12 @@ def _provider_settings() -> dict:
 
 
 def _engine_options(database_url: str) -> dict:
-    """pool_pre_ping everywhere. On PostgreSQL, psycopg prepares a statement on the server after
-    DB_PREPARE_THRESHOLD executions on a connection (psycopg's default, 5); "off" for a pooler
-    that cannot keep prepared statements (PgBouncer in transaction mode before 1.21)."""
-    options: dict = {"pool_pre_ping": True}
+    """No pool_pre_ping: a connection is pinged only after DB_PING_IDLE_SECONDS of idleness
+    (services/pool_ping.py, installed by create_app). On PostgreSQL, psycopg prepares a statement
+    on the server after DB_PREPARE_THRESHOLD executions on a connection (psycopg's default, 5);
+    "off" for a pooler that cannot keep prepared statements (PgBouncer in transaction mode before
+    1.21)."""
+    options: dict = {}
     threshold = os.environ.get("DB_PREPARE_THRESHOLD", "").strip().lower()
     if threshold and database_url.startswith("postgresql"):
         options["connect_args"] = {"prepare_threshold": None if threshold == "off" else int(threshold)}
@@ -86,6 +88,7 @@ def from_environment() -> dict:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "DB_PING_IDLE_SECONDS": float(os.environ.get("DB_PING_IDLE_SECONDS", "10")),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "outbox"),
         **_provider_settings(),

@@ -413,7 +413,7 @@ def test_prepare_threshold_setting(monkeypatch, value, url, expected):
     else:
         monkeypatch.setenv("DB_PREPARE_THRESHOLD", value)
     options = config._engine_options(url)
-    assert options["pool_pre_ping"] is True
+    assert "pool_pre_ping" not in options  # services/pool_ping.py pings idle connections only
     assert options.get("connect_args") == expected
 
 
