@@ -286,6 +286,33 @@ class AllowedRowAction(row_template.BaseListRowAction):
         return self.inner.render(context, row_id, row)
 
 
+class FormOnUse:
+    """A form built the first time a page reads it: a grid page gets Flask-Admin's delete form
+    for its rows' trash icons, which most grids do not show (ledger: 180 calls for nothing)."""
+
+    __slots__ = ("_build", "_form")
+
+    def __init__(self, build):
+        self._build, self._form = build, None
+
+    def built(self):
+        if self._form is None:
+            self._form = self._build()
+        return self._form
+
+    def __getattr__(self, name):
+        return getattr(self.built(), name)
+
+    def __iter__(self):
+        return iter(self.built())
+
+    def __getitem__(self, name):
+        return self.built()[name]
+
+    def __contains__(self, name):
+        return name in self.built()
+
+
 class RoleView(AccessDeniedMixin, ModelView):
     """Base grid. Subclasses set `roles`, columns, labels and filters."""
 
@@ -405,6 +432,12 @@ class RoleView(AccessDeniedMixin, ModelView):
         if obj is None:
             deny(f"{self.model.__name__}:{id}", code=404)
         return obj
+
+    def delete_form(self):
+        # Built on a page's first use (GET: a page that shows it); a POST validates it at once.
+        if request.method == "GET":
+            return FormOnUse(super().delete_form)
+        return super().delete_form()
 
     def scoped_rows(self, ids):
         """Re-select posted ids through the scope: other tenants' ids silently drop out."""

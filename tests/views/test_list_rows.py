@@ -83,6 +83,46 @@ def test_rows_built_in_python_match_the_template_on_every_grid(app, spy):
     assert compared >= 15, compared  # the world really has rows in many grids
 
 
+def test_delete_form_built_on_use_gives_the_same_page(app, monkeypatch):
+    """A grid page builds Flask-Admin's delete form only when its rows show a trash icon
+    (admin_views/base.py FormOnUse): every grid and role gives the same page as with the form
+    built up front, and the pages without trash icons never build it."""
+    from ecqs.admin_views import base as admin_base
+
+    world = build_world()
+    clients = {role: log_in(app, user) for role, user in world.users.items()}
+    built = []
+    original = admin_base.FormOnUse.built
+
+    def counting(self):
+        built.append(self._form is None)
+        return original(self)
+
+    monkeypatch.setattr(admin_base.FormOnUse, "built", counting)
+    problems, with_trash, without_trash = [], 0, 0
+    for view in model_views(app):
+        for role in sorted(view.roles):
+            built.clear()
+            lazy = clients[role].get(f"{view.url}/")
+            if lazy.status_code != 200:
+                continue
+            page = lazy.get_data(as_text=True)
+            trash = "fa-trash" in page
+            with_trash += trash
+            without_trash += not trash
+            if not trash and any(built):
+                problems.append(f"{role} {view.endpoint}: the delete form was built for nothing")
+            view.delete_form = lambda view=view: admin_base.ModelView.delete_form(view)  # up front
+            try:
+                eager = clients[role].get(f"{view.url}/").get_data(as_text=True)
+            finally:
+                del view.delete_form
+            if _page(page) != _page(eager):
+                problems.append(f"{role} {view.endpoint}: the page differs")
+    assert not problems, "\n".join(problems)
+    assert with_trash and without_trash, (with_trash, without_trash)
+
+
 def test_grids_whose_templates_change_the_row_blocks_keep_the_template(app):
     """A list template (or one it extends, up to admin/ecqs_list.html) that overrides a row
     block would be bypassed by the Python rows: such a grid must say fast_list_rows = False."""
