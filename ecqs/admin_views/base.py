@@ -28,7 +28,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 
 from ecqs import access, workflows
 from ecqs.admin_views import list_rows
-from ecqs.extensions import db
+from ecqs.extensions import babel, db
 from ecqs.folded_templates import folded_template
 from ecqs.i18n import gettext as _
 from ecqs.i18n import lazy_gettext as _l
@@ -432,6 +432,21 @@ class RoleView(AccessDeniedMixin, ModelView):
         if obj is None:
             deny(f"{self.model.__name__}:{id}", code=404)
         return obj
+
+    def _get_filter_groups(self):
+        """Flask-Admin's filter list with its labels in the request's language: the same for
+        every request in that language (the filters and their fixed options are set up once),
+        so worked out once per catalogue; each page gets its own copies of the entries (the
+        dynamic filters fill in their options per request)."""
+        catalogue = babel.domain_instance.get_translations()
+        memo = self.__dict__.setdefault("_ecqs_filter_groups", {})
+        key = (catalogue, id(self._filter_groups))  # filters set up again: a new list
+        groups = memo.get(key)
+        if groups is None:
+            groups = memo[key] = super()._get_filter_groups()
+        if not groups:
+            return groups
+        return type(groups)((label, [dict(item) for item in items]) for label, items in groups.items())
 
     def delete_form(self):
         # Built on a page's first use (GET: a page that shows it); a POST validates it at once.

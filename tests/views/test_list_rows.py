@@ -258,6 +258,41 @@ def _division_options(page: str) -> set[str]:
     }
 
 
+def _filter_groups(page: str) -> dict:
+    raw = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S).group(1)
+    return json.loads(html.unescape(raw))
+
+
+def test_filter_list_remembered_per_language(app, client, login_as, instrument_kinds):
+    """The filter list is worked out once per language (RoleView._get_filter_groups): each
+    language still gets its own labels, and a page's dynamic options are not kept in it."""
+    from flask_babel import refresh
+
+    user = login_as("enterprise")
+    make_instrument(user.organization, serial_no="L1", usage_division_code="610113")
+
+    def labels(groups):
+        return set(groups) | {item["operation"] for items in groups.values() for item in items}
+
+    first = _filter_groups(client.get("/admin/instruments/").get_data(as_text=True))
+    assert "器具项别" in labels(first)
+    client.post("/lang/en", data={"next": "/"})
+    refresh()  # the test's app context outlives the request (as the folded-page test does)
+    english = _filter_groups(client.get("/admin/instruments/").get_data(as_text=True))
+    assert not any(re.search(r"[\u4e00-\u9fff]", text) for text in labels(english)), labels(english)
+    assert len(english) == len(first)
+    client.post("/lang/zh_Hans_CN", data={"next": "/"})
+    refresh()
+    again = _filter_groups(client.get("/admin/instruments/").get_data(as_text=True))
+    assert again == first
+    # The remembered list holds no per-request options (the divisions of this ledger).
+    view = next(v for v in app.extensions["admin"][0]._views if getattr(v, "endpoint", "") == "instruments")
+    for groups in view._ecqs_filter_groups.values():
+        for items in groups.values():
+            for item in items:
+                assert not any(str(code) == "610113" for code, _label in item.get("options") or ())
+
+
 def test_filter_options_are_remembered_per_scope(app, client, login_as, instrument_kinds, monkeypatch):
     """With the cache on, each enterprise's 使用地点 filter still lists only its own divisions."""
     monkeypatch.setitem(app.config, "GRID_CACHE_SECONDS", 30)
