@@ -33,10 +33,11 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from ecqs.extensions import db, limiter, login_manager
 from ecqs.i18n import gettext as _
 from ecqs.i18n import lazy_gettext as _l
-from ecqs.models import STAFF_ROLES, CaptchaChallenge, User, UserSession, utcnow
+from ecqs.models import STAFF_ROLES, CaptchaChallenge, Organization, User, UserSession, utcnow
 from ecqs.services import (
     audit,
     captcha,
+    notify,
     safe_redirect,
     sms,
     unknown_accounts,
@@ -71,11 +72,27 @@ def _reload_user_every_request():
     g.pop("_login_user", None)
 
 
-# One statement for the session row and its user, built once (every logged-in request runs it).
-# The organisation loads when a page asks for it: joining it here as well cost more CPU than its
-# own query (bench/RESULTS.md).
+# One statement for the session row, its user and the columns of the user's organisation that
+# the access rules read on every page (approved? which kind of unit, which authority, where);
+# built once (every logged-in request runs it). Joining the whole organisation cost more CPU than
+# its own query (bench/RESULTS.md, run 4), these few columns much less: a page that shows more of
+# the organisation loads the rest when it reads it.
+_ORGANIZATION_COLUMNS = (
+    Organization.status,
+    Organization.kind,
+    Organization.name,
+    Organization.parent_id,
+    Organization.authority_level,
+    Organization.division_code,
+)
 _SESSION_AND_USER = (
-    select(UserSession).options(joinedload(UserSession.user)).where(UserSession.token == bindparam("token"))
+    select(UserSession)
+    .options(
+        joinedload(UserSession.user).joinedload(User.organization).load_only(*_ORGANIZATION_COLUMNS),
+        # and the top bar's unread count (services/notify.unread_count)
+        joinedload(UserSession.user).with_expression(User.unread_at_load, notify.UNREAD_OF_LOADED_USER),
+    )
+    .where(UserSession.token == bindparam("token"))
 )
 
 

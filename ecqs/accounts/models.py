@@ -14,7 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ecqs.extensions import db
@@ -226,6 +226,9 @@ class User(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     organization: Mapped[Organization | None] = relationship(back_populates="users")
+    # The top bar's unread count as of the request's session load (accounts/auth.py asks for it
+    # with the session row; services/notify.unread_count decides whether it still holds).
+    unread_at_load: Mapped[int | None] = query_expression()
 
     # Flask-Login protocol; the id it stores in the cookie is the server-side session token.
     session_token = None

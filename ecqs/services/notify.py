@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, event, func, select, update
+from sqlalchemy.orm import Session
 
 from ecqs.extensions import db
 from ecqs.models import Notification, User, utcnow
@@ -61,11 +62,52 @@ _UNREAD = select(func.count()).where(
 )
 
 
+# The same count for the user a statement loads (with_expression(User.unread_at_load, …)): the
+# session load asks for it, so that a page's badge needs no statement of its own.
+UNREAD_OF_LOADED_USER = (
+    select(func.count())
+    .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+    .correlate(User)
+    .scalar_subquery()
+)
+_CHANGED = "ecqs_notifications_changed"  # in session.info: its transaction changed notifications
+
+
 def unread_count(user) -> int:
     if user is None or not getattr(user, "is_authenticated", False):
         return 0
-    db.session.flush()  # as the session's own execute would: a message added here counts
-    return db.session.connection().execute(_UNREAD, {"user_id": user.id}).scalar() or 0
+    session = db.session()
+    # The count loaded with the user holds while this session has not touched notifications
+    # (after a commit the user's attributes are expired, and the count is asked again).
+    loaded = user.__dict__.get("unread_at_load")
+    if loaded is not None and not session.info.get(_CHANGED) and not _pending_notifications(session):
+        return loaded
+    session.flush()  # as the session's own execute would: a message added here counts
+    return session.connection().execute(_UNREAD, {"user_id": user.id}).scalar() or 0
+
+
+def _pending_notifications(session) -> bool:
+    return any(isinstance(obj, Notification) for obj in (*session.new, *session.dirty, *session.deleted))
+
+
+@event.listens_for(Session, "before_flush")
+def _flushing_notifications(session, flush_context, instances):
+    if _pending_notifications(session):
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session, transaction):
+    # A new transaction loads its user afresh (a commit expired it), with a count of its own.
+    if transaction.parent is None:
+        session.info.pop(_CHANGED, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_notifications(state):
+    # update(Notification) / delete(Notification) through the session (全部标为已读, the archive)
+    if (state.is_update or state.is_delete) and state.bind_mapper is Notification.__mapper__:
+        state.session.info[_CHANGED] = True
 
 
 def mark_read(notification: Notification) -> None:

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from ecqs.accounts import auth
 from ecqs.extensions import db
-from ecqs.models import Notification, utcnow
+from ecqs.models import Notification, UserSession, utcnow
 from ecqs.services import notify
-from tests.conftest import make_user
+from tests.conftest import make_user, recorded_statements
 
 
 def _message(user, title="预约已受理", link=None, age_days=0, read=False):
@@ -37,6 +38,51 @@ def test_badge_counts_own_unread_only(app, client, login_as):
     assert 'id="unread-badge"' in page
     assert 'data-unread="2"' in page
     assert f'href="/admin/notifications/open/?id={first.id}"' in page  # the home's unread list
+
+
+def test_badge_count_comes_with_the_session_load(app, client, login_as):
+    """The top bar's count is loaded with the session row (no statement of its own)."""
+    user = login_as("enterprise")
+    _message(user)
+    _message(user)
+    db.session.expunge_all()  # as a new request's session: nothing loaded yet
+    with recorded_statements() as statements:
+        page = client.get("/admin/instruments/").get_data(as_text=True)
+    assert 'data-unread="2"' in page
+    counting = [s for s in statements if "FROM notifications" in s]
+    assert len(counting) == 1 and "FROM user_sessions" in counting[0], counting
+
+
+def test_badge_count_follows_changes_made_in_the_same_request(app, client, login_as):
+    """The count loaded with the user holds only until this request touches notifications: a
+    message added (even unflushed), one read, or all read in bulk."""
+    user = login_as("enterprise")
+    _message(user)
+    _message(user)
+    token = db.session.execute(select(UserSession.token).where(UserSession.user_id == user.id)).scalar()
+    db.session.expunge_all()
+    with app.test_request_context("/"):
+        loaded = db.session.execute(auth._SESSION_AND_USER, {"token": token}).scalar_one().user
+        assert loaded.unread_at_load == 2
+        with recorded_statements() as statements:
+            assert notify.unread_count(loaded) == 2
+        assert statements == []  # from the load
+        notify.notify_user(loaded, "新消息")  # pending, not flushed
+        assert notify.unread_count(loaded) == 3
+        first = db.session.scalars(select(Notification).where(Notification.user_id == user.id)).first()
+        notify.mark_read(first)
+        assert notify.unread_count(loaded) == 2
+        notify.mark_all_read(loaded)  # a bulk UPDATE
+        assert notify.unread_count(loaded) == 0
+        db.session.rollback()
+    db.session.remove()
+    with app.test_request_context("/"):
+        # A new session: the count from the load again; a bulk UPDATE alone is noticed too.
+        loaded = db.session.execute(auth._SESSION_AND_USER, {"token": token}).scalar_one().user
+        assert notify.unread_count(loaded) == 2
+        notify.mark_all_read(loaded)
+        assert notify.unread_count(loaded) == 0
+        db.session.rollback()
 
 
 def test_open_marks_read_and_goes_to_the_record(app, client, login_as):

@@ -375,6 +375,11 @@ def test_a_logged_in_request_loads_session_and_user_in_one_statement(app, client
     assert "JOIN users" in session_reads[0]
     separate = [s for s in statements if re.search(r"FROM users\s+WHERE users\.id = ", s)]
     assert not separate, separate
+    # The organisation's columns that the access rules read come with it (no lazy load), the
+    # rest of the organisation only when a page reads it.
+    assert "JOIN organizations" in session_reads[0]
+    assert "organizations_1.status" in session_reads[0] and "organizations_1.uscc" not in session_reads[0]
+    assert not [s for s in statements if re.search(r"FROM organizations\s+WHERE organizations\.id = ", s)]
 
 
 def _folded_and_plain(client, view, url):
