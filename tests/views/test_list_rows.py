@@ -123,6 +123,48 @@ def test_delete_form_built_on_use_gives_the_same_page(app, monkeypatch):
     assert with_trash and without_trash, (with_trash, without_trash)
 
 
+def test_remembered_actions_and_row_buttons_are_flask_admins(app):
+    """RoleView keeps the bulk actions' texts (per language) and the row buttons (per switch)
+    across pages: for every grid and role, in both languages, they are what Flask-Admin's own
+    methods give, and a switch turned off takes its button away."""
+    from flask import g, session
+    from flask_admin.actions import ActionsMixin
+    from flask_admin.model import BaseModelView
+    from flask_babel import refresh
+
+    from ecqs.admin_views import base as admin_base
+
+    world = build_world()
+    compared = 0
+    for lang in ("zh_Hans_CN", "en", "zh_Hans_CN"):
+        for view in model_views(app):
+            if not isinstance(view, admin_base.RoleView):
+                continue
+            for role in sorted(view.roles):
+                with app.test_request_context("/"):
+                    session["lang"] = lang
+                    refresh()
+                    g._login_user = world.users[role]
+                    for _ in range(2):  # the second from the memo
+                        assert view.get_actions_list() == ActionsMixin.get_actions_list(view), (lang, role)
+                        ours = [a.inner for a in admin_base.RoleView.get_list_row_actions(view)]
+                        theirs = BaseModelView.get_list_row_actions(view)
+                        assert [(type(a), str(a.title or "")) for a in ours] == [
+                            (type(a), str(a.title or "")) for a in theirs
+                        ], (role, view.endpoint)
+                    compared += 1
+    assert compared >= 90, compared
+    view = next(v for v in model_views(app) if v.endpoint == "instrument_items")
+    with app.test_request_context("/"):
+        g._login_user = world.users["admin"]
+        assert any(type(a.inner).__name__ == "EditRowAction" for a in view.get_list_row_actions())
+        view.can_edit = False  # this instance only
+        try:
+            assert not any(type(a.inner).__name__ == "EditRowAction" for a in view.get_list_row_actions())
+        finally:
+            del view.can_edit
+
+
 def test_grids_whose_templates_change_the_row_blocks_keep_the_template(app):
     """A list template (or one it extends, up to admin/ecqs_list.html) that overrides a row
     block would be bypassed by the Python rows: such a grid must say fast_list_rows = False."""
