@@ -67,6 +67,18 @@ LINK_STATUS_LABELS = {"pending": _l("待审核"), "approved": _l("已通过"), "
 ACCOUNT_STATUS_LABELS = {"active": _l("启用"), "disabled": _l("停用")}
 
 
+# Divisions left out of a full name when they are an ancestor (西安市市辖区 is no place's name).
+UNNAMED_DIVISIONS = frozenset({"市辖区", "县"})
+
+
+def division_full_name(names) -> str:
+    """A division's full name from its own name and its ancestors' (nearest first): 雁塔区,
+    西安市, 陕西省 → 陕西省西安市雁塔区. Division.full_name and pages that select the names
+    (the ledger's rows) both ask it."""
+    own, *ancestors = names
+    return "".join([*(n for n in reversed(ancestors) if n not in UNNAMED_DIVISIONS), own])
+
+
 class Division(db.Model):
     """GB/T 2260 administrative division (province, city, county)."""
 
@@ -86,10 +98,9 @@ class Division(db.Model):
     def full_name(self) -> str:
         names, node = [], self
         while node is not None:
-            if node.name not in {"市辖区", "县"} or node is self:
-                names.append(node.name)
+            names.append(node.name)
             node = node.parent
-        return "".join(reversed(names))
+        return division_full_name(names)
 
     def __str__(self) -> str:
         return self.full_name

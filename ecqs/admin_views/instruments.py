@@ -33,6 +33,7 @@ from ecqs.i18n import gettext as _
 from ecqs.i18n import lazy_gettext as _l
 from ecqs.instruments import catalogue as instrument_catalogue
 from ecqs.instruments import ledger_import as instrument_import
+from ecqs.instruments import ledger_rows
 from ecqs.instruments import scopes as instrument_scopes
 from ecqs.instruments.forms import InstrumentEditForm, InstrumentForm
 from ecqs.models import (
@@ -257,6 +258,18 @@ class _InstrumentGrid(DynamicFilterMixin, RoleView):
 
     def get_empty_list_message(self):
         return _("暂无器具信息")
+
+    # The page's rows as light records of what it shows (instruments/ledger_rows.py), not ORM
+    # instruments; False: the ORM's (tests/instruments/test_ledger_rows.py compares the two).
+    light_list_rows = True
+
+    def page_rows(self, page_query):
+        if self.light_list_rows:
+            columns = [column for column, _label in self._list_columns]
+            rows = ledger_rows.page_rows(self.session, page_query, columns)
+            if rows is not None:
+                return rows
+        return super().page_rows(page_query)
 
     # ---- export: the filtered query as plain rows, names from small lookup tables ----------
 

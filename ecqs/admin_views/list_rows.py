@@ -16,6 +16,8 @@ import re
 from operator import attrgetter
 
 from flask.globals import _cv_request
+from flask_admin.base import BaseView
+from flask_admin.contrib.sqla import ModelView as SQLAModelView
 from flask_admin.model import BaseModelView
 from flask_admin.model import template as row_template
 from markupsafe import Markup, escape
@@ -50,13 +52,54 @@ def _link(title, icon_class: str):
     )
 
 
-def _url_button(view, endpoint: str, kwargs: dict, id_arg: str, title, icon_class: str):
+# Row-button URLs with the row-id stand-in, escaped and split around it, remembered across
+# requests by everything url_for builds them from (see _url_key); bounded: return URLs vary.
+_URL_TEMPLATES_MAX = 512
+
+
+def _url_key(view):
+    """What a row button's URL depends on besides its endpoint and arguments: the app's views
+    (this view), the request's host, scheme and script root (url_for's adapter) and blueprint
+    (a `.endpoint` is its). None where url_for may read more: a view with its own get_url, or
+    an app with URL defaults callbacks (they may read anything)."""
+    if type(view).get_url is not BaseView.get_url:
+        return None
+    ctx = _cv_request.get(None)
+    if ctx is None or any(ctx.app.url_default_functions.values()):
+        return None
+    req = ctx.request
+    return (req.host, req.scheme, req.script_root, req.blueprint)
+
+
+def _url_template(view, endpoint: str, kwargs: dict, url_key) -> tuple[str, str, str]:
+    """view.get_url(endpoint, **kwargs), escaped, as str.partition(_ROW_ID) gives it."""
+
+    def build():
+        return str(escape(view.get_url(endpoint, **kwargs))).partition(_ROW_ID)
+
+    if url_key is None:
+        return build()
+    try:
+        key = (*url_key, endpoint, tuple(kwargs.items()))
+        hash(key)
+    except TypeError:  # an unhashable argument (a list): built each time
+        return build()
+    templates = view.__dict__.setdefault("_ecqs_url_templates", {})
+    parts = templates.get(key)
+    if parts is None:
+        if len(templates) >= _URL_TEMPLATES_MAX:
+            templates.clear()
+        parts = templates[key] = build()
+    return parts
+
+
+def _url_button(view, endpoint: str, kwargs: dict, id_arg: str, title, icon_class: str, url_key=None):
     """A button linking to view.get_url(endpoint, **kwargs) with kwargs[id_arg] = the row's id
     (argument order as the template's). For ids that need no quoting (Flask-Admin passes them as
-    strings: "42"), the URL is built once a page and the id put in its place: url_for costs as
-    much as the rest of a button."""
+    strings: "42"), the URL is built once (and remembered across requests, _url_template) and
+    the id put in its place: url_for costs as much as the rest of a button."""
     head, tail = _link(title, icon_class)
-    prefix, found, suffix = str(escape(view.get_url(endpoint, **kwargs))).partition(_ROW_ID)
+    prefix, found, suffix = _url_template(view, endpoint, kwargs, url_key)
 
     def button(row, row_id, plain):
         if plain and found:  # (a link without the stand-in is built for each row)
@@ -66,12 +109,12 @@ def _url_button(view, endpoint: str, kwargs: dict, id_arg: str, title, icon_clas
     return button
 
 
-def _compile_button(view, action, return_url: str):
+def _compile_button(view, action, return_url: str, url_key=None):
     """One row button as a function (row, row_id, plain) -> its markup, "" where its action is
     refused on this row; None for a button whose markup is not known here."""
     inner = getattr(action, "inner", None)
     if inner is not None:  # AllowedRowAction: only where the action is allowed
-        shown = _compile_button(view, inner, return_url)
+        shown = _compile_button(view, inner, return_url, url_key)
         if shown is None:
             return None
         refusal = view.row_action_rule(inner)
@@ -79,13 +122,15 @@ def _compile_button(view, action, return_url: str):
     kind = type(action)
     if kind is row_template.ViewRowAction:
         kwargs = {"id": _ROW_ID, "url": return_url}
-        return _url_button(view, ".details_view", kwargs, "id", action.title, VIEW_ICON)
+        return _url_button(view, ".details_view", kwargs, "id", action.title, VIEW_ICON, url_key)
     if kind is row_template.EditRowAction:
         kwargs = {"id": _ROW_ID, "url": return_url}
-        return _url_button(view, ".edit_view", kwargs, "id", action.title, EDIT_ICON)
+        return _url_button(view, ".edit_view", kwargs, "id", action.title, EDIT_ICON, url_key)
     if kind is row_template.EndpointLinkRowAction:
         kwargs = {**(action.url_args or {}), action.id_arg: _ROW_ID}
-        return _url_button(view, action.endpoint, kwargs, action.id_arg, action.title, action.icon_class)
+        return _url_button(
+            view, action.endpoint, kwargs, action.id_arg, action.title, action.icon_class, url_key
+        )
     if kind is row_template.LinkRowAction:
         head, tail = _link(action.title, action.icon_class)
         if isinstance(action.url, str):
@@ -108,40 +153,49 @@ class _RowPlan:
             )
         self.buttons = None
         if view.column_display_actions:
-            self.buttons = [_compile_button(view, action, return_url) for action in row_actions]
+            url_key = _url_key(view)
+            self.buttons = [_compile_button(view, action, return_url, url_key) for action in row_actions]
         self.known = self.buttons is None or None not in self.buttons
         self.cells = [_cell(view, column) for column, _name in list_columns]
+        self.row_id = _row_id(view)
 
 
-def row_html(view, context, row, list_columns, actions, row_actions, return_url: str) -> Markup | None:
-    """The cells of one grid row (inside its <tr>), or None for the template to render it."""
-    if view.column_editable_list:
-        return None
+def _plan(view, context, list_columns, actions, row_actions, return_url: str) -> _RowPlan:
     key = (
         view.endpoint,
         return_url,
         bool(actions),
         tuple(map(id, row_actions)),
-        tuple(column for column, _name in list_columns),
+        tuple([column for column, _name in list_columns]),
     )
-    plan = request_memo(
+    return request_memo(
         "_ecqs_row_plans",
         key,
         lambda: _RowPlan(view, context, list_columns, actions, row_actions, return_url),
     )
+
+
+def row_html(
+    view, context, row, list_columns, actions, row_actions, return_url: str, plan=None
+) -> Markup | None:
+    """The cells of one grid row (inside its <tr>), or None for the template to render it.
+    `plan`: the page's _RowPlan where the caller has it (rows_html)."""
+    if view.column_editable_list:
+        return None
+    if plan is None:
+        plan = _plan(view, context, list_columns, actions, row_actions, return_url)
     if not plan.known:
         return None
-    row_id = view.get_pk_value(row)
+    row_id, plain = plan.row_id(row)
     parts = []
     if plan.checkbox is not None:
         head, tail = plan.checkbox
-        parts.append(f"{head}{escape(row_id)}{tail}")
+        # A plain id (letters, digits, "_.~-") is its own markup.
+        parts.append(f"{head}{row_id if plain else escape(row_id)}{tail}")
     if plan.buttons is not None:
-        plain = _PLAIN_ID.fullmatch(str(row_id)) is not None
         buttons = "".join([button(row, row_id, plain) for button in plan.buttons])
         parts.append(f'<td class="list-buttons-column">\n{buttons}</td>\n')
-    for cell in plan.cells:
-        parts.append(cell(row, context))
+    parts.append("".join([cell(row, context) for cell in plan.cells]))
     # Every value in a cell went through escape() (a Markup value, e.g. a badge, stays as it is).
     return Markup("".join(parts))  # noqa: S704
 
@@ -149,13 +203,45 @@ def row_html(view, context, row, list_columns, actions, row_actions, return_url:
 def rows_html(view, context, data, list_columns, actions, row_actions, return_url: str) -> Markup | None:
     """All the rows of a grid page (<tr> … </tr> each), or None where any row is left to the
     template: one call from the page instead of a block call per row."""
+    if view.column_editable_list:
+        return None
+    plan = _plan(view, context, list_columns, actions, row_actions, return_url)
     rows = []
     for row in data:
-        cells = row_html(view, context, row, list_columns, actions, row_actions, return_url)
+        cells = row_html(view, context, row, list_columns, actions, row_actions, return_url, plan=plan)
         if cells is None:
             return None
         rows.append(f"<tr>\n{cells}</tr>\n")
     return Markup("".join(rows))  # noqa: S704 (each row is row_html's escaped markup)
+
+
+def _row_id(view):
+    """view.get_pk_value as a function of the row, with whether the id is plain (url_for leaves
+    it as it is). Flask-Admin's own, for a one-column key holding a whole number, gives its
+    digits: they are worked out here without its escaping (no "." or "," to escape)."""
+    key = getattr(view, "_primary_key", None)
+    if type(view).get_pk_value is SQLAModelView.get_pk_value and isinstance(key, str):
+        value_of = attrgetter(key)
+
+        def row_id(row):
+            value = value_of(row)
+            if type(value) is int:
+                return str(value), True
+            value = view.get_pk_value(row)
+            return value, _PLAIN_ID.fullmatch(str(value)) is not None
+
+        return row_id
+
+    def any_row_id(row):
+        value = view.get_pk_value(row)
+        return value, _PLAIN_ID.fullmatch(str(value)) is not None
+
+    return any_row_id
+
+
+_RECORD = object()  # a type of records (list_rows._cell: shown as its text, once a page)
+# What markupsafe.escape replaces in a plain string (tests/views/test_list_rows.py compares).
+_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
 
 
 def _own_list_value(view) -> bool:
@@ -178,16 +264,19 @@ def _cell(view, column: str):
     type_formatters = view.column_type_formatters
     by_type: dict = {}  # the type formatter of each type met (isinstance in declared order)
 
-    def type_formatter(kind):
-        found = by_type[kind] = next(
-            (f for typeobj, f in type_formatters.items() if issubclass(kind, typeobj)), None
-        )
-        return found
-
     # A record shown as its name (a division, a catalogue entry) recurs on many rows: its text is
-    # worked out once a page. Records only: they live as long as the page's rows, so their id()
-    # names the same record throughout (a computed value's id may be reused once it is freed).
+    # worked out once a page. Records only (ORM records, or a page's light records that say
+    # `__grid_record__`, instruments/ledger_rows.py): they live as long as the page's rows, so
+    # their id() names the same record throughout (a computed value's id may be reused once
+    # it is freed).
     records: dict = {}
+
+    def type_formatter(kind):
+        found = next((f for typeobj, f in type_formatters.items() if issubclass(kind, typeobj)), None)
+        if found is None and (hasattr(kind, "__mapper__") or hasattr(kind, "__grid_record__")):
+            found = _RECORD
+        by_type[kind] = found
+        return found
 
     def cell(row, context) -> str:
         if formatter is not None:
@@ -202,13 +291,15 @@ def _cell(view, column: str):
         else:
             kind = type(value)
             fmt = by_type[kind] if kind in by_type else type_formatter(kind)
-            if fmt is not None:
-                value = fmt(view, value, column)
-            elif hasattr(kind, "__mapper__"):
+            if fmt is _RECORD:
                 text = records.get(id(value))
                 if text is None:
                     text = records[id(value)] = escape(value)
                 return f"{head}{text}{tail}"
+            if fmt is not None:
+                value = fmt(view, value, column)
+        if type(value) is str:  # escape()'s text in one call
+            return f"{head}{value.translate(_HTML_ESCAPES)}{tail}"
         return f"{head}{escape(value)}{tail}"
 
     value_of = getattr(formatter, "value_of", None)

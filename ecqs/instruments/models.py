@@ -47,6 +47,19 @@ VERIFICATION_RESULT_LABELS = {"qualified": _l("合格"), "unqualified": _l("不�
 EXPIRY_WARNING_DAYS = 30
 
 
+def expiry_state(valid_until: date | None, status: str, today: date) -> str | None:
+    """An instrument's expiry warning: 'overdue' (red), 'due_soon' (yellow, within 30 days) or
+    None (no date, scrapped, or valid for longer). Instrument.expiry_state and the ledger page's
+    rows (instruments/ledger_rows.py) both ask it."""
+    if valid_until is None or status == "scrapped":
+        return None
+    if valid_until < today:
+        return "overdue"
+    if (valid_until - today).days <= EXPIRY_WARNING_DAYS:
+        return "due_soon"
+    return None
+
+
 class InstrumentItem(db.Model):
     """强检器具目录 项别 (e.g. 压力仪表)."""
 
@@ -149,13 +162,7 @@ class Instrument(db.Model):
 
     def expiry_state(self, today: date) -> str | None:
         """'overdue' (red), 'due_soon' (yellow, within 30 days) or None."""
-        if self.valid_until is None or self.status == "scrapped":
-            return None
-        if self.valid_until < today:
-            return "overdue"
-        if (self.valid_until - today).days <= EXPIRY_WARNING_DAYS:
-            return "due_soon"
-        return None
+        return expiry_state(self.valid_until, self.status, today)
 
     def __str__(self) -> str:
         return f"{self.name}（{self.serial_no}）"

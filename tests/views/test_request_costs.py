@@ -475,7 +475,12 @@ def test_the_ledger_page_is_one_narrow_query_whatever_its_rows(client, login_as,
             page = client.get("/admin/instruments/").get_data(as_text=True)
         assert page.count('name="rowid"') == total
         counts.append(len(statements))
-        rows = [s for s in statements if "instruments.id AS instruments_id" in s]
+        # The page's select (the count and the filters' option lists aside).
+        rows = [
+            s
+            for s in statements
+            if re.search(r"\bFROM instruments\b", s) and "LIMIT" in s and "count(" not in s
+        ]
         assert len(rows) == 1, rows
         assert "organizations" not in rows[0]
         assert "divisions" in rows[0] and "instrument_items" in rows[0]
