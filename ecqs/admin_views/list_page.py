@@ -23,6 +23,8 @@ from jinja2 import pass_context
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
+from ecqs.admin_views.list_rows import _NUMBER, NumberedUrls
+
 LEAN_TEMPLATE = "admin/ecqs_model_list.html"
 PLAIN_TEMPLATE = "admin/model/list.html"
 
@@ -36,6 +38,21 @@ PYTHON_BUTTONS = (
 )
 QUERY_SAFE = "!$'()*,/:;?@"  # what werkzeug leaves unquoted in a query value (werkzeug.urls)
 _STAND_IN = "__ecqs_value__"  # stands for a link's one value in a link built once
+# lib.html's form_js (no maps, no editable columns: the lean page is not used there), then list.html's
+TAIL_SCRIPTS = (
+    ("vendor/bootstrap-daterangepicker/daterangepicker.js", "1.3.22"),
+    ("admin/js/form.js", "1.0.1"),
+    ("admin/js/bs4_modal.js", "1.0.0"),
+    ("admin/js/bs4_filters.js", "1.0.0"),
+)
+ACTION_SCRIPTS = (("admin/js/actions.js", "1.0.0"),)
+_NONCE = "__ecqs_nonce__"  # stands for the page's nonce attribute in scripts built once
+STAND_IN = str(_NUMBER)  # NumberedUrls' stand-in for the number
+# quote_plus(text, safe=QUERY_SAFE) of an ASCII text, one character at a time
+_ASCII_QUOTED = {
+    c: ch if ch.isalnum() or ch in "_.-~" + QUERY_SAFE else "+" if ch == " " else f"%{c:02X}"
+    for c, ch in ((c, chr(c)) for c in range(128))
+}
 
 
 def prepare(view, kwargs: dict) -> None:
@@ -131,7 +148,8 @@ class ListPage:
         if not parts:
             return escape(view.get_url(endpoint, **{name: value}))
         head, tail = parts
-        return escape(f"{head}{quote_plus(value, safe=QUERY_SAFE)}{tail}")
+        quoted = value.translate(_ASCII_QUOTED) if value.isascii() else quote_plus(value, safe=QUERY_SAFE)
+        return escape(f"{head}{quoted}{tail}")
 
     def template_rows(self, row_actions) -> bool:
         """Whether the template may build this page's rows (list_rows leaves them to it): then
@@ -349,27 +367,40 @@ class ListPage:
             value, dumps=policies["json.dumps_function"], **policies["json.dumps_kwargs"]
         )
 
-    def filter_data(self) -> Markup:
-        """The filter groups and the active filters as JSON (list.html's tail)."""
-        args = self.args
-        if not args["filter_groups"]:
-            return Markup("")
-        return Markup(  # noqa: S704 (JSON made HTML-safe)
-            f'<div id="filter-groups-data" class="d-none">{self._json(args["filter_groups"])}</div>\n'
-            f'<div id="active-filters-data" class="d-none">{self._json(args["active_filters"])}</div>\n'
-        )
-
     @pass_context
-    def action_data(self, context) -> Markup:
-        """actions.html's script data: the confirmation texts and the no-selection message."""
+    def tail(self, context) -> Markup:
+        """list.html's tail after its super(): the filters' data, lib.html's form_js, the modal
+        and filter scripts, and actions.html's script with its data."""
         args = self.args
-        if not args["actions"]:
-            return Markup("")
-        confirmation = args["actions_confirmation"]
+        nonce = str(escape(context.resolve("admin_csp_nonce_attribute")))
+        parts = []
+        if args["filter_groups"]:
+            parts.append(
+                f'<div id="filter-groups-data" class="d-none">{self._json(args["filter_groups"])}</div>\n'
+                f'<div id="active-filters-data" class="d-none">{self._json(args["active_filters"])}</div>\n'
+            )
+        static_url = context.resolve("admin_static_url")
+
+        def scripts(files):
+            return "".join(
+                f'<script {_NONCE} src="{escape(static_url(filename=name, v=version))}"></script>\n'
+                for name, version in files
+            )
+
+        root = request.script_root
+        parts.append(self._remember((root, "scripts"), lambda: scripts(TAIL_SCRIPTS)))
+        if args["actions"]:
+            parts.append(self._action_data(context))
+            parts.append(self._remember((root, "action script"), lambda: scripts(ACTION_SCRIPTS)))
+        return Markup("".join(parts).replace(_NONCE, nonce))  # noqa: S704 (every value escaped)
+
+    def _action_data(self, context) -> str:
+        """actions.html's script data: the confirmation texts and the no-selection message."""
+        confirmation = self.args["actions_confirmation"]
 
         def build():
             message = context.resolve("_gettext")("Please select at least one record.")
-            return Markup(  # noqa: S704 (JSON made HTML-safe)
+            return (
                 f'<div id="actions-confirmation-data" class="d-none">{self._json(confirmation)}</div>\n'
                 f'<div id="message-data" class="d-none">{self._json(message)}</div>\n'
             )
@@ -419,7 +450,21 @@ class ListPage:
 
 
 def _escaped_links(url):
-    return lambda n: escape(url(n))
+    """n -> escape(url(n)). For NumberedUrls, the link built once with its stand-in number is
+    escaped once and the number put in its place (escaping leaves digits as they are)."""
+    if not isinstance(url, NumberedUrls):
+        return lambda n: escape(url(n))
+    escaped = []
+
+    def link(n):
+        if type(n) is not int or n in url.special:
+            return escape(url(n))
+        if not escaped:
+            url(n)  # builds the link with the stand-in (its `template`; "" where it cannot)
+            escaped.append(str(escape(url.template)) if url.template else "")
+        return escaped[0].replace(STAND_IN, str(n)) if escaped[0] else escape(url(n))
+
+    return link
 
 
 OFF = " disabled"

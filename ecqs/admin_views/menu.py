@@ -38,9 +38,10 @@ def main_menu(context, admin_view):
         layout = context.environment.get_template("admin/layout.html", context.name)
         return layout.make_module(context.get_all(), True).menu()
 
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # (the proxy looks the user up on each use)
+    if not user.is_authenticated:
         return render()
-    key = (current_user.id, current_user.get_id(), str(get_locale()), admin_view.endpoint)
+    key = (user.id, user.get_id(), str(get_locale()), admin_view.endpoint)
     return short_cache.remember("main_menus", key, render)
 
 

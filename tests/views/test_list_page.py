@@ -135,7 +135,8 @@ def test_a_link_with_its_value_quoted_in_is_url_fors(app, return_url):
         built = escape(view.get_url(".create_view", url=return_url))
         assert page._link_with(".create_view", "url", return_url) == built
         assert page._link_with(".create_view", "url", return_url) == built  # from the memo
-    assert quote_plus("a b", safe=list_page.QUERY_SAFE) == "a+b"
+    ascii_text = "".join(map(chr, range(128)))
+    assert ascii_text.translate(list_page._ASCII_QUOTED) == quote_plus(ascii_text, safe=list_page.QUERY_SAFE)
 
 
 # ---- admin/base.html: layout.html's macros written out ----------------------------------------
