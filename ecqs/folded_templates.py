@@ -25,13 +25,14 @@ from jinja2.visitor import NodeTransformer
 from ecqs.extensions import babel
 
 LABEL_FUNCTIONS = frozenset({"_", "gettext"})  # both are ecqs.extensions.template_gettext
-LINK_FUNCTIONS = frozenset({"fixed_url"})
 # Flask-Admin's templates `{% import 'admin/static.html' as admin_static %}`; ours makes its
-# `url` the global admin_static_url (checked, not assumed: see FoldingEnvironment.static_url).
+# `url` the global admin_static_url (checked, not assumed: see FoldingEnvironment.static_url),
+# which our own templates call by name.
 STATIC_TEMPLATE = "admin/static.html"
 STATIC_FUNCTION = "admin_static_url"
+LINK_FUNCTIONS = frozenset({"fixed_url", STATIC_FUNCTION})
 # Globals the folded calls stand for: a page whose context redefines one is not folded.
-FOLDED_GLOBALS = LABEL_FUNCTIONS | LINK_FUNCTIONS | {STATIC_FUNCTION}
+FOLDED_GLOBALS = LABEL_FUNCTIONS | LINK_FUNCTIONS
 _MAX_ENVIRONMENTS = 16  # languages × application roots × callers: a handful; bounded anyway
 
 # (name, function) pairs a caller puts in every context it renders with, and whose value for
@@ -80,9 +81,9 @@ def _bindings(tree: nodes.Template) -> dict[str, list[nodes.Node]]:
 
 
 class _Folder(NodeTransformer):
-    """Replaces `_('literal')` by its translation, `fixed_url('endpoint', key='literal')` and
-    `<admin/static.html>.url(key='literal')` by their links, and a context function's call by
-    its value, where the template does not bind the name itself."""
+    """Replaces `_('literal')` by its translation, `fixed_url('endpoint', key='literal')`,
+    `admin_static_url(key='literal')` and `<admin/static.html>.url(key='literal')` by their links,
+    and a context function's call by its value, where the template does not bind the name itself."""
 
     def __init__(self, environment: FoldingEnvironment, names: frozenset, static_modules: frozenset):
         self.environment = environment
@@ -107,7 +108,8 @@ class _Folder(NodeTransformer):
         elif isinstance(target, nodes.Name) and target.name in self.names:
             if target.name in LABEL_FUNCTIONS:
                 return self._label(node, args, kwargs)
-            # A context function, else (fixed_url) the global the compiled call would have called.
+            # A context function, else (fixed_url, admin_static_url) the global the compiled call
+            # would have called.
             functions = self.environment.ecqs_functions
             function = functions.get(target.name) or self.environment.globals[target.name]
         else:

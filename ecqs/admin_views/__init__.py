@@ -35,7 +35,7 @@ from ecqs.admin_views.accounts import (
 )
 from ecqs.admin_views.base import endpoint_for_model
 from ecqs.admin_views.home import HomeView
-from ecqs.admin_views.menu import CAT_CENTRE, CAT_SYSTEM, main_menu
+from ecqs.admin_views.menu import CAT_CENTRE, CAT_SYSTEM, admin_menu_icon, main_menu
 from ecqs.admin_views.notifications import NotificationView, unread_notifications
 from ecqs.extensions import db
 from ecqs.i18n import lazy_gettext as _l
@@ -77,6 +77,7 @@ def init_admin(app) -> Admin:
     )
     app.add_template_global(unread_notifications)
     app.add_template_global(main_menu)
+    app.add_template_global(admin_menu_icon)
     s = db.session
     # 个人中心
     admin.add_view(

@@ -27,7 +27,7 @@ from wtforms import DateField, FileField, Form, IntegerField, SelectField, Strin
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from ecqs import access, workflows
-from ecqs.admin_views import list_rows
+from ecqs.admin_views import list_page, list_rows
 from ecqs.extensions import babel, db
 from ecqs.folded_templates import folded_template
 from ecqs.i18n import gettext as _
@@ -402,6 +402,9 @@ class RoleView(AccessDeniedMixin, ModelView):
     # Pages compiled with their literal labels and static links folded in (ecqs/folded_templates.py);
     # the same page as the plain template gives (tests/views/test_list_rows.py compares them).
     folded_templates = True
+    # The list page around the table without Flask-Admin's imports and macros (admin_views/
+    # list_page.py); the same page as Flask-Admin's list.html (tests/views/test_list_page.py).
+    lean_list_page = True
 
     @pass_context
     def list_rows_html(self, context, data, list_columns, actions, row_actions, return_url):
@@ -414,6 +417,8 @@ class RoleView(AccessDeniedMixin, ModelView):
     def render(self, template, **kwargs):
         if "pager_url" in kwargs and self.fast_list_rows:  # a grid: its page links from one url_for
             kwargs["pager_url"] = list_rows.NumberedUrls(kwargs["pager_url"], special=(0,))
+        if "pager_url" in kwargs:  # a grid: Flask-Admin's list page or the lean one
+            list_page.prepare(self, kwargs)
         reword_admin_flashes()
         self._template_args["_gettext"] = admin_gettext
         self._template_args["_ngettext"] = admin_ngettext
