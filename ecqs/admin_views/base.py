@@ -869,8 +869,10 @@ class RoleView(AccessDeniedMixin, ModelView):
             if self.is_action_allowed(name):
                 actions.append((name, text(label)))
                 confirmation = self._actions_data[name][2]
-                if confirmation:
-                    confirmations[name] = text(confirmation)
+                if confirmation is not None:  # (a lazy text's truth is its translation)
+                    said = text(confirmation)
+                    if said:
+                        confirmations[name] = said
         return actions, confirmations
 
     @action("delete", _l("删除"), _l("确定删除选中的记录吗？此操作不可恢复。"))
