@@ -159,7 +159,7 @@ def page_rows(session, query, columns) -> list[LedgerRow] | None:
     divisions: dict = {}
     orgs: dict = {}
     rows = []
-    for values in session.execute(stmt).tuples():
+    for values in session.execute(stmt):  # (Row is a tuple; .tuples() warns on every call)
         id_, name, spec, serial, place, mode, valid, status = values[:8]
         names = values[8:10]
         kind = kinds.get(names, kinds)
