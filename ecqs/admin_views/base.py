@@ -369,16 +369,12 @@ class RoleView(AccessDeniedMixin, ModelView):
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         """Grids with `simple_list_pager` (big tables) skip Flask-Admin's count(*); their total
         and page numbers come from grid_counts (an estimate or a bounded count), never fewer
-        than the rows this page proves exist."""
+        than the rows this page proves exist. In the default order the bounded count comes
+        with the page's own SELECT (one statement for both)."""
         count, page_query = super().get_list(page, sort_column, sort_desc, search, filters, False, page_size)
-        data = self.page_rows(page_query) if execute else page_query
-        if not (self.simple_list_pager and execute):
-            return count, data
         size = page_size if page_size is not None else self.page_size
-        if not size:
-            return count, data
-        # Rows this page proves exist (none: a page past the end proves nothing).
-        seen = (page or 0) * size + len(data) + (1 if len(data) == size else 0) if data else 0
+        if not (execute and self.simple_list_pager and size):
+            return count, (self.page_rows(page_query)[0] if execute else page_query)
         key = (self.endpoint, current_user.get_id(), search, tuple(map(tuple, filters or ())))
 
         def query():
@@ -389,12 +385,24 @@ class RoleView(AccessDeniedMixin, ModelView):
             parent = super(RoleView, self)
             return parent.get_list(None, None, False, search, filters, execute=False, page_size=0)[1]
 
-        return grid_counts.total(query, cache_key=key).at_least(seen), data
+        plan = grid_counts.Plan(query, cache_key=key)
+        along = plan.limit is not None and sort_column is None
+        data, counted = self.page_rows(page_query, plan.count_column() if along else None)
+        # (a page past the end brings no row, so no count either: it is counted on its own)
+        total = plan.total(counted)
+        # Rows this page proves exist (none: a page past the end proves nothing).
+        seen = (page or 0) * size + len(data) + (1 if len(data) == size else 0) if data else 0
+        return total.at_least(seen), data
 
-    def page_rows(self, page_query) -> list:
+    def page_rows(self, page_query, count=None) -> tuple[list, int | None]:
         """The rows of a grid page from its page query (Flask-Admin's: scoped, filtered,
-        searched, sorted, paged). A grid may select lighter records that show the same."""
-        return page_query.all()
+        searched, sorted, paged), and the value of `count` (a column: the grid's bounded
+        count) read with them (None without it or without rows). A grid may select lighter
+        records that show the same."""
+        if count is None:
+            return page_query.all(), None
+        rows = page_query.add_columns(count).all()
+        return [row[0] for row in rows], (rows[0][1] if rows else None)
 
     # Rows built in Python (admin_views/list_rows.py); False where the template overrides the
     # row blocks (tests/views/test_list_rows.py checks every grid).

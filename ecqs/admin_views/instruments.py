@@ -263,13 +263,13 @@ class _InstrumentGrid(DynamicFilterMixin, RoleView):
     # instruments; False: the ORM's (tests/instruments/test_ledger_rows.py compares the two).
     light_list_rows = True
 
-    def page_rows(self, page_query):
+    def page_rows(self, page_query, count=None):
         if self.light_list_rows:
             columns = [column for column, _label in self._list_columns]
-            rows = ledger_rows.page_rows(self.session, page_query, columns)
-            if rows is not None:
-                return rows
-        return super().page_rows(page_query)
+            found = ledger_rows.page_rows(self.session, page_query, columns, count)
+            if found is not None:
+                return found
+        return super().page_rows(page_query, count)
 
     # ---- export: the filtered query as plain rows, names from small lookup tables ----------
 

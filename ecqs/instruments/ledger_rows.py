@@ -144,14 +144,18 @@ _FROM = (
 _FROM_WITH_ORG = _FROM.outerjoin(_org, _org.c.id == _instruments.c.organization_id)
 
 
-def page_rows(session, query, columns) -> list[LedgerRow] | None:
+def page_rows(session, query, columns, count=None) -> tuple[list[LedgerRow], int | None] | None:
     """The page `query` (a Query of Instrument: the grid's scope, filters, search, order and
-    page) as LedgerRow records, in its order; None where `columns` (the grid's) names one the
-    records do not show."""
+    page) as LedgerRow records, in its order, with the value of the column `count` (the grid's
+    bounded count, read with the page; None without it or without rows); None where `columns`
+    (the grid's) names one the records do not show."""
     if not GRID_COLUMNS.issuperset(columns):
         return None
     with_org = "organization" in columns
-    stmt = query.with_entities(*_COLUMNS, _org.c.name) if with_org else query.with_entities(*_COLUMNS)
+    extra = (_org.c.name,) if with_org else ()
+    if count is not None:
+        extra += (count,)
+    stmt = query.with_entities(*_COLUMNS, *extra)
     # The joins from the instruments table (the page's own FROM, which they take the place of).
     stmt = stmt.statement.select_from(_FROM_WITH_ORG if with_org else _FROM)
     # Each kind, division and organisation once a page (the rows share them), by its names.
@@ -159,6 +163,7 @@ def page_rows(session, query, columns) -> list[LedgerRow] | None:
     divisions: dict = {}
     orgs: dict = {}
     rows = []
+    counted = None
     for values in session.execute(stmt):  # (Row is a tuple; .tuples() warns on every call)
         id_, name, spec, serial, place, mode, valid, status = values[:8]
         names = values[8:10]
@@ -175,7 +180,9 @@ def page_rows(session, query, columns) -> list[LedgerRow] | None:
             if org is orgs:
                 org = orgs[values[13]] = None if values[13] is None else Shown(values[13])
         rows.append(LedgerRow(id_, name, spec, serial, place, mode, valid, status, kind, division, org))
-    return rows
+        if count is not None:
+            counted = values[-1]
+    return rows, counted
 
 
 def _kind_shown(kind: str | None, item: str | None) -> Shown | None:

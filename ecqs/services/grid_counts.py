@@ -65,27 +65,55 @@ def planner_estimate(query) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+class Plan:
+    """How a grid's total is found for `query` (scoped, filtered, searched; or a callable that
+    builds it), decided before the page is read: `limit` is the bound of the count to run (the
+    page may carry it: `count_column`), or None where no count is needed (PostgreSQL's estimate
+    above EXACT_LIMIT: `total` then gives the estimate). With `cache_key` (it must name the scope:
+    view, user, filters) PostgreSQL's estimate is remembered a few seconds (services/
+    short_cache.py): it only decides whether to count, and a count is bounded by EXACT_LIMIT
+    whatever the estimate said, so a stale estimate costs at most one bounded count. Counts
+    themselves are never remembered."""
+
+    def __init__(self, query, cache_key=None):
+        self.query = _Lazy(query) if callable(query) else _Lazy(lambda: query)
+        self.estimate = None
+        if db.session.get_bind().dialect.name == "postgresql":
+            estimate = short_cache.lookup("planner_estimates", cache_key) if cache_key else None
+            if estimate is None:
+                estimate = planner_estimate(self.query.get())
+                if cache_key:
+                    short_cache.store("planner_estimates", cache_key, estimate)
+            self.estimate = estimate
+            self.limit = EXACT_LIMIT if estimate <= EXACT_LIMIT else None
+        else:
+            self.limit = SQLITE_CAP
+
+    def count_column(self, query=None):
+        """The bounded count as a column of another statement (the page's own SELECT: one round
+        trip for both; PostgreSQL runs an uncorrelated subquery once)."""
+        inner = _statement(self.query.get() if query is None else query).limit(self.limit + 1).subquery()
+        return select(func.count()).select_from(inner).scalar_subquery().label("ecqs_grid_total")
+
+    def count(self) -> int:
+        return bounded_count(self.query.get(), self.limit)
+
+    def total(self, counted: int | None = None) -> GridTotal:
+        """The total from the bounded count (counted here when not given)."""
+        if self.limit is None:
+            return GridTotal(max(self.estimate, EXACT_LIMIT + 1), "estimate")
+        n = self.count() if counted is None else counted
+        if n <= self.limit:
+            return GridTotal(n)
+        if self.estimate is not None:  # PostgreSQL: more than the exact limit, so the estimate
+            return GridTotal(max(self.estimate, EXACT_LIMIT + 1), "estimate")
+        return GridTotal(SQLITE_CAP, "capped")
+
+
 def total(query, cache_key=None) -> GridTotal:
     """The grid's total for `query` (scoped, filtered, searched; or a callable that builds it):
-    exact where that is cheap. With `cache_key` (it must name the scope: view, user, filters)
-    PostgreSQL's estimate is remembered a few seconds (services/short_cache.py): it only decides
-    whether to count, and a count is bounded by EXACT_LIMIT whatever the estimate said, so a
-    stale estimate costs at most one bounded count. Counts themselves are never remembered."""
-    if callable(query):
-        query = _Lazy(query)
-    if db.session.get_bind().dialect.name == "postgresql":
-        estimate = short_cache.lookup("planner_estimates", cache_key) if cache_key else None
-        if estimate is None:
-            estimate = planner_estimate(query.get() if isinstance(query, _Lazy) else query)
-            if cache_key:
-                short_cache.store("planner_estimates", cache_key, estimate)
-        if estimate <= EXACT_LIMIT:
-            n = bounded_count(query.get() if isinstance(query, _Lazy) else query, EXACT_LIMIT)
-            if n <= EXACT_LIMIT:
-                return GridTotal(n)
-        return GridTotal(max(estimate, EXACT_LIMIT + 1), "estimate")
-    n = bounded_count(query.get() if isinstance(query, _Lazy) else query, SQLITE_CAP)
-    return GridTotal(n) if n <= SQLITE_CAP else GridTotal(SQLITE_CAP, "capped")
+    exact where that is cheap (Plan)."""
+    return Plan(query, cache_key).total()
 
 
 class _Lazy:

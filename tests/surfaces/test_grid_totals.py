@@ -75,3 +75,24 @@ def test_big_grid_shows_a_total_and_page_numbers(client, login_as, monkeypatch):
         :400
     ]
     assert ">2</a>" in page
+
+
+def test_the_total_comes_with_the_page_in_the_default_order(client, login_as):
+    """In the default order the bounded count is read with the page's own rows (one statement,
+    here the ORM's rows of the audit grid); sorted, it is counted on its own. Both give the
+    number of rows there are."""
+    from sqlalchemy import func
+
+    from tests.conftest import recorded_statements
+
+    login_as("admin")
+    _events(70)  # more than a page of 50
+    expected = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    for url, along in (("/admin/audit/", True), ("/admin/audit/?sort=0", False)):
+        with recorded_statements() as statements:
+            page = client.get(url).get_data(as_text=True)
+        total = re.search(r'id="grid-total" data-total-kind="exact">共 ([\d,]+) 条', page)
+        assert total and int(total.group(1).replace(",", "")) == expected, url
+        reads = [s for s in statements if "FROM audit_events" in s and "count(*)" in s]
+        assert len(reads) == 1, reads
+        assert ("ecqs_grid_total" in reads[0]) is along, reads[0]
