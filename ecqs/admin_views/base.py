@@ -394,6 +394,28 @@ class RoleView(AccessDeniedMixin, ModelView):
         seen = (page or 0) * size + len(data) + (1 if len(data) == size else 0) if data else 0
         return total.at_least(seen), data
 
+    def _get_list_url(self, view_args):
+        """Flask-Admin's link to a page of the grid; the one without search, filters, sort or
+        page (every page's return and clear-search link as the grid opens) once per
+        application root, host and page size: the same url_for each time."""
+        if (
+            view_args.page
+            or view_args.sort is not None
+            or view_args.sort_desc
+            or view_args.search
+            or view_args.filters
+            or view_args.extra_args
+        ):
+            return super()._get_list_url(view_args)
+        key = (request.script_root, request.host, view_args.page_size)
+        memo = self.__dict__.setdefault("_ecqs_list_urls", {})
+        url = memo.get(key)
+        if url is None:
+            if len(memo) > 64:  # roots × hosts × page sizes: a handful
+                memo.clear()
+            url = memo[key] = super()._get_list_url(view_args)
+        return url
+
     def page_rows(self, page_query, count=None) -> tuple[list, int | None]:
         """The rows of a grid page from its page query (Flask-Admin's: scoped, filtered,
         searched, sorted, paged), and the value of `count` (a column: the grid's bounded

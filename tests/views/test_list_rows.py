@@ -491,3 +491,29 @@ def test_a_second_grid_page_asks_no_literal_of_flask_admins_catalogue(
     assert not literals & set(asked), asked
     # What is left is texts with variables or of the view's own actions, a handful.
     assert len(asked) < 15, asked
+
+
+def test_list_url_remembered_per_root_is_flask_admins(app):
+    """The grid's own link without arguments is kept per application root, host and page size
+    (RoleView._get_list_url); it is Flask-Admin's link for each, and links with arguments are
+    built as before."""
+    from flask_admin.model.base import BaseModelView, ViewArgs
+
+    view = next(v for v in model_views(app) if v.endpoint == "instruments")
+    cases = [
+        ViewArgs(),
+        ViewArgs(page_size=50),
+        ViewArgs(page=2),
+        ViewArgs(sort=1, sort_desc=1),
+        ViewArgs(search="电子秤 & 天平"),
+        ViewArgs(extra_args={"flt": "x"}),
+    ]
+    seen = set()
+    for root, host in (("", "localhost"), ("/ecqs", "localhost"), ("", "ecqs.example.cn")):
+        for _ in range(2):  # the second from the memo
+            with app.test_request_context("/admin/instruments/", base_url=f"http://{host}{root}/"):
+                for args in cases:
+                    url = view._get_list_url(args)
+                    assert url == BaseModelView._get_list_url(view, args), (root, host)
+                    seen.add(url)
+    assert "/ecqs/admin/instruments/?page_size=20" in seen and "/admin/instruments/?page_size=50" in seen
