@@ -22,6 +22,8 @@ from flask_admin.model import BaseModelView
 from flask_admin.model import template as row_template
 from markupsafe import Markup, escape
 
+from ecqs.extensions import babel
+
 VIEW_ICON = "fa fa-eye glyphicon glyphicon-eye-open"
 EDIT_ICON = "fa fa-pencil glyphicon glyphicon-pencil"
 _ROW_ID = "__ecqs_row_id__"  # stands for the row's id in a URL built once per page
@@ -347,9 +349,19 @@ class _Cells:
     is freed)."""
 
     def __init__(self, view):
+        self.own = _own_list_value(view)
+        self.formatters = view.column_formatters
+        self.choices = view._column_choices_map
         self.type_formatters = view.column_type_formatters
         self.by_type: dict = {}
         self.records: dict = {}
+        self._catalogue = None
+
+    def catalogue(self):
+        """The request's catalogue of the application's texts (one object per language)."""
+        if self._catalogue is None:
+            self._catalogue = babel.domain_instance.get_translations()
+        return self._catalogue
 
     def type_formatter(self, kind):
         found = next((f for typeobj, f in self.type_formatters.items() if issubclass(kind, typeobj)), None)
@@ -362,29 +374,41 @@ class _Cells:
 def _column(view, column: str, cells: _Cells) -> tuple:
     """How rows_html makes the column's cells: (head, tail, mode, value getter, formatter,
     column, choices, key getter, cells by value, cell function)."""
-    head, tail = f'<td class="col-{escape(column)}">\n', "\n</td>\n"
-    cell = _cell(view, column, cells, head, tail)
-    if not _own_list_value(view):
+    head, tail = f'<td class="col-{column.translate(_HTML_ESCAPES)}">\n', "\n</td>\n"
+    if not cells.own:
+        cell = _cell(view, column, cells, head, tail)
         return (head, tail, _OWN, None, None, column, None, None, None, cell)
-    formatter = view.column_formatters.get(column)
-    choices = view._column_choices_map.get(column) or None
+    formatter = cells.formatters.get(column)
+    choices = cells.choices.get(column) or None
     value_of = getattr(formatter, "value_of", None)
-    if value_of is not None:
-        # A formatter whose markup depends on one attribute only (a choice label, a state badge):
-        # the cell's markup once a page for each value of that attribute.
-        key_of = attrgetter(value_of(view, column))
-        return (head, tail, _BY_VALUE, None, formatter, column, choices, key_of, {}, cell)
-    return (head, tail, _INLINE, attrgetter(column), formatter, column, choices, None, None, cell)
+    if value_of is None:
+        return (head, tail, _INLINE, attrgetter(column), formatter, column, choices, None, None, None)
+    # A formatter whose markup depends on one attribute only (a choice label, a state badge):
+    # the cell's markup once for each value of that attribute and language (texts are
+    # translated), remembered across requests (with the formatter and choices it was made by).
+    memo = view.__dict__.setdefault("_ecqs_cells_by_value", {})
+    key = (cells.catalogue(), column)
+    entry = memo.get(key)
+    if entry is None or entry[0] is not formatter or entry[1] is not choices or len(entry[2]) > _BY_VALUE_MAX:
+        if len(memo) > _BY_VALUE_MAX:
+            memo.clear()
+        entry = memo[key] = (formatter, choices, {})
+    cell = _cell(view, column, cells, head, tail)
+    key_of = attrgetter(value_of(view, column))
+    return (head, tail, _BY_VALUE, None, formatter, column, choices, key_of, entry[2], cell)
+
+
+_BY_VALUE_MAX = 256  # languages × columns, and values of an attribute: a handful in practice
 
 
 def _cell(view, column: str, cells: _Cells, head: str, tail: str):
     """The column's cell (its <td>) as a function of the row, the way rows_html's loop makes it
     (for a value_of formatter's first cell of each value, and a view's own get_list_value)."""
-    if not _own_list_value(view):
+    if not cells.own:
         return lambda row, context: f"{head}{escape(view.get_list_value(context, row, column))}{tail}"
-    formatter = view.column_formatters.get(column)
+    formatter = cells.formatters.get(column)
     path = attrgetter(column)
-    choices = view._column_choices_map.get(column) or None
+    choices = cells.choices.get(column) or None
 
     def cell(row, context) -> str:
         if formatter is not None:
