@@ -20,6 +20,7 @@ from flask_admin.base import BaseView
 from flask_admin.contrib.sqla import ModelView as SQLAModelView
 from flask_admin.model import BaseModelView
 from flask_admin.model import template as row_template
+from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from ecqs.extensions import babel
@@ -467,6 +468,55 @@ def header_html(view, context, list_columns, actions, sort_column, sort_desc, so
     description), with the sort links from one url_for (NumberedUrls: a url_for per sortable
     column costs more than the rest of the header)."""
     admin_text = context.resolve("_gettext")  # Flask-Admin's own texts (its catalogue)
+    key = _header_key(view, context, actions, sort_column, sort_desc, sort_url, admin_text)
+    if key is None:
+        return _header_html(view, admin_text, list_columns, actions, sort_column, sort_desc, sort_url)
+    memo = view.__dict__.setdefault("_ecqs_headers", {})
+    entry = memo.get(key)
+    if entry is None or entry[0] is not list_columns or entry[1] is not view.column_descriptions:
+        if len(memo) >= _HEADERS_MAX:
+            memo.clear()
+        html = _header_html(view, admin_text, list_columns, actions, sort_column, sort_desc, sort_url)
+        entry = memo[key] = (list_columns, view.column_descriptions, html)
+    return entry[2]
+
+
+# Headers remembered across requests (header_html), bounded: sort states × searches × pages.
+_HEADERS_MAX = 512
+# Flask-Admin's index_view's sort link builder (model/base.py): its links are the page's own list
+# URL (return_url) with another sort column and order.
+_SORT_URL = "BaseModelView.index_view.<locals>.sort_url"
+
+
+def _header_key(view, context, actions, sort_column, sort_desc, sort_url, admin_text):
+    """What a header depends on besides the view's configuration (its columns, their labels and
+    descriptions, which ones sort): the language, the sort state, the list URL's arguments (its
+    sort links are that URL with another sort: return_url, built by the same url_for), what
+    url_for builds links from (_url_key), the buttons' column and the select-all checkbox. None
+    where it may depend on more: another sort link builder, a view with its own URLs."""
+    if getattr(sort_url, "__qualname__", None) != _SORT_URL:
+        return None
+    if type(view)._get_list_url is not BaseModelView._get_list_url:
+        return None
+    url_key = _url_key(view)
+    return_url = context.resolve("return_url")
+    if url_key is None or type(return_url) is not str:
+        return None
+    language = str(get_locale())
+    display_actions = bool(view.column_display_actions)
+    return (
+        *url_key,
+        language,
+        admin_text,
+        return_url,
+        sort_column,
+        bool(sort_desc),
+        bool(actions),
+        display_actions,
+    )
+
+
+def _header_html(view, admin_text, list_columns, actions, sort_column, sort_desc, sort_url) -> Markup:
     parts = []
     if actions:
         parts.append(
