@@ -367,4 +367,3 @@ def test_remembered_headers_page_links_and_cells_follow_language_root_and_list_u
     # Its page link (next) and its sort link (the column sorted, the other way) under its root.
     assert 'href="/ecqs/admin/instruments/?page=2&amp;sort=0&amp;desc=1&amp;page_size=20"' in rooted_page
     assert 'href="/ecqs/admin/instruments/?page=1&amp;sort=0&amp;page_size=20"' in rooted_page
-
