@@ -17,12 +17,14 @@ from urllib.parse import quote_plus
 
 from flask import current_app, request
 from flask_admin import BaseView
+from flask_admin.model import BaseModelView
 from flask_admin.model import template as row_template
 from flask_babel import get_locale
 from jinja2 import pass_context
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
+from ecqs.admin_views import list_rows
 from ecqs.admin_views.list_rows import _NUMBER, NumberedUrls
 
 LEAN_TEMPLATE = "admin/ecqs_model_list.html"
@@ -407,12 +409,35 @@ class ListPage:
 
         return self._remember((str(get_locale()), "action data", *confirmation.items()), build)
 
-    @staticmethod
-    def pager(page: int, pages: int, url) -> Markup:
+    def _page_links(self, url):
+        """n -> the escaped link to page n (_escaped_links), its pattern remembered across
+        requests by the page's list URL (return_url: the page links are that URL with another
+        page, built by the same url_for) and what url_for builds links from (list_rows._url_key)."""
+        view = self.view
+        if (
+            not isinstance(url, NumberedUrls)
+            or getattr(url.build, "__qualname__", None) != _PAGER_URL
+            or type(view)._get_list_url is not BaseModelView._get_list_url
+            or type(self.args.get("return_url")) is not str
+        ):
+            return _escaped_links(url)
+        url_key = list_rows._url_key(view)
+        if url_key is None:
+            return _escaped_links(url)
+        key = (*url_key, self.args["return_url"])
+        memo = view.__dict__.setdefault("_ecqs_page_links", {})
+        template = memo.get(key)
+        if template is None:
+            if len(memo) >= _PAGE_LINKS_MAX:
+                memo.clear()
+            template = memo[key] = _escaped_template(url)
+        return _escaped_links(url, template)
+
+    def pager(self, page: int, pages: int, url) -> Markup:
         """lib.html's pager: up to seven page numbers around this one, first/previous/next/last."""
         if pages <= 1:
             return Markup("")
-        link = _escaped_links(url)
+        link = self._page_links(url)
         low, high = page - 3, page + 3 + 1
         if low < 0:
             high -= low
@@ -433,10 +458,9 @@ class ListPage:
         parts.append("</ul>")
         return Markup("".join(parts))  # noqa: S704 (URLs escaped)
 
-    @staticmethod
-    def simple_pager(page: int, have_next: bool, url) -> Markup:
+    def simple_pager(self, page: int, have_next: bool, url) -> Markup:
         """lib.html's simple_pager: previous and next only."""
-        link = _escaped_links(url)
+        link = self._page_links(url)
         return Markup(  # noqa: S704 (URLs escaped)
             '<ul class="pagination">\n'
             + (_page_item(link(page - 1), "&lt;") if page > 0 else _page_item(link(0), "&lt;", " disabled"))
@@ -449,19 +473,31 @@ class ListPage:
         )
 
 
-def _escaped_links(url):
+# Flask-Admin's index_view's page link builder (model/base.py), and how many page link patterns
+# are remembered across requests (ListPage._page_links): sort states × searches × pages.
+_PAGER_URL = "BaseModelView.index_view.<locals>.pager_url"
+_PAGE_LINKS_MAX = 512
+
+
+def _escaped_template(url: NumberedUrls) -> str:
+    """The NumberedUrls' link with its stand-in number, escaped ("" where it has none)."""
+    url(1)  # builds the link with the stand-in (its `template`; "" where it cannot)
+    return str(escape(url.template)) if url.template else ""
+
+
+def _escaped_links(url, template: str | None = None):
     """n -> escape(url(n)). For NumberedUrls, the link built once with its stand-in number is
-    escaped once and the number put in its place (escaping leaves digits as they are)."""
+    escaped once (or given: `template`, _escaped_template's) and the number put in its place
+    (escaping leaves digits as they are)."""
     if not isinstance(url, NumberedUrls):
         return lambda n: escape(url(n))
-    escaped = []
+    escaped = [] if template is None else [template]
 
     def link(n):
         if type(n) is not int or n in url.special:
             return escape(url(n))
         if not escaped:
-            url(n)  # builds the link with the stand-in (its `template`; "" where it cannot)
-            escaped.append(str(escape(url.template)) if url.template else "")
+            escaped.append(_escaped_template(url))
         return escaped[0].replace(STAND_IN, str(n)) if escaped[0] else escape(url(n))
 
     return link

@@ -20,7 +20,10 @@ from flask_admin.base import BaseView
 from flask_admin.contrib.sqla import ModelView as SQLAModelView
 from flask_admin.model import BaseModelView
 from flask_admin.model import template as row_template
+from flask_babel import get_locale
 from markupsafe import Markup, escape
+
+from ecqs.extensions import babel
 
 VIEW_ICON = "fa fa-eye glyphicon glyphicon-eye-open"
 EDIT_ICON = "fa fa-pencil glyphicon glyphicon-pencil"
@@ -95,30 +98,35 @@ def _url_template(view, endpoint: str, kwargs: dict, url_key) -> tuple[str, str,
 
 def _url_button(view, endpoint: str, kwargs: dict, id_arg: str, title, icon_class: str, url_key=None):
     """A button linking to view.get_url(endpoint, **kwargs) with kwargs[id_arg] = the row's id
-    (argument order as the template's). For ids that need no quoting (Flask-Admin passes them as
-    strings: "42"), the URL is built once (and remembered across requests, _url_template) and
-    the id put in its place: url_for costs as much as the rest of a button."""
+    (argument order as the template's), as a _Button. For ids that need no quoting (Flask-Admin
+    passes them as strings: "42"), the URL is built once (and remembered across requests,
+    _url_template) and the id put in its place: url_for costs as much as the rest of a button."""
     head, tail = _link(title, icon_class)
     prefix, found, suffix = _url_template(view, endpoint, kwargs, url_key)
 
-    def button(row, row_id, plain):
-        if plain and found:  # (a link without the stand-in is built for each row)
-            return f"{head}{prefix}{row_id}{suffix}{tail}"
+    def build(row, row_id):
         return f"{head}{escape(view.get_url(endpoint, **{**kwargs, id_arg: row_id}))}{tail}"
 
-    return button
+    if not found:  # (a link without the stand-in is built for each row)
+        return (None, None, None, build)
+    return (None, f"{head}{prefix}", f"{suffix}{tail}", build)
 
 
 def _compile_button(view, action, return_url: str, url_key=None):
-    """One row button as a function (row, row_id, plain) -> its markup, "" where its action is
-    refused on this row; None for a button whose markup is not known here."""
+    """One row button as (refusal, before, after, build): not shown on a row where
+    `refusal(row)` (None: never refused); its markup `before + row_id + after` for a plain id
+    where `before` is not None, else `build(row, row_id)`. None for a button whose markup is
+    not known here."""
     inner = getattr(action, "inner", None)
     if inner is not None:  # AllowedRowAction: only where the action is allowed
         shown = _compile_button(view, inner, return_url, url_key)
         if shown is None:
             return None
-        refusal = view.row_action_rule(inner)
-        return lambda row, row_id, plain: "" if refusal(row) else shown(row, row_id, plain)
+        refusal, before, after, build = shown
+        outer = view.row_action_rule(inner)
+        if refusal is not None:  # (nested: the outer rule first, as the template asks)
+            outer = lambda row, first=outer, second=refusal: first(row) or second(row)  # noqa: E731
+        return (outer, before, after, build)
     kind = type(action)
     if kind is row_template.ViewRowAction:
         kwargs = {"id": _ROW_ID, "url": return_url}
@@ -134,14 +142,30 @@ def _compile_button(view, action, return_url: str, url_key=None):
     if kind is row_template.LinkRowAction:
         head, tail = _link(action.title, action.icon_class)
         if isinstance(action.url, str):
-            return lambda row, row_id, plain: f"{head}{escape(action.url.format(row_id=row_id))}{tail}"
-        return lambda row, row_id, plain: f"{head}{escape(action.url(action, row_id, row))}{tail}"
+            return (
+                None,
+                None,
+                None,
+                lambda row, row_id: f"{head}{escape(action.url.format(row_id=row_id))}{tail}",
+            )
+        return (
+            None,
+            None,
+            None,
+            lambda row, row_id: f"{head}{escape(action.url(action, row_id, row))}{tail}",
+        )
     return None
+
+
+# How a column's cells are made (_Column.mode): in rows_html's loop (its value, formatter,
+# choices, type formatter); once a page per value of the one attribute its formatter reads
+# (`value_of`); or by the view's own get_list_value (`cell`).
+_INLINE, _BY_VALUE, _OWN = 0, 1, 2
 
 
 class _RowPlan:
     """What is the same on every row of a grid page, worked out once a request: the checkbox's
-    title, the row buttons and the cells as functions of the row."""
+    title, the row buttons and how each column's cell is made."""
 
     def __init__(self, view, context, list_columns, actions, row_actions, return_url):
         self.checkbox = None
@@ -156,8 +180,11 @@ class _RowPlan:
             url_key = _url_key(view)
             self.buttons = [_compile_button(view, action, return_url, url_key) for action in row_actions]
         self.known = self.buttons is None or None not in self.buttons
-        self.cells = [_cell(view, column) for column, _name in list_columns]
-        self.row_id = _row_id(view)
+        # Shared by the columns: a type's formatter (isinstance in declared order) and a
+        # record's text, each worked out once a page (_Cells).
+        self.cells = _Cells(view)
+        self.columns = [_column(view, column, self.cells) for column, _name in list_columns]
+        self.id_of, self.row_id = _pk_getter(view), _row_id(view)
 
 
 def _plan(view, context, list_columns, actions, row_actions, return_url: str) -> _RowPlan:
@@ -175,44 +202,102 @@ def _plan(view, context, list_columns, actions, row_actions, return_url: str) ->
     )
 
 
-def row_html(
-    view, context, row, list_columns, actions, row_actions, return_url: str, plan=None
-) -> Markup | None:
-    """The cells of one grid row (inside its <tr>), or None for the template to render it.
-    `plan`: the page's _RowPlan where the caller has it (rows_html)."""
-    if view.column_editable_list:
+def row_html(view, context, row, list_columns, actions, row_actions, return_url: str) -> Markup | None:
+    """The cells of one grid row (inside its <tr>), or None for the template to render it."""
+    rows = rows_html(view, context, (row,), list_columns, actions, row_actions, return_url)
+    if rows is None:
         return None
-    if plan is None:
-        plan = _plan(view, context, list_columns, actions, row_actions, return_url)
-    if not plan.known:
-        return None
-    row_id, plain = plan.row_id(row)
-    parts = []
-    if plan.checkbox is not None:
-        head, tail = plan.checkbox
-        # A plain id (letters, digits, "_.~-") is its own markup.
-        parts.append(f"{head}{row_id if plain else escape(row_id)}{tail}")
-    if plan.buttons is not None:
-        buttons = "".join([button(row, row_id, plain) for button in plan.buttons])
-        parts.append(f'<td class="list-buttons-column">\n{buttons}</td>\n')
-    parts.append("".join([cell(row, context) for cell in plan.cells]))
-    # Every value in a cell went through escape() (a Markup value, e.g. a badge, stays as it is).
-    return Markup("".join(parts))  # noqa: S704
+    return Markup(rows[len("<tr>\n") : -len("</tr>\n")])  # noqa: S704 (rows_html's markup)
 
 
 def rows_html(view, context, data, list_columns, actions, row_actions, return_url: str) -> Markup | None:
     """All the rows of a grid page (<tr> … </tr> each), or None where any row is left to the
-    template: one call from the page instead of a block call per row."""
+    template: one call from the page instead of a block call per row and cell. The loop below
+    makes each cell without a call where it can (a string's escape is one str.translate)."""
     if view.column_editable_list:
         return None
     plan = _plan(view, context, list_columns, actions, row_actions, return_url)
-    rows = []
+    if not plan.known:
+        return None
+    checkbox, buttons, columns, id_of, row_id_of = (
+        plan.checkbox,
+        plan.buttons,
+        plan.columns,
+        plan.id_of,
+        plan.row_id,
+    )
+    cells = plan.cells
+    by_type, records = cells.by_type, cells.records
+    out = []  # the page's pieces (+= a tuple: no call per piece)
     for row in data:
-        cells = row_html(view, context, row, list_columns, actions, row_actions, return_url, plan=plan)
-        if cells is None:
-            return None
-        rows.append(f"<tr>\n{cells}</tr>\n")
-    return Markup("".join(rows))  # noqa: S704 (each row is row_html's escaped markup)
+        if id_of is not None and type(value := id_of(row)) is int:
+            row_id, plain = str(value), True  # digits: plain, and their own markup
+        else:
+            row_id, plain = row_id_of(row)
+        out += ("<tr>\n",)
+        if checkbox is not None:
+            out += (checkbox[0], row_id if plain else escape(row_id), checkbox[1])
+        if buttons is not None:
+            out += ('<td class="list-buttons-column">\n',)
+            for refusal, before, after, build in buttons:
+                if refusal is not None and refusal(row):
+                    continue
+                out += (before, row_id, after) if plain and before is not None else (build(row, row_id),)
+            out += ("</td>\n",)
+        for head, tail, mode, get, formatter, column, choices, key_of, by_value, cell in columns:
+            if mode == _BY_VALUE:
+                try:
+                    out += (by_value[key_of(row)],)
+                except KeyError:
+                    key = key_of(row)
+                    html = by_value[key] = cell(row, context)
+                    out += (html,)
+                except TypeError:  # an unhashable value: its cell each time
+                    out += (cell(row, context),)
+                continue
+            if mode == _OWN:
+                out += (cell(row, context),)
+                continue
+            if formatter is not None:
+                value = formatter(view, context, row, column)
+            else:
+                try:
+                    value = get(row)
+                except AttributeError:  # as rec_getattr: a missing link in "a.b" shows nothing
+                    value = None
+            if choices is not None:
+                value = choices.get(value) or value
+            else:
+                kind = type(value)
+                fmt = by_type[kind] if kind in by_type else cells.type_formatter(kind)
+                if fmt is _RECORD:
+                    try:
+                        text = records[id(value)]
+                    except KeyError:
+                        text = records[id(value)] = escape(value)
+                    out += (head, text, tail)
+                    continue
+                if fmt is not None:
+                    value = fmt(view, value, column)
+            kind = type(value)
+            if kind is str:  # escape()'s text in one call
+                out += (head, value.translate(_HTML_ESCAPES), tail)
+            elif kind is Markup:  # (a badge, a coloured date: escape() would give it back)
+                out += (head, value, tail)
+            else:
+                out += (head, escape(value), tail)
+        out += ("</tr>\n",)
+    # Every value in a cell went through escape() (a Markup value, e.g. a badge, stays as it is).
+    return Markup("".join(out))  # noqa: S704
+
+
+def _pk_getter(view):
+    """The row's id attribute's getter where the view's ids are Flask-Admin's for a one-column
+    key (a whole number gives its digits: rows_html writes them in without a call)."""
+    key = getattr(view, "_primary_key", None)
+    if type(view).get_pk_value is SQLAModelView.get_pk_value and isinstance(key, str):
+        return attrgetter(key)
+    return None
 
 
 def _row_id(view):
@@ -254,29 +339,77 @@ def _own_list_value(view) -> bool:
     )
 
 
-def _cell(view, column: str):
-    head, tail = f'<td class="col-{escape(column)}">\n', "\n</td>\n"
-    if not _own_list_value(view):
-        return lambda row, context: f"{head}{escape(view.get_list_value(context, row, column))}{tail}"
-    formatter = view.column_formatters.get(column)
-    path = attrgetter(column)
-    choices = view._column_choices_map.get(column) or None
-    type_formatters = view.column_type_formatters
-    by_type: dict = {}  # the type formatter of each type met (isinstance in declared order)
+class _Cells:
+    """What a page's columns share: the type formatter of each type met (isinstance in the
+    declared order) and the text of each record met.
 
-    # A record shown as its name (a division, a catalogue entry) recurs on many rows: its text is
-    # worked out once a page. Records only (ORM records, or a page's light records that say
-    # `__grid_record__`, instruments/ledger_rows.py): they live as long as the page's rows, so
-    # their id() names the same record throughout (a computed value's id may be reused once
-    # it is freed).
-    records: dict = {}
+    A record shown as its name (a division, a catalogue entry) recurs on many rows: its text is
+    worked out once a page. Records only (ORM records, or a page's light records that say
+    `__grid_record__`, instruments/ledger_rows.py): they live as long as the page's rows, so
+    their id() names the same record throughout (a computed value's id may be reused once it
+    is freed)."""
 
-    def type_formatter(kind):
-        found = next((f for typeobj, f in type_formatters.items() if issubclass(kind, typeobj)), None)
+    def __init__(self, view):
+        self.own = _own_list_value(view)
+        self.formatters = view.column_formatters
+        self.choices = view._column_choices_map
+        self.type_formatters = view.column_type_formatters
+        self.by_type: dict = {}
+        self.records: dict = {}
+        self._catalogue = None
+
+    def catalogue(self):
+        """The request's catalogue of the application's texts (one object per language)."""
+        if self._catalogue is None:
+            self._catalogue = babel.domain_instance.get_translations()
+        return self._catalogue
+
+    def type_formatter(self, kind):
+        found = next((f for typeobj, f in self.type_formatters.items() if issubclass(kind, typeobj)), None)
         if found is None and (hasattr(kind, "__mapper__") or hasattr(kind, "__grid_record__")):
             found = _RECORD
-        by_type[kind] = found
+        self.by_type[kind] = found
         return found
+
+
+def _column(view, column: str, cells: _Cells) -> tuple:
+    """How rows_html makes the column's cells: (head, tail, mode, value getter, formatter,
+    column, choices, key getter, cells by value, cell function)."""
+    head, tail = f'<td class="col-{column.translate(_HTML_ESCAPES)}">\n', "\n</td>\n"
+    if not cells.own:
+        cell = _cell(view, column, cells, head, tail)
+        return (head, tail, _OWN, None, None, column, None, None, None, cell)
+    formatter = cells.formatters.get(column)
+    choices = cells.choices.get(column) or None
+    value_of = getattr(formatter, "value_of", None)
+    if value_of is None:
+        return (head, tail, _INLINE, attrgetter(column), formatter, column, choices, None, None, None)
+    # A formatter whose markup depends on one attribute only (a choice label, a state badge):
+    # the cell's markup once for each value of that attribute and language (texts are
+    # translated), remembered across requests (with the formatter and choices it was made by).
+    memo = view.__dict__.setdefault("_ecqs_cells_by_value", {})
+    key = (cells.catalogue(), column)
+    entry = memo.get(key)
+    if entry is None or entry[0] is not formatter or entry[1] is not choices or len(entry[2]) > _BY_VALUE_MAX:
+        if len(memo) > _BY_VALUE_MAX:
+            memo.clear()
+        entry = memo[key] = (formatter, choices, {})
+    cell = _cell(view, column, cells, head, tail)
+    key_of = attrgetter(value_of(view, column))
+    return (head, tail, _BY_VALUE, None, formatter, column, choices, key_of, entry[2], cell)
+
+
+_BY_VALUE_MAX = 256  # languages × columns, and values of an attribute: a handful in practice
+
+
+def _cell(view, column: str, cells: _Cells, head: str, tail: str):
+    """The column's cell (its <td>) as a function of the row, the way rows_html's loop makes it
+    (for a value_of formatter's first cell of each value, and a view's own get_list_value)."""
+    if not cells.own:
+        return lambda row, context: f"{head}{escape(view.get_list_value(context, row, column))}{tail}"
+    formatter = cells.formatters.get(column)
+    path = attrgetter(column)
+    choices = cells.choices.get(column) or None
 
     def cell(row, context) -> str:
         if formatter is not None:
@@ -290,11 +423,11 @@ def _cell(view, column: str):
             value = choices.get(value) or value
         else:
             kind = type(value)
-            fmt = by_type[kind] if kind in by_type else type_formatter(kind)
+            fmt = cells.by_type[kind] if kind in cells.by_type else cells.type_formatter(kind)
             if fmt is _RECORD:
-                text = records.get(id(value))
+                text = cells.records.get(id(value))
                 if text is None:
-                    text = records[id(value)] = escape(value)
+                    text = cells.records[id(value)] = escape(value)
                 return f"{head}{text}{tail}"
             if fmt is not None:
                 value = fmt(view, value, column)
@@ -302,21 +435,7 @@ def _cell(view, column: str):
             return f"{head}{value.translate(_HTML_ESCAPES)}{tail}"
         return f"{head}{escape(value)}{tail}"
 
-    value_of = getattr(formatter, "value_of", None)
-    if value_of is None:
-        return cell
-    # A formatter whose markup depends on one attribute only (a choice label, a state badge):
-    # the cell's markup once a page for each value of that attribute.
-    attr, by_value = value_of(view, column), {}
-
-    def cell_by_value(row, context) -> str:
-        key = getattr(row, attr)
-        html = by_value.get(key)
-        if html is None:
-            html = by_value[key] = cell(row, context)
-        return html
-
-    return cell_by_value
+    return cell
 
 
 _NUMBER = 9876543210123  # stands for the number in a link built once per page
@@ -349,6 +468,55 @@ def header_html(view, context, list_columns, actions, sort_column, sort_desc, so
     description), with the sort links from one url_for (NumberedUrls: a url_for per sortable
     column costs more than the rest of the header)."""
     admin_text = context.resolve("_gettext")  # Flask-Admin's own texts (its catalogue)
+    key = _header_key(view, context, actions, sort_column, sort_desc, sort_url, admin_text)
+    if key is None:
+        return _header_html(view, admin_text, list_columns, actions, sort_column, sort_desc, sort_url)
+    memo = view.__dict__.setdefault("_ecqs_headers", {})
+    entry = memo.get(key)
+    if entry is None or entry[0] is not list_columns or entry[1] is not view.column_descriptions:
+        if len(memo) >= _HEADERS_MAX:
+            memo.clear()
+        html = _header_html(view, admin_text, list_columns, actions, sort_column, sort_desc, sort_url)
+        entry = memo[key] = (list_columns, view.column_descriptions, html)
+    return entry[2]
+
+
+# Headers remembered across requests (header_html), bounded: sort states × searches × pages.
+_HEADERS_MAX = 512
+# Flask-Admin's index_view's sort link builder (model/base.py): its links are the page's own list
+# URL (return_url) with another sort column and order.
+_SORT_URL = "BaseModelView.index_view.<locals>.sort_url"
+
+
+def _header_key(view, context, actions, sort_column, sort_desc, sort_url, admin_text):
+    """What a header depends on besides the view's configuration (its columns, their labels and
+    descriptions, which ones sort): the language, the sort state, the list URL's arguments (its
+    sort links are that URL with another sort: return_url, built by the same url_for), what
+    url_for builds links from (_url_key), the buttons' column and the select-all checkbox. None
+    where it may depend on more: another sort link builder, a view with its own URLs."""
+    if getattr(sort_url, "__qualname__", None) != _SORT_URL:
+        return None
+    if type(view)._get_list_url is not BaseModelView._get_list_url:
+        return None
+    url_key = _url_key(view)
+    return_url = context.resolve("return_url")
+    if url_key is None or type(return_url) is not str:
+        return None
+    language = str(get_locale())
+    display_actions = bool(view.column_display_actions)
+    return (
+        *url_key,
+        language,
+        admin_text,
+        return_url,
+        sort_column,
+        bool(sort_desc),
+        bool(actions),
+        display_actions,
+    )
+
+
+def _header_html(view, admin_text, list_columns, actions, sort_column, sort_desc, sort_url) -> Markup:
     parts = []
     if actions:
         parts.append(

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
+from flask_babel import refresh
 from flask_login import login_user
 from markupsafe import escape
 
@@ -317,3 +318,53 @@ def test_row_button_urls_are_built_once_across_requests(app, client, login_as, i
 )
 def test_plain_strings_are_escaped_as_markupsafe_does(text):
     assert text.translate(list_rows._HTML_ESCAPES) == str(escape(text))
+
+
+def _python_and_templates(client, view, url, **kwargs):
+    """The page with its rows, header and page links built in Python, and as Flask-Admin's
+    templates build them (this view instance only)."""
+    fast = client.get(url, **kwargs)
+    view.fast_list_rows = view.lean_list_page = False
+    try:
+        plain = client.get(url, **kwargs)
+    finally:
+        del view.fast_list_rows, view.lean_list_page
+    assert fast.status_code == plain.status_code == 200, url
+    return fast.get_data(as_text=True), plain.get_data(as_text=True)
+
+
+def test_remembered_headers_page_links_and_cells_follow_language_root_and_list_url(
+    app, client, login_as, instrument_kinds
+):
+    """The header, the page links and the badge and choice cells are remembered across requests
+    (list_rows.header_html, list_page.ListPage._page_links, list_rows._column), keyed by the
+    language, what url_for builds from (the script root) and the list URL: after each other, in
+    both languages, every page is still the one Flask-Admin's templates give."""
+    user = login_as("enterprise")
+    _ledger(user.organization, make_org(name="另一家企业"))
+    view = _view(app, "instruments")
+    base = "/admin/instruments/"
+    rooted = {"environ_overrides": {"SCRIPT_NAME": "/ecqs"}}
+    pages = [
+        (base, {}),
+        (f"{base}?page=1&sort=0", {}),
+        (f"{base}?page=1&sort=0&desc=1", {}),
+        (f"{base}?page=1&sort=0&desc=1", rooted),
+        (f"{base}?page=2&sort=0&desc=1&search=LR", {}),
+    ]
+    seen = {}
+    for lang in ("zh_Hans_CN", "en", "zh_Hans_CN"):
+        client.post(f"/lang/{lang}", data={"next": "/"})
+        refresh()  # (the test keeps its app context, and with it the locale, across requests)
+        for url, kwargs in pages:
+            fast, plain = _python_and_templates(client, view, url, **kwargs)
+            assert _page(fast) == _page(plain), (lang, url, kwargs)
+            seen.setdefault((url, bool(kwargs)), set()).add(_page(fast))
+    # Remembered (the memos were asked), and the pages compared differ where they should.
+    assert view._ecqs_headers and view._ecqs_page_links and view._ecqs_cells_by_value
+    assert all(len(variants) == 2 for variants in seen.values()), "each page differs in en and zh"
+    assert len({page for variants in seen.values() for page in variants}) == 2 * len(pages)
+    rooted_page = next(iter(seen[(pages[3][0], True)]))
+    # Its page link (next) and its sort link (the column sorted, the other way) under its root.
+    assert 'href="/ecqs/admin/instruments/?page=2&amp;sort=0&amp;desc=1&amp;page_size=20"' in rooted_page
+    assert 'href="/ecqs/admin/instruments/?page=1&amp;sort=0&amp;page_size=20"' in rooted_page

@@ -44,14 +44,14 @@ def _page(html: str) -> str:
 def spy(monkeypatch):
     """Counts the rows the Python path built (not handed back to the template)."""
     built = {"rows": 0}
-    original = list_rows.row_html
+    original = list_rows.rows_html
 
-    def counting(*args, **kwargs):
-        html = original(*args, **kwargs)
-        built["rows"] += html is not None
+    def counting(view, context, data, *args, **kwargs):
+        html = original(view, context, data, *args, **kwargs)
+        built["rows"] += len(data) if html is not None else 0
         return html
 
-    monkeypatch.setattr(list_rows, "row_html", counting)
+    monkeypatch.setattr(list_rows, "rows_html", counting)
     return built
 
 
