@@ -416,6 +416,8 @@ class RoleView(AccessDeniedMixin, ModelView):
             url = memo[key] = super()._get_list_url(view_args)
         return url
 
+    _get_list_url.flask_admins_links = True  # the same links (list_rows.flask_admins_list_url)
+
     def page_rows(self, page_query, count=None) -> tuple[list, int | None]:
         """The rows of a grid page from its page query (Flask-Admin's: scoped, filtered,
         searched, sorted, paged), and the value of `count` (a column: the grid's bounded

@@ -17,7 +17,6 @@ from urllib.parse import quote_plus
 
 from flask import current_app, request
 from flask_admin import BaseView
-from flask_admin.model import BaseModelView
 from flask_admin.model import template as row_template
 from flask_babel import get_locale
 from jinja2 import pass_context
@@ -417,7 +416,7 @@ class ListPage:
         if (
             not isinstance(url, NumberedUrls)
             or getattr(url.build, "__qualname__", None) != _PAGER_URL
-            or type(view)._get_list_url is not BaseModelView._get_list_url
+            or not list_rows.flask_admins_list_url(view)
             or type(self.args.get("return_url")) is not str
         ):
             return _escaped_links(url)

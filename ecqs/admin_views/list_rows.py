@@ -488,6 +488,13 @@ _HEADERS_MAX = 512
 _SORT_URL = "BaseModelView.index_view.<locals>.sort_url"
 
 
+def flask_admins_list_url(view) -> bool:
+    """The view builds its list links as Flask-Admin does (its own `_get_list_url`, or one that
+    says it gives the same links: RoleView's, which keeps the link without arguments)."""
+    method = type(view)._get_list_url
+    return method is BaseModelView._get_list_url or getattr(method, "flask_admins_links", False)
+
+
 def _header_key(view, context, actions, sort_column, sort_desc, sort_url, admin_text):
     """What a header depends on besides the view's configuration (its columns, their labels and
     descriptions, which ones sort): the language, the sort state, the list URL's arguments (its
@@ -496,7 +503,7 @@ def _header_key(view, context, actions, sort_column, sort_desc, sort_url, admin_
     where it may depend on more: another sort link builder, a view with its own URLs."""
     if getattr(sort_url, "__qualname__", None) != _SORT_URL:
         return None
-    if type(view)._get_list_url is not BaseModelView._get_list_url:
+    if not flask_admins_list_url(view):
         return None
     url_key = _url_key(view)
     return_url = context.resolve("return_url")

@@ -517,3 +517,5 @@ def test_list_url_remembered_per_root_is_flask_admins(app):
                     assert url == BaseModelView._get_list_url(view, args), (root, host)
                     seen.add(url)
     assert "/ecqs/admin/instruments/?page_size=20" in seen and "/admin/instruments/?page_size=50" in seen
+    # So the header's and pager's memos (list_rows, list_page) still take the grid's links.
+    assert list_rows.flask_admins_list_url(view)
