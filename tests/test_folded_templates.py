@@ -160,7 +160,7 @@ ADMIN_SOURCES = [
 @pytest.mark.parametrize("source", ADMIN_SOURCES)
 @pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
 def test_folded_admin_template_renders_as_the_apps(app, source, lang):
-    from ecqs.admin_views.base import ADMIN_CONTEXT_FUNCTIONS, admin_gettext
+    from ecqs.admin_views.admin_wording import ADMIN_CONTEXT_FUNCTIONS, admin_gettext
 
     class Other:
         @staticmethod
@@ -178,7 +178,7 @@ def test_folded_admin_template_renders_as_the_apps(app, source, lang):
 
 
 def test_literal_admin_texts_and_static_links_are_compiled_in(app):
-    from ecqs.admin_views.base import ADMIN_CONTEXT_FUNCTIONS
+    from ecqs.admin_views.admin_wording import ADMIN_CONTEXT_FUNCTIONS
 
     source = (
         "{% import 'admin/static.html' as admin_static with context %}"
@@ -195,7 +195,7 @@ def test_literal_admin_texts_and_static_links_are_compiled_in(app):
 
 
 def test_a_context_that_redefines_a_folded_name_gets_the_plain_template(app):
-    from ecqs.admin_views.base import ADMIN_CONTEXT_FUNCTIONS, admin_gettext
+    from ecqs.admin_views.admin_wording import ADMIN_CONTEXT_FUNCTIONS, admin_gettext
 
     name = "admin/static.html"
     with app.test_request_context("/admin/"):

@@ -15,7 +15,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, R
 from ecqs import workflows
 from ecqs.accounts import operations as accounts_operations
 from ecqs.accounts import workflows as accounts_workflows
-from ecqs.admin_views.base import RoleView, choice_formatter, deny, endpoint_for_model, masked, state_badge
+from ecqs.admin_views.base import RoleView, deny, endpoint_for_model
+from ecqs.admin_views.cells import choice_formatter, masked, state_badge
 from ecqs.extensions import db
 from ecqs.i18n import gettext as _
 from ecqs.i18n import lazy_gettext as _l

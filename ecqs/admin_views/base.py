@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from flask import abort, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin import babel as admin_babel
 from flask_admin.actions import action
@@ -18,7 +18,6 @@ from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model import template as row_template
-from flask_admin.model import typefmt
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -28,13 +27,20 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 
 from ecqs import access, workflows
 from ecqs.admin_views import list_page, list_rows
+from ecqs.admin_views.admin_wording import (
+    ADMIN_CONTEXT_FUNCTIONS,
+    admin_gettext,
+    admin_ngettext,
+    reword_admin_flashes,
+)
+from ecqs.admin_views.cells import TYPE_FORMATTERS
+from ecqs.admin_views.list_rows import AllowedRowAction, FormOnUse
 from ecqs.extensions import babel, db
 from ecqs.folded_templates import folded_template
 from ecqs.i18n import gettext as _
 from ecqs.i18n import lazy_gettext as _l
 from ecqs.models import ROLE_LABELS
-from ecqs.services import audit, exports, grid_counts, uploads, workdays, xlsx_export
-from ecqs.services.masking import mask_id_number, mask_mobile
+from ecqs.services import audit, exports, grid_counts, uploads, xlsx_export
 
 log = logging.getLogger("ecqs.views")
 
@@ -70,128 +76,6 @@ def deny(reason: str, obj=None, code: int = 403):
         comment=f"{request.method} {request.path}",
     )
     abort(code)
-
-
-def masked(attr: str, kind: str):
-    """A list/export formatter showing a personal number masked."""
-    fn = mask_id_number if kind == "id" else mask_mobile
-
-    def formatter(view, context, model, name):
-        return fn(getattr(model, attr))
-
-    formatter.masked = True
-    return formatter
-
-
-def _per_request(owner, value, build):
-    """`build()` for this formatter and value, once a request: a grid repeats a few states on
-    every row, and each label is a lazy translation (about forty calls to turn into text)."""
-    return list_rows.request_memo("_ecqs_cell_labels", (owner, value), build)
-
-
-def choice_formatter(labels: dict, attr: str | None = None):
-    def formatter(view, context, model, name):
-        value = getattr(model, attr or name)
-        return _per_request(formatter, value, lambda: str(labels.get(value, value or "")))
-
-    # The cell depends on this one attribute only (list_rows keeps one cell per value a page).
-    formatter.value_of = lambda view, name: attr or name
-    return formatter
-
-
-DEFAULT_COLOURS = {"approved": "success", "rejected": "danger", "pending": "warning"}
-
-
-def state_badge(labels: dict | None = None, attr: str | None = None, colours: dict | None = None):
-    """The one badge formatter: a state's label in its colour. Without arguments it shows the
-    view's workflow state with the labels and colours declared in the state table."""
-
-    def formatter(view, context, model, name):
-        wf = view.workflow
-        field = attr or (wf.field if wf else "status")
-        value = getattr(model, field)
-
-        def badge():
-            own = wf is not None and field == wf.field
-            names = labels if labels is not None else (wf.states if own else {})
-            palette = (
-                colours if colours is not None else (wf.colours if own and wf.colours else DEFAULT_COLOURS)
-            )
-            return Markup('<span class="badge badge-{}" data-status="{}">{}</span>').format(
-                palette.get(value, "secondary"), value or "", names.get(value, value or "")
-            )
-
-        # The same formatter may serve several views (their workflows differ): keyed by both.
-        return _per_request((formatter, view), value, badge)
-
-    def value_of(view, name):
-        wf = view.workflow
-        return attr or (wf.field if wf else "status")
-
-    formatter.value_of = value_of  # the cell depends on this one attribute only
-    return formatter
-
-
-def _local_datetime(view, value, name=None):
-    """Timestamps are stored in UTC and shown in China Standard Time, to the second."""
-    if value.tzinfo is not None:
-        value = value.astimezone(workdays.CN)
-    return value.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _iso_date(view, value, name=None):
-    return value.isoformat()
-
-
-def _yes_no(view, value, name=None):
-    """是/否 in words: Flask-Admin's tick icon says nothing to a screen reader ("active true")."""
-    return _("是") if value else _("否")
-
-
-TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: _local_datetime, date: _iso_date, bool: _yes_no}
-
-
-# Flask-Admin's own words where the manuals use others (seed 003: 【新增】, not 创建).
-ADMIN_WORDING = {"Create": _l("新增"), "Create New Record": _l("新增记录"), "items": _l("条/页")}
-
-
-# Flask-Admin flashes these with its own catalogue, whose compiled zh_Hans_CN file lacks the two
-# failure messages (they appear in English); keyed by the msgid and by its Chinese text.
-ADMIN_FLASHES = {
-    "Failed to create record.": _l("保存失败，请按提示修改后重新提交"),
-    "Failed to save record.": _l("保存失败，请按提示修改后重新提交"),
-    "Record was successfully created.": _l("新增成功"),
-    "创建记录成功。": _l("新增成功"),
-}
-
-
-def reword_admin_flashes() -> None:
-    """Replace Flask-Admin's queued flash messages by ours before the page shows them."""
-    queued = session.get("_flashes")
-    if queued and any(message in ADMIN_FLASHES for _cat, message in queued):
-        session["_flashes"] = [(cat, str(ADMIN_FLASHES.get(message, message))) for cat, message in queued]
-
-
-def admin_gettext(string, **variables):
-    """`_gettext` of Flask-Admin's templates: our wording where the manuals differ, else Flask-
-    Admin's catalogue, found once a request (Flask-Admin's gettext finds it again for each of
-    the few dozen texts of a grid page, about fifty calls each); %-formatted as gettext does."""
-    if string in ADMIN_WORDING:
-        text = str(ADMIN_WORDING[string])
-    else:
-        catalogue = list_rows.request_memo("_ecqs_admin_catalogue", None, admin_babel.domain.get_translations)
-        text = catalogue.ugettext(string)
-    return text % variables if variables else text
-
-
-# What every page RoleView.render shows has in its context, folded where called with literals.
-ADMIN_CONTEXT_FUNCTIONS = (("_gettext", admin_gettext),)
-
-
-def admin_ngettext(singular, plural, num, **variables):
-    if plural.endswith(" items") and plural.split(" ")[0].isdigit():
-        return _("%(num)d 条/页", num=num)
-    return admin_babel.ngettext(singular, plural, num, **variables)
 
 
 class TZFilterConverter(FilterConverter):
@@ -269,48 +153,6 @@ def transition_form(t, obj, actor, formdata=None):
 
 def _never_refused(row) -> None:
     return None
-
-
-class AllowedRowAction(row_template.BaseListRowAction):
-    """A grid's row button shown only on the rows where its action is allowed: the view's
-    `row_action_refusal`, which asks the same predicate as the action itself."""
-
-    def __init__(self, view, inner):
-        super().__init__(title=inner.title)
-        self.view = view
-        self.inner = inner
-
-    def render(self, context, row_id, row):
-        if self.view.row_action_refusal(self.inner, row):
-            return ""
-        return self.inner.render(context, row_id, row)
-
-
-class FormOnUse:
-    """A form built the first time a page reads it: a grid page gets Flask-Admin's delete form
-    for its rows' trash icons, which most grids do not show (ledger: 180 calls for nothing)."""
-
-    __slots__ = ("_build", "_form")
-
-    def __init__(self, build):
-        self._build, self._form = build, None
-
-    def built(self):
-        if self._form is None:
-            self._form = self._build()
-        return self._form
-
-    def __getattr__(self, name):
-        return getattr(self.built(), name)
-
-    def __iter__(self):
-        return iter(self.built())
-
-    def __getitem__(self, name):
-        return self.built()[name]
-
-    def __contains__(self, name):
-        return name in self.built()
 
 
 class RoleView(AccessDeniedMixin, ModelView):

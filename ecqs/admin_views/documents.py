@@ -12,7 +12,8 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ecqs import access
-from ecqs.admin_views.base import RoleView, choice_formatter, deny
+from ecqs.admin_views.base import RoleView, deny
+from ecqs.admin_views.cells import choice_formatter
 from ecqs.admin_views.menu import CAT_SYSTEM
 from ecqs.admin_views.xlsx_import_page import CatalogueImport, CatalogueImportMixin
 from ecqs.documents import catalogue as document_catalogue

@@ -11,7 +11,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ecqs import access, workflows
-from ecqs.admin_views.base import RoleView, choice_formatter, deny, state_badge
+from ecqs.admin_views.base import RoleView, deny
+from ecqs.admin_views.cells import choice_formatter, state_badge
 from ecqs.admin_views.instrument_filters import (
     DivisionFilter,
     DynamicFilterMixin,

@@ -17,7 +17,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from ecqs import access
 from ecqs.admin_views import instrument_bookings, list_rows, verification_results
-from ecqs.admin_views.base import RoleView, choice_formatter, state_badge
+from ecqs.admin_views.base import RoleView
+from ecqs.admin_views.cells import choice_formatter, state_badge
 from ecqs.admin_views.instrument_filters import (
     DivisionFilter,
     DynamicFilterMixin,

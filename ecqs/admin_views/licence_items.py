@@ -6,7 +6,8 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ecqs.admin_views.base import RoleView, choice_formatter
+from ecqs.admin_views.base import RoleView
+from ecqs.admin_views.cells import choice_formatter
 from ecqs.admin_views.xlsx_import_page import CatalogueImport, CatalogueImportMixin
 from ecqs.extensions import db
 from ecqs.i18n import gettext as _

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ecqs import access, workflows
-from ecqs.admin_views.base import RoleView, deny, state_badge
+from ecqs.admin_views.base import RoleView, deny
+from ecqs.admin_views.cells import state_badge
 from ecqs.admin_views.documents import ApplicationDocumentsMixin
 from ecqs.admin_views.licence_apply import LicenceApplyView
 from ecqs.admin_views.licence_items import LicenceItemView

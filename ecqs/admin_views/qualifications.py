@@ -16,7 +16,8 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ecqs import access, workflows
-from ecqs.admin_views.base import RoleView, choice_formatter, masked, state_badge
+from ecqs.admin_views.base import RoleView
+from ecqs.admin_views.cells import choice_formatter, masked, state_badge
 from ecqs.admin_views.documents import ApplicationDocumentsMixin
 from ecqs.admin_views.menu import CAT_PERSON, CAT_SYSTEM
 from ecqs.admin_views.xlsx_import_page import ErrorReportMixin, import_page

@@ -21,7 +21,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ecqs.admin_views.accounts import ORG_LABELS, SubAccountView
-from ecqs.admin_views.base import RoleView, choice_formatter, masked, state_badge
+from ecqs.admin_views.base import RoleView
+from ecqs.admin_views.cells import choice_formatter, masked, state_badge
 from ecqs.extensions import db
 from ecqs.i18n import gettext as _
 from ecqs.i18n import lazy_gettext as _l

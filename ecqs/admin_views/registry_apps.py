@@ -15,7 +15,8 @@ from markupsafe import Markup
 from wtforms import FileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ecqs.admin_views.base import RoleView, choice_formatter, masked, state_badge
+from ecqs.admin_views.base import RoleView
+from ecqs.admin_views.cells import choice_formatter, masked, state_badge
 from ecqs.admin_views.menu import CAT_REGISTRY_REVIEW
 from ecqs.admin_views.registry import STAFF, UNIT, deadline_badge, file_or_flash
 from ecqs.extensions import db

@@ -16,7 +16,8 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ecqs.admin_views.base import RoleView, deny, masked, state_badge
+from ecqs.admin_views.base import RoleView, deny
+from ecqs.admin_views.cells import masked, state_badge
 from ecqs.admin_views.menu import CAT_REG_CERTS, CAT_REG_PEOPLE, CAT_REGISTRY_REVIEW
 from ecqs.admin_views.registry import STAFF, UNIT, deadline_badge
 from ecqs.extensions import db

@@ -15,7 +15,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
-from ecqs.admin_views.base import RoleView, choice_formatter, masked, state_badge
+from ecqs.admin_views.base import RoleView
+from ecqs.admin_views.cells import choice_formatter, masked, state_badge
 from ecqs.admin_views.menu import CAT_REGISTRY_REVIEW, CAT_UNIT
 from ecqs.admin_views.registry import (
     STAFF,

@@ -17,6 +17,7 @@ the pages the two give."""
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 from ecqs.accounts.models import Division, Organization, division_full_name
 from ecqs.instruments.models import Instrument, InstrumentItem, InstrumentKind, expiry_state
@@ -41,49 +42,22 @@ class Shown:
         return f"<Shown {self.text!r}>"
 
 
-class LedgerRow:
+class LedgerRow(NamedTuple):
     """One instrument of a ledger page: its own columns the grids show or their rules read,
-    and its kind (with item), usage division and organisation as Shown."""
+    and its kind (with item), usage division and organisation as Shown. Read-only: a page's
+    record, not the model (which only the workflow engine changes)."""
 
-    __slots__ = (
-        "delivery_mode",
-        "id",
-        "kind",
-        "model_spec",
-        "name",
-        "organization",
-        "serial_no",
-        "status",
-        "usage_division",
-        "usage_place",
-        "valid_until",
-    )
-
-    def __init__(
-        self,
-        id,
-        name,
-        model_spec,
-        serial_no,
-        usage_place,
-        delivery_mode,
-        valid_until,
-        status,
-        kind,
-        usage_division,
-        organization,
-    ):
-        self.id = id
-        self.name = name
-        self.model_spec = model_spec
-        self.serial_no = serial_no
-        self.usage_place = usage_place
-        self.delivery_mode = delivery_mode
-        self.valid_until = valid_until
-        self.status = status
-        self.kind = kind
-        self.usage_division = usage_division
-        self.organization = organization
+    id: int
+    name: str
+    model_spec: str | None
+    serial_no: str
+    usage_place: str | None
+    delivery_mode: str | None
+    valid_until: date | None
+    status: str
+    kind: Shown | None
+    usage_division: Shown | None
+    organization: Shown | None
 
     def expiry_state(self, today: date) -> str | None:
         return expiry_state(self.valid_until, self.status, today)

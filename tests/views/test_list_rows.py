@@ -92,13 +92,13 @@ def test_delete_form_built_on_use_gives_the_same_page(app, monkeypatch):
     world = build_world()
     clients = {role: log_in(app, user) for role, user in world.users.items()}
     built = []
-    original = admin_base.FormOnUse.built
+    original = list_rows.FormOnUse.built
 
     def counting(self):
         built.append(self._form is None)
         return original(self)
 
-    monkeypatch.setattr(admin_base.FormOnUse, "built", counting)
+    monkeypatch.setattr(list_rows.FormOnUse, "built", counting)
     problems, with_trash, without_trash = [], 0, 0
     for view in model_views(app):
         for role in sorted(view.roles):

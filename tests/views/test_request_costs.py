@@ -16,7 +16,7 @@ from jinja2 import Environment
 from sqlalchemy import event, func, select, text
 
 from ecqs.admin_views import base as admin_base
-from ecqs.admin_views import list_rows
+from ecqs.admin_views import cells, list_rows
 from ecqs.extensions import CookieSessionInterface, db, template_gettext
 from ecqs.models import Organization
 from ecqs.services import read_only_end, short_cache
@@ -116,7 +116,7 @@ def test_state_badge_memo_is_per_workflow(app):
         def __init__(self, label):
             self.workflow = Flow(label)
 
-    badge = admin_base.state_badge()
+    badge = cells.state_badge()
     row = type("Row", (), {"status": "pending"})()
     with app.test_request_context("/"):
         first = badge(View("甲"), None, row, "status")
