@@ -9,21 +9,11 @@ from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 
 from ecqs import access
-from ecqs.admin_views.instruments import EXPORT_COLUMNS, INSTRUMENT_LABELS
+from ecqs.admin_views.instruments import EXPORT_COLUMNS, INSTRUMENT_LABELS, InstrumentLedgerView
 from ecqs.models import Instrument
 
-LEDGER_COLUMNS = (
-    "name",
-    "kind.item",
-    "kind",
-    "model_spec",
-    "serial_no",
-    "usage_division",
-    "usage_place",
-    "delivery_mode",
-    "valid_until",
-    "status",
-)
+# The same columns as the product's ledger grid (强检器具台账).
+LEDGER_COLUMNS = InstrumentLedgerView.column_list
 
 
 class PlainLedgerView(ModelView):
