@@ -297,18 +297,7 @@ class InstrumentLedgerView(ImportLimitMixin, ErrorReportMixin, _InstrumentGrid):
     form = InstrumentForm
     edit_template = "instruments/instrument_edit.html"
     create_template = "instruments/instrument_create.html"
-    column_list = (
-        "name",
-        "kind.item",
-        "kind",
-        "model_spec",
-        "serial_no",
-        "usage_division",
-        "usage_place",
-        "delivery_mode",
-        "valid_until",
-        "status",
-    )
+    column_list = ledger_rows.LEDGER_COLUMNS
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-copy", ".create_view", title=_l("复制"), id_arg="copy_from")
     ]

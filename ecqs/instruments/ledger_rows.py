@@ -66,23 +66,21 @@ class LedgerRow(NamedTuple):
         return f"<LedgerRow {self.id} {self.name!r} {self.serial_no!r} {self.status}>"
 
 
-# The grid columns the records show (a grid listing another one takes the ORM's rows).
-GRID_COLUMNS = frozenset(
-    {
-        "id",
-        "name",
-        "kind.item",
-        "kind",
-        "model_spec",
-        "serial_no",
-        "usage_division",
-        "usage_place",
-        "delivery_mode",
-        "valid_until",
-        "status",
-        "organization",
-    }
+# The enterprise's ledger grid (强检器具台账) lists these columns; the records carry them, the
+# reviewer's grid's organisation and the id (a grid listing another one takes the ORM's rows).
+LEDGER_COLUMNS = (
+    "name",
+    "kind.item",
+    "kind",
+    "model_spec",
+    "serial_no",
+    "usage_division",
+    "usage_place",
+    "delivery_mode",
+    "valid_until",
+    "status",
 )
+GRID_COLUMNS = frozenset({"id", "organization", *LEDGER_COLUMNS})
 
 # Built once, of the tables (not the mapped classes): aliases and columns are immutable, and
 # the ORM's annotated ones cost several times more to build and to key for the compiled cache.
