@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import threading
 from pathlib import Path
 
@@ -33,9 +32,7 @@ PORTS = (5101, 5102)
 
 def _serve(tree: Path, port: int, environ: dict):
     env = dict(environ, PYTHONPATH=str(tree))
-    cmd = [sys.executable, "-m", "gunicorn", "--chdir", str(tree), "--workers", "1"]
-    cmd += ["--bind", f"127.0.0.1:{port}", "--no-control-socket", "bench.load_app:app"]
-    return load.start(cmd, env, load.OUT / f"ab_{port}.log")
+    return load.start(load.gunicorn_command(1, port, tree), env, load.OUT / f"ab_{port}.log")
 
 
 def side_by_side(paths: tuple[str, str], cookies: tuple, rounds: int, seconds: int, connections: int):

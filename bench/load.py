@@ -151,6 +151,24 @@ def start(cmd: list[str], environ: dict, log: Path) -> subprocess.Popen:
     )
 
 
+def gunicorn_command(workers: int, port: int, tree: Path = ROOT) -> list[str]:
+    """gunicorn with `workers` sync workers serving bench.load_app from source tree `tree` on
+    127.0.0.1:`port` (the environment must put `tree` on PYTHONPATH when it is not this one)."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--chdir",
+        str(tree),
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--no-control-socket",
+        "bench.load_app:app",
+    ]
+
+
 def stop(proc: subprocess.Popen) -> None:
     os.killpg(proc.pid, signal.SIGINT if "consumer" in " ".join(proc.args) else signal.SIGTERM)
     try:
@@ -209,21 +227,7 @@ def main() -> None:
     }
     public = f"{base}/public/instruments/query?enterprise={uscc}&serial={serial}"
     for workers in (2, 4):
-        server = start(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{PORT}",
-                "--no-control-socket",
-                "bench.load_app:app",
-            ],
-            environ,
-            OUT / f"gunicorn_{workers}.log",
-        )
+        server = start(gunicorn_command(workers, PORT), environ, OUT / f"gunicorn_{workers}.log")
         try:
             wait_up(base)
             cookie = login(base, "bench_enterprise", "enterprise")
